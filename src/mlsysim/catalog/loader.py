@@ -1,0 +1,141 @@
+"""Load the whole catalog (shipped + MLSYSIM_CATALOG_PATH) into spec objects, all or nothing.
+
+Hot path (nothing changed): hash file bytes, read the cached validated JSON, structure with cattrs.
+Cold path (any catalog or schema byte changed): TOML + JSON Schema + pint units, then rewrite the cache.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from .._version import __version__
+from ..errors import CatalogError
+from . import locations
+from .structure import structure
+
+# Bump when the normalised format or the conversion rules change, so old caches are ignored.
+LOADER_FORMAT = 3
+
+
+@attrs.frozen
+class LoadedEntry:
+    array: str          # "hardware", "models", "fabrics", ...
+    spec: Any
+    file: str           # label of the file that defined it (for error messages)
+
+
+@attrs.frozen
+class Catalog:
+    entries: tuple[LoadedEntry, ...]
+    files: tuple[str, ...]
+
+    def entries_by_kind(self) -> dict[str, list[Any]]:
+        out: dict[str, list[Any]] = {}
+        for e in self.entries:
+            out.setdefault(e.array, []).append(e.spec)
+        return out
+
+
+def _catalog_files(root: Path, label_root: str) -> list[tuple[str, str, Path]]:
+    files = []
+    for kind in locations.KINDS:
+        for path in sorted((root / kind).glob("*.toml")):
+            files.append((kind, f"{label_root}/{kind}/{path.name}", path))
+    return files
+
+
+def _all_files(extra_dirs: list[Path] | None) -> list[tuple[str, str, Path]]:
+    files = _catalog_files(locations.shipped_catalog_dir(), "catalog")
+    for d in (extra_dirs if extra_dirs is not None else locations.extra_catalog_dirs()):
+        files += _catalog_files(d, str(d))
+    return files
+
+
+def _fingerprint(files: list[tuple[str, str, Path]], schema_files: list[Path]) -> tuple[str, dict[str, bytes]]:
+    h = hashlib.sha256(f"{LOADER_FORMAT}|{__version__}".encode())
+    blobs: dict[str, bytes] = {}
+    for p in schema_files:
+        data = p.read_bytes()
+        h.update(p.name.encode() + b"\0" + data + b"\0")
+    for _, label, p in files:
+        data = p.read_bytes()
+        blobs[label] = data
+        h.update(label.encode() + b"\0" + data + b"\0")
+    return h.hexdigest(), blobs
+
+
+def _validated(files: list[tuple[str, str, Path]]) -> list[dict]:
+    from .validate import SchemaSet, check_schema, convert_units, read_toml
+
+    schemas = SchemaSet(locations.schema_dir())
+    out = []
+    for kind, label, path in files:
+        data = read_toml(path, label)
+        check_schema(schemas, kind, data, label)
+        out.append({"kind": kind, "file": label, "data": convert_units(schemas, kind, data, label)})
+    return out
+
+
+def _read_cache(path: Path | None) -> list[dict] | None:
+    if path is None:
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _write_cache(path: Path | None, payload: list[dict]) -> None:
+    if path is None:
+        return
+    try:  # a cache is an optimisation: an unwritable location only costs the next import time
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".catalog-", suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(payload, fh)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
+def load_catalog(extra_dirs: list[Path] | None = None, *, use_cache: bool = True) -> Catalog:
+    from .validate import ENTRY_ARRAYS
+
+    files = _all_files(extra_dirs)
+    schema_files = sorted(locations.schema_dir().glob("*.schema.json"))
+    key, _ = _fingerprint(files, schema_files)
+    cache_root = locations.cache_dir() if use_cache else None
+    cache_path = cache_root / f"catalog-{key[:32]}.json" if cache_root else None
+    payload = _read_cache(cache_path)
+    if payload is None:
+        payload = _validated(files)
+        _write_cache(cache_path, payload)
+    entries = []
+    for item in payload:
+        for array in ENTRY_ARRAYS[item["kind"]]:
+            for raw in item["data"].get(array, ()):
+                entries.append(LoadedEntry(array, structure(array, raw, file=item["file"]), item["file"]))
+    return Catalog(tuple(entries), tuple(i["file"] for i in payload))
+
+
+def build_spec(array: str, data: dict, *, label: str = "<python>") -> Any:
+    """Build one spec from catalog-style data (unit strings allowed) with the full catalog validation.
+
+    ``array`` is the catalog table name: "hardware", "models", "scenarios", "fabrics", "nodes", ...
+    """
+    from .validate import ENTRY_ARRAYS, SchemaSet, check_schema, convert_units
+
+    kind = next((k for k, arrays in ENTRY_ARRAYS.items() if array in arrays), None)
+    if kind is None:
+        raise CatalogError(f"unknown catalog table {array!r}",
+                           expected=f"one of {', '.join(a for arrays in ENTRY_ARRAYS.values() for a in arrays)}")
+    schemas = SchemaSet(locations.schema_dir())
+    doc = {"schema_version": 1, array: [data]}
+    check_schema(schemas, kind, doc, label)
+    return structure(array, convert_units(schemas, kind, doc, label)[array][0], file=label)

@@ -1,0 +1,1 @@
+"""The performance engine: solvers, workload physics, results."""

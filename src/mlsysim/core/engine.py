@@ -1,0 +1,33 @@
+"""Engine: the stable facade of mlsysim v0.1.x."""
+from __future__ import annotations
+
+from typing import Any
+
+from .results import PerformanceProfile
+from .solver import RooflineModel
+
+_SOLVER = RooflineModel()
+
+
+class Engine:
+    """``Engine.solve(model, hardware, batch_size, precision, efficiency)`` -- the stable entry point."""
+
+    @staticmethod
+    def solve(model: Any, hardware: Any, batch_size: int = 1, precision: str = "fp16",
+              efficiency: float | None = None, *, is_training: bool = False, seq_len: int | None = None,
+              raise_errors: bool = False, zero_stage: int = 0, dp_size: int = 1,
+              activation_recomputation: str | bool = "none") -> PerformanceProfile:
+        """Predict one pass of ``model`` on one ``hardware`` device.
+
+        model, hardware: a spec or a registry name ("Llama3_70B", "H100").
+        batch_size: sequences (decoders: one decode step each) or samples per pass.
+        precision: "fp32", "tf32", "fp16", "bf16", "fp8", "int8", "int4" or "fp4". A quantised format the
+            hardware has no units for runs as weight-only quantisation at its fastest float format.
+        efficiency: fraction of the dense peak reached, in (0, 1]; None uses the device's measured matmul
+            rate or its hardware class's calibrated efficiency (catalog/calibration).
+        Keyword-only, experimental: is_training, seq_len (context; default the model's), raise_errors,
+            zero_stage, dp_size, activation_recomputation ("none", "selective", "full").
+        """
+        return _SOLVER.solve(model, hardware, batch_size, precision, efficiency, is_training=is_training,
+                             seq_len=seq_len, raise_errors=raise_errors, zero_stage=zero_stage, dp_size=dp_size,
+                             activation_recomputation=activation_recomputation)

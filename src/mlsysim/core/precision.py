@@ -1,0 +1,54 @@
+"""Numeric precisions: storage size and the rule that picks the compute units a precision runs on."""
+from __future__ import annotations
+
+import attrs
+
+from ..errors import InvalidTypeError, UnsupportedPrecisionError
+from ..specs.hardware import PRECISIONS, HardwareSpec
+
+# Bytes per stored element (IEEE 754 / OCP FP8 & MX formats; tf32 is stored as fp32).
+BYTES_PER_ELEMENT = {"fp64": 8.0, "fp32": 4.0, "tf32": 4.0, "fp16": 2.0, "bf16": 2.0, "fp8": 1.0, "int8": 1.0,
+                     "int4": 0.5, "fp4": 0.5}
+# Storage-only formats: when the hardware has no units for them, weights stay quantised and are dequantised
+# to a float format for the math (weight-only quantisation, e.g. AWQ/GPTQ W4A16, llama.cpp Q4/Q8).
+QUANTISED_STORAGE = ("fp8", "int8", "int4", "fp4")
+# Float formats weight-only quantised kernels compute in, in order of preference at equal peak.
+DEQUANT_TARGETS = ("bf16", "fp16", "fp32")
+
+
+@attrs.frozen
+class ExecutionPrecision:
+    requested: str          # what the user asked for: the storage format of the weights
+    compute: str            # the units the math runs on
+    weight_bytes: float     # bytes per weight element
+    activation_bytes: float  # bytes per activation / KV element (the compute format, >= 1 byte)
+    weight_only: bool       # True when weights are dequantised to `compute` (no native units)
+    peak_flops: float       # dense peak of `compute`, FLOP/s
+
+
+def check_precision_name(precision: object) -> str:
+    if not isinstance(precision, str):
+        raise InvalidTypeError(f"precision must be a string such as 'fp16', got {type(precision).__name__}")
+    name = precision.strip().lower()
+    if name not in BYTES_PER_ELEMENT:
+        raise UnsupportedPrecisionError(f"unknown precision {precision!r}; valid: {', '.join(PRECISIONS)}")
+    return name
+
+
+def resolve_precision(hardware: HardwareSpec, precision: str) -> ExecutionPrecision:
+    """Native units if the hardware has them; weight-only quantisation for storage formats it lacks;
+    an error for a float format it lacks (never a silent switch to another peak)."""
+    name = check_precision_name(precision)
+    native = hardware.peak_dense.get(name)
+    if native is not None:
+        act = max(BYTES_PER_ELEMENT[name], 1.0)
+        return ExecutionPrecision(name, name, BYTES_PER_ELEMENT[name], act, False, native)
+    if name in QUANTISED_STORAGE:
+        floats = [(hardware.peak_dense.get(p), p) for p in DEQUANT_TARGETS if hardware.peak_dense.get(p)]
+        if floats:
+            peak, compute = max(floats, key=lambda fp: fp[0])
+            return ExecutionPrecision(name, compute, BYTES_PER_ELEMENT[name], BYTES_PER_ELEMENT[compute], True, peak)
+    have = ", ".join(p for p, _ in hardware.peak_dense.items())
+    raise UnsupportedPrecisionError(
+        f"{hardware.display_name} has no {name} units (it has: {have}); choose one of those, or a quantised "
+        f"storage format ({', '.join(QUANTISED_STORAGE)}) to run weight-only quantisation")

@@ -1,0 +1,148 @@
+"""PerformanceProfile: the result of Engine.solve. The six stable fields are pint Quantities / plain values;
+the experimental detail is kept as plain floats (SI units) and wrapped on access."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import attrs
+
+from ..units import quantity
+
+
+@attrs.frozen(kw_only=True)
+class MemoryBreakdown:
+    """Bytes held on the device during the pass (plain floats, bytes)."""
+
+    weights: float
+    kv_cache: float
+    activations: float
+    gradients: float
+    optimizer_state: float
+    runtime_reserve: float
+    capacity: float
+    weights_capacity: float | None = None  # microcontrollers: flash holds the weights, `capacity` is SRAM
+
+    @property
+    def total(self) -> float:
+        return self.weights + self.kv_cache + self.activations + self.gradients + self.optimizer_state \
+            + self.runtime_reserve
+
+    def as_dict(self) -> dict[str, float]:
+        return {k: v for k, v in attrs.asdict(self).items() if v is not None} | {"total": self.total}
+
+
+@attrs.frozen(kw_only=True)
+class PerformanceProfile:
+    # --- stable (API promise v0.1.x) ---
+    latency: Any            # pint Quantity, time of one forward pass / decode step / training step
+    throughput: Any         # pint Quantity, tokens/s or samples/s
+    bottleneck: str         # "Compute" or "Memory"
+    mfu: float              # model FLOPs / (latency x dense peak at the compute precision)
+    feasible: bool          # fits in memory
+    energy: Any             # pint Quantity, joules per pass
+    # --- experimental detail (plain floats in SI units) ---
+    model: str
+    hardware: str
+    batch_size: int
+    precision: str
+    compute_precision: str
+    seq_len: int | None
+    is_training: bool
+    compute_time_s: float
+    memory_time_s: float
+    overhead_s: float
+    flops: float
+    hardware_flops: float
+    bytes_moved: float
+    peak_flops_used: float      # dense peak x efficiency actually applied, FLOP/s
+    bandwidth_used: float       # achievable memory bandwidth applied, B/s
+    power_w: float
+    memory: MemoryBreakdown
+    throughput_unit: str
+    reasons: tuple[str, ...] = ()
+
+    # Quantity views of the experimental floats (created on access: the hot path stays on floats).
+    @property
+    def latency_compute(self):
+        return quantity(self.compute_time_s, "s")
+
+    @property
+    def latency_memory(self):
+        return quantity(self.memory_time_s, "s")
+
+    @property
+    def latency_overhead(self):
+        return quantity(self.overhead_s, "s")
+
+    @property
+    def memory_footprint(self):
+        return quantity(self.memory.total, "B")
+
+    @property
+    def arithmetic_intensity(self):
+        """FLOPs per byte moved (roofline x-axis)."""
+        return quantity(self.hardware_flops / self.bytes_moved if self.bytes_moved else float("inf"), "flop/B")
+
+    @property
+    def peak_flops_actual(self):
+        return quantity(self.peak_flops_used, "flop/s")
+
+    @property
+    def peak_bw_actual(self):
+        return quantity(self.bandwidth_used, "B/s")
+
+    @property
+    def power(self):
+        return quantity(self.power_w, "W")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: every quantity as a float in the unit its key names."""
+        return {
+            "model": self.model, "hardware": self.hardware, "batch_size": self.batch_size,
+            "precision": self.precision, "compute_precision": self.compute_precision, "seq_len": self.seq_len,
+            "is_training": self.is_training,
+            "latency_s": self.latency.to("s").magnitude,
+            f"throughput_{self.throughput_unit}s_per_s": self.throughput.to("1/s").magnitude,
+            "bottleneck": self.bottleneck, "mfu": self.mfu, "feasible": self.feasible,
+            "energy_j": self.energy.to("J").magnitude,
+            "compute_time_s": self.compute_time_s, "memory_time_s": self.memory_time_s,
+            "overhead_s": self.overhead_s, "flops": self.flops, "hardware_flops": self.hardware_flops,
+            "bytes_moved": self.bytes_moved,
+            "arithmetic_intensity_flop_per_byte": self.hardware_flops / self.bytes_moved if self.bytes_moved else None,
+            "peak_flops_used_flop_per_s": self.peak_flops_used, "bandwidth_used_bytes_per_s": self.bandwidth_used,
+            "power_w": self.power_w, "memory_bytes": self.memory.as_dict(), "reasons": list(self.reasons),
+        }
+
+    def to_json(self, **kwargs: Any) -> str:
+        return json.dumps(self.to_dict(), **kwargs)
+
+    def summary(self) -> str:
+        gib = 1024.0 ** 3
+        m = self.memory
+        rows = [
+            ("model", self.model), ("hardware", self.hardware),
+            ("workload", f"batch {self.batch_size}, {self.precision}"
+                         f"{' (computed in ' + self.compute_precision + ')' if self.compute_precision != self.precision else ''}"
+                         f"{', seq_len ' + str(self.seq_len) if self.seq_len else ''}{', training' if self.is_training else ''}"),
+            ("latency", f"{self.latency.to('ms').magnitude:.4g} ms"),
+            ("throughput", f"{self.throughput.to('1/s').magnitude:.4g} {self.throughput_unit}s/s"),
+            ("bottleneck", self.bottleneck), ("mfu", f"{self.mfu:.1%}"),
+            ("feasible", "yes" if self.feasible else "NO"),
+            ("energy", f"{self.energy.to('J').magnitude:.4g} J"),
+            ("  compute / memory / overhead",
+             f"{self.compute_time_s * 1e3:.4g} / {self.memory_time_s * 1e3:.4g} / {self.overhead_s * 1e3:.4g} ms"),
+            ("memory", f"{m.total / gib:.4g} GiB of {m.capacity / gib:.4g} GiB"),
+        ]
+        for label, value in (("  weights", m.weights), ("  kv cache", m.kv_cache), ("  activations", m.activations),
+                             ("  gradients", m.gradients), ("  optimizer state", m.optimizer_state),
+                             ("  runtime reserve", m.runtime_reserve)):
+            if value:
+                rows.append((label, f"{value / gib:.4g} GiB"))
+        width = max(len(r[0]) for r in rows)
+        lines = [f"{k:<{width}}  {v}" for k, v in rows]
+        lines += [f"note: {r}" for r in self.reasons]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()

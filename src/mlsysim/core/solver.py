@@ -1,0 +1,124 @@
+"""Solver hierarchy. ForwardModel is the base; RooflineModel is the single-device model behind Engine.solve.
+
+Experimental API (see the stability promise): prefer ``Engine.solve``.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import InfeasibleError
+from ..specs.hardware import HardwareSpec
+from ..specs.models import FixedGraphSpec, ModelSpec, SSMSpec, TransformerSpec
+from ..units import quantity
+from .inputs import check_efficiency, check_positive_int, resolve_hardware, resolve_model
+from .power import average_power
+from .precision import resolve_precision
+from .results import MemoryBreakdown, PerformanceProfile
+from .workload import check_training_options, workload_cost
+
+# Context length used for decoders whose catalog entry has none, and the default of the CLI.
+DEFAULT_SEQ_LEN = 2048
+
+
+class ForwardModel:
+    """Base of the solver hierarchy: turns (model, hardware, batch, precision, efficiency) into a profile."""
+
+    def solve(self, model: Any, hardware: Any, batch_size: int = 1, precision: str = "fp16",
+              efficiency: float | None = None, **options: Any) -> PerformanceProfile:
+        raise NotImplementedError
+
+
+class RooflineModel(ForwardModel):
+    """Single device, one pass: latency = max(compute, memory) + launch overhead (Williams et al. 2009)."""
+
+    def solve(self, model: Any, hardware: Any, batch_size: int = 1, precision: str = "fp16",
+              efficiency: float | None = None, *, is_training: bool = False, seq_len: int | None = None,
+              raise_errors: bool = False, zero_stage: int = 0, dp_size: int = 1,
+              activation_recomputation: str | bool = "none") -> PerformanceProfile:
+        from ..registry import registries
+
+        m = resolve_model(model)
+        hw = resolve_hardware(hardware)
+        batch = check_positive_int("batch_size", batch_size)
+        eff = check_efficiency(efficiency)
+        training = check_training_options(zero_stage, dp_size, activation_recomputation) if is_training else None
+        seq = _sequence_length(m, seq_len)
+        prec = resolve_precision(hw, precision)
+        cls = registries().calibration[hw.calibration_class]
+        cost = workload_cost(m, batch, seq or 0, prec, training)
+        reasons: list[str] = list(cost.notes)
+        if prec.weight_only:
+            reasons.append(f"{hw.display_name} has no {prec.requested} units: weight-only quantisation, "
+                           f"math in {prec.compute}")
+
+        # Compute roof: dense peak x efficiency (measured matmul rate of this device, else class efficiency).
+        if eff is None:
+            measured = hw.calibration.matmul_flops.get(prec.compute) if hw.calibration and hw.calibration.matmul_flops else None
+            eff = measured / prec.peak_flops if measured else cls.matmul_efficiency
+        achieved_flops = prec.peak_flops * eff
+        compute_time = cost.hardware_flops / achieved_flops
+
+        # Memory roof: measured device bandwidth, else datasheet x class streaming efficiency.
+        bandwidth = (hw.calibration.memory_bandwidth if hw.calibration and hw.calibration.memory_bandwidth
+                     else hw.memory.bandwidth * cls.memory_efficiency)
+        if hw.flash is not None:  # microcontroller: weights stream from flash, activations from SRAM
+            memory_time = cost.weight_traffic / hw.flash.bandwidth + cost.other_traffic / bandwidth
+        else:
+            memory_time = (cost.weight_traffic + cost.other_traffic) / bandwidth
+        overhead = cost.kernels * hw.launch_overhead
+        latency = max(compute_time, memory_time) + overhead
+        bottleneck = "Compute" if compute_time >= memory_time else "Memory"
+
+        memory = MemoryBreakdown(weights=cost.weights, kv_cache=cost.kv_cache, activations=cost.activations,
+                                 gradients=cost.gradients, optimizer_state=cost.optimizer_state,
+                                 runtime_reserve=cls.runtime_reserve, capacity=hw.memory.capacity,
+                                 weights_capacity=hw.flash.capacity if hw.flash is not None else None)
+        feasible = _fits(memory, hw, reasons)
+        if not feasible and raise_errors:
+            raise InfeasibleError(f"{m.display_name} does not fit on {hw.display_name}: " + "; ".join(reasons))
+
+        power = average_power(hw.power.tdp, hw.power.idle, compute_time, memory_time, latency,
+                              cls.memory_bound_power_fraction)
+        throughput = cost.items / latency
+        return PerformanceProfile(
+            latency=quantity(latency, "s"), throughput=quantity(throughput, f"{cost.item_unit}/s"),
+            bottleneck=bottleneck, mfu=min(cost.model_flops / (latency * prec.peak_flops), 1.0), feasible=feasible,
+            energy=quantity(power * latency, "J"), model=m.name, hardware=hw.name, batch_size=batch,
+            precision=prec.requested, compute_precision=prec.compute, seq_len=seq, is_training=bool(is_training),
+            compute_time_s=compute_time, memory_time_s=memory_time, overhead_s=overhead, flops=cost.model_flops,
+            hardware_flops=cost.hardware_flops, bytes_moved=cost.weight_traffic + cost.other_traffic,
+            peak_flops_used=achieved_flops, bandwidth_used=bandwidth, power_w=power, memory=memory,
+            throughput_unit=cost.item_unit, reasons=tuple(reasons))
+
+
+def _sequence_length(model: ModelSpec, seq_len: int | None) -> int | None:
+    if isinstance(model, (TransformerSpec, SSMSpec)):
+        if seq_len is None:
+            return model.context_length or DEFAULT_SEQ_LEN
+        return check_positive_int("seq_len", seq_len)
+    if seq_len is not None:
+        check_positive_int("seq_len", seq_len)
+    return None  # fixed-input models (CNN, MLP, diffusion, recommendation) ignore it
+
+
+def _fits(memory: MemoryBreakdown, hw: HardwareSpec, reasons: list[str]) -> bool:
+    gib = 1024.0 ** 3
+    if memory.weights_capacity is not None:
+        ok = True
+        if memory.weights > memory.weights_capacity:
+            reasons.append(f"weights {memory.weights / 1024:.1f} KiB exceed flash {memory.weights_capacity / 1024:.1f} KiB")
+            ok = False
+        in_sram = memory.total - memory.weights
+        if in_sram > memory.capacity:
+            reasons.append(f"activations + runtime {in_sram / 1024:.1f} KiB exceed SRAM {memory.capacity / 1024:.1f} KiB")
+            ok = False
+        return ok
+    if memory.total > memory.capacity:
+        reasons.append(f"needs {memory.total / gib:.2f} GiB (weights {memory.weights / gib:.2f}, KV cache "
+                       f"{memory.kv_cache / gib:.2f}, activations {memory.activations / gib:.2f}"
+                       + (f", gradients {memory.gradients / gib:.2f}, optimizer {memory.optimizer_state / gib:.2f}"
+                          if memory.gradients or memory.optimizer_state else "")
+                       + f", runtime {memory.runtime_reserve / gib:.2f}) but {hw.display_name} has "
+                       f"{memory.capacity / gib:.2f} GiB")
+        return False
+    return True

@@ -1,0 +1,180 @@
+"""What one pass of a model costs, independent of hardware: FLOPs, bytes stored and bytes moved.
+
+All values are plain floats (FLOPs, bytes). Each formula cites its basis in a one-line comment.
+"""
+from __future__ import annotations
+
+import attrs
+
+from ..errors import InvalidInputError, UnsupportedModelError
+from ..specs.models import (DiffusionSpec, FixedGraphSpec, ModelSpec, MoESpec, RecommendationSpec, SSMSpec,
+                            TransformerSpec)
+from .precision import ExecutionPrecision
+
+# Kernels one fused transformer layer dispatches at inference: norm, QKV GEMM, RoPE, attention, O GEMM,
+# residual+norm, gate/up GEMM + activation, down GEMM (vLLM/TensorRT-LLM layer structure).
+KERNELS_PER_TRANSFORMER_LAYER = 8
+# Mamba block kernels: norm, in_proj, conv1d, x_proj+dt_proj, selective scan, out_proj (Gu & Dao 2023, fig. 3).
+KERNELS_PER_SSM_LAYER = 6
+# Bytes of optimizer state per parameter for mixed-precision Adam: fp32 master copy, momentum and variance
+# (Rajbhandari et al. 2020, ZeRO, sec. 3.1: "K = 12").
+ADAM_STATE_BYTES_MIXED = 12.0
+# Plain fp32 Adam keeps only momentum and variance beside the fp32 weights.
+ADAM_STATE_BYTES_FP32 = 8.0
+# Activation bytes per layer per token x hidden, 16-bit, without recomputation: 34 s b h (+5 a s^2 b for the
+# attention matrix, which FlashAttention never stores) -- Korthikanti et al. 2022, eq. (1).
+ACTIVATION_FACTOR_NO_RECOMPUTE = 34.0
+# With full recomputation only the layer input (2 s b h bytes, 16-bit) is stored (Korthikanti et al. 2022, sec. 4).
+ACTIVATION_FACTOR_FULL_RECOMPUTE = 2.0
+RECOMPUTATION = ("none", "selective", "full")
+
+
+@attrs.frozen
+class TrainingOptions:
+    zero_stage: int = 0
+    dp_size: int = 1
+    recomputation: str = "none"
+
+
+@attrs.frozen
+class WorkloadCost:
+    model_flops: float          # useful FLOPs of the pass (MFU numerator)
+    hardware_flops: float       # FLOPs executed, including recomputation
+    weight_traffic: float       # bytes of weights read from the memory holding them
+    other_traffic: float        # bytes of KV cache, activations, optimizer state moved
+    weights: float              # bytes held: weights
+    kv_cache: float             # bytes held: KV cache / recurrent state
+    activations: float          # bytes held: live activations
+    gradients: float            # bytes held: gradients (training)
+    optimizer_state: float      # bytes held: optimizer state (training)
+    kernels: int                # kernel launches / layer dispatches
+    items: float                # tokens or samples produced
+    item_unit: str              # "token" or "sample"
+    notes: tuple[str, ...] = ()
+
+
+def _training_state(params: float, prec: ExecutionPrecision, opts: TrainingOptions) -> tuple[float, float, float]:
+    """Weights, gradients and optimizer bytes per device with ZeRO stage 1/2/3 sharding over dp_size
+    (Rajbhandari et al. 2020, fig. 1)."""
+    mixed = prec.compute != "fp32"
+    w = params * prec.weight_bytes
+    g = params * prec.weight_bytes
+    o = params * (ADAM_STATE_BYTES_MIXED if mixed else ADAM_STATE_BYTES_FP32)
+    n = float(opts.dp_size)
+    if opts.zero_stage >= 1:
+        o /= n
+    if opts.zero_stage >= 2:
+        g /= n
+    if opts.zero_stage >= 3:
+        w /= n
+    return w, g, o
+
+
+def transformer_cost(m: TransformerSpec, batch: int, seq_len: int, prec: ExecutionPrecision,
+                     training: TrainingOptions | None) -> WorkloadCost:
+    wb, ab = prec.weight_bytes, prec.activation_bytes
+    d, ffn = m.hidden_size, (m.expert_ffn_size * m.experts_per_token if isinstance(m, MoESpec) else m.ffn_size)
+    kernels = m.layers * KERNELS_PER_TRANSFORMER_LAYER + 2
+    kv_per_token = m.kv_elements_per_token * ab
+    if training is not None or m.architecture == "encoder":
+        tokens = batch * seq_len
+        # Full (encoder) or causal (decoder, half the pairs) self-attention over the sequence.
+        pairs = seq_len * seq_len * (0.5 if m.architecture != "encoder" else 1.0)
+        fwd = 2.0 * m.matmul_parameters_per_token * tokens + m.attention_flops_per_token_per_context * pairs * batch
+        streamed = m.streamed_parameters(tokens) if isinstance(m, MoESpec) else m.matmul_parameters_per_token
+        # Per-layer activations written and read: residual stream, QKV, attention out, FFN up/gate/down.
+        act_traffic = 2.0 * m.layers * tokens * (4 * d + 3 * ffn) * ab
+        if training is None:
+            return WorkloadCost(fwd, fwd, streamed * wb, act_traffic, m.parameters * wb, 0.0,
+                                tokens * (4 * d + 2 * ffn) * ab, 0.0, 0.0, kernels, float(batch), "sample")
+        factor = {"none": ACTIVATION_FACTOR_NO_RECOMPUTE, "selective": ACTIVATION_FACTOR_NO_RECOMPUTE,
+                  "full": ACTIVATION_FACTOR_FULL_RECOMPUTE}[training.recomputation]
+        acts = m.layers * factor * tokens * d * (ab / 2.0) + tokens * m.vocab_size * 4.0  # + fp32 logits
+        w, g, o = _training_state(m.parameters, prec, training)
+        # Backward costs two forwards (input and weight gradients): 6N per token (Kaplan et al. 2020).
+        model_flops = 3.0 * fwd
+        hw_flops = model_flops + (fwd if training.recomputation == "full" else 0.0)
+        # Weights read in forward, backward-data and backward-weight; gradients written; Adam reads and writes
+        # master weights, moments and gradients once per step.
+        traffic_w = 3.0 * streamed * wb
+        other = act_traffic * 3.0 + 2.0 * (g + o) + g
+        return WorkloadCost(model_flops, hw_flops, traffic_w, other, w, 0.0, acts, g, o, 3 * kernels,
+                            float(tokens), "token")
+    # Autoregressive decode step: `batch` new tokens, each attending to `seq_len` cached tokens.
+    flops = 2.0 * m.matmul_parameters_per_token * batch + m.attention_flops_per_token_per_context * seq_len * batch
+    streamed = m.streamed_parameters(batch) if isinstance(m, MoESpec) else m.matmul_parameters_per_token
+    kv = batch * seq_len * kv_per_token
+    act_traffic = 2.0 * m.layers * batch * (4 * d + 3 * ffn) * ab
+    live_acts = batch * (4 * d + 2 * ffn + m.vocab_size) * ab  # widest live tensors: FFN hidden and logits
+    return WorkloadCost(flops, flops, streamed * wb, kv + batch * kv_per_token + act_traffic, m.parameters * wb,
+                        kv, live_acts, 0.0, 0.0, kernels, float(batch), "token")
+
+
+def ssm_cost(m: SSMSpec, batch: int, seq_len: int, prec: ExecutionPrecision,
+             training: TrainingOptions | None) -> WorkloadCost:
+    if training is not None:
+        raise UnsupportedModelError(f"training of state-space models ({m.name}) is not modelled yet; "
+                                    "use is_training=False")
+    wb, ab = prec.weight_bytes, prec.activation_bytes
+    # Decode step: projections 2N per token + selective-scan update ~ 9 x inner x state per layer
+    # (discretise A and B, update h, read out C: Gu & Dao 2023, alg. 2).
+    flops = batch * (2.0 * m.matmul_parameters_per_token + 9.0 * m.layers * m.inner_size * m.state_size)
+    state = batch * m.state_elements * ab
+    return WorkloadCost(flops, flops, m.matmul_parameters_per_token * wb, 2.0 * state, m.parameters * wb, state,
+                        batch * (2 * m.inner_size + m.vocab_size) * ab, 0.0, 0.0,
+                        m.layers * KERNELS_PER_SSM_LAYER + 2, float(batch), "token",
+                        ("decode step: the recurrent state replaces the KV cache; seq_len does not change the cost",))
+
+
+def fixed_graph_cost(m: ModelSpec, batch: int, prec: ExecutionPrecision,
+                     training: TrainingOptions | None) -> WorkloadCost:
+    wb, ab = prec.weight_bytes, prec.activation_bytes
+    params = m.parameters
+    if isinstance(m, RecommendationSpec):
+        # Embedding rows gathered per sample (Naumov et al. 2019) plus the dense MLP weights.
+        fwd = batch * m.flops_per_sample
+        gathered = batch * m.lookups_per_sample * m.embedding_dim * wb
+        acts_live = batch * (m.lookups_per_sample + 4) * m.embedding_dim * ab
+        if training is not None:
+            raise UnsupportedModelError("training of recommendation models is not modelled yet")
+        return WorkloadCost(fwd, fwd, m.dense_parameters * wb, gathered + 2 * acts_live, params * wb, 0.0,
+                            acts_live, 0.0, 0.0, m.layers, float(batch), "sample")
+    assert isinstance(m, (FixedGraphSpec, DiffusionSpec))
+    fwd = batch * m.flops_per_sample
+    act_traffic = 2.0 * batch * m.activations_per_sample * ab  # each layer output written once, read once
+    live = batch * m.peak_activations_per_sample * ab
+    notes = ("one forward pass = one denoising step",) if isinstance(m, DiffusionSpec) else ()
+    if training is None:
+        return WorkloadCost(fwd, fwd, params * wb, act_traffic, params * wb, 0.0, live, 0.0, 0.0, m.layers,
+                            float(batch), "sample", notes)
+    w, g, o = _training_state(params, prec, training)
+    saved = batch * m.activations_per_sample * ab  # backward needs every layer output
+    return WorkloadCost(3.0 * fwd, 3.0 * fwd, 3.0 * params * wb, 3.0 * act_traffic + 2.0 * (g + o) + g, w, 0.0,
+                        saved + live, g, o, 3 * m.layers, float(batch), "sample", notes)
+
+
+def workload_cost(model: ModelSpec, batch: int, seq_len: int, prec: ExecutionPrecision,
+                  training: TrainingOptions | None) -> WorkloadCost:
+    if isinstance(model, TransformerSpec):
+        return transformer_cost(model, batch, seq_len, prec, training)
+    if isinstance(model, SSMSpec):
+        return ssm_cost(model, batch, seq_len, prec, training)
+    if isinstance(model, (FixedGraphSpec, DiffusionSpec, RecommendationSpec)):
+        return fixed_graph_cost(model, batch, prec, training)
+    raise UnsupportedModelError(f"the single-device engine cannot evaluate {type(model).__name__} "
+                                f"({getattr(model, 'name', model)!r}); supported: transformers (decoder, encoder, "
+                                "MoE), state-space, CNN/MLP, diffusion and recommendation specs")
+
+
+def check_training_options(zero_stage: object, dp_size: object, recomputation: object) -> TrainingOptions:
+    if zero_stage not in (0, 1, 2, 3) or isinstance(zero_stage, bool):
+        raise InvalidInputError(f"zero_stage must be 0, 1, 2 or 3, got {zero_stage!r}")
+    if isinstance(dp_size, bool) or not isinstance(dp_size, int) or dp_size < 1:
+        raise InvalidInputError(f"dp_size must be a positive int, got {dp_size!r}")
+    if recomputation is True:
+        recomputation = "full"
+    if recomputation in (False, None):
+        recomputation = "none"
+    if recomputation not in RECOMPUTATION:
+        raise InvalidInputError(f"activation_recomputation must be one of {RECOMPUTATION}, got {recomputation!r}")
+    return TrainingOptions(zero_stage, dp_size, recomputation)  # type: ignore[arg-type]

@@ -1,0 +1,230 @@
+"""Registries generated from the catalog: ``Hardware.H100``, ``Hardware.Cloud.H100``, ``Hardware.get("h100")``.
+
+Every entry has a canonical path (Root.Group.name), a flat path for roots that have one (Root.name) and the
+aliases its catalog entry declares (full paths, possibly under another root such as Applications or Tiers).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import Any
+
+from .errors import CatalogError, UnknownEntryError
+
+# Catalog table -> (root namespace, group (None: the entry's category), flat alias Root.name?)
+PLACEMENT: dict[str, tuple[str, str | None, bool]] = {
+    "hardware": ("Hardware", None, True),
+    "models": ("Models", None, True),
+    "scenarios": ("Scenarios", "", True),
+    "fabrics": ("Systems", "Fabrics", False),
+    "nodes": ("Systems", "Nodes", False),
+    "clusters": ("Systems", "Clusters", False),
+    "tiers": ("Systems", "Tiers", False),
+    "grids": ("Infra", "Grids", False),
+    "racks": ("Infra", "Racks", False),
+}
+ROOTS = ("Hardware", "Models", "Scenarios", "Systems", "Infra", "Tiers", "Applications", "Archetypes")
+
+
+class Namespace:
+    """One level of registry paths. Attribute access gives entries and sub-namespaces."""
+
+    __slots__ = ("_path", "_children")
+
+    def __init__(self, path: str):
+        self._path = path
+        self._children: dict[str, Any] = {}
+
+    # -- attribute protocol -------------------------------------------------------------------------------
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        try:
+            return self._children[name]
+        except KeyError:
+            raise UnknownEntryError(self._path, name, self._suggestions()) from None
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(self._children) | {"get", "names", "paths", "entries"})
+
+    def __repr__(self) -> str:
+        return f"<{self._path}: {len(self)} entries>"
+
+    # -- collection protocol ------------------------------------------------------------------------------
+    def entries(self) -> list[Any]:
+        """Unique specs reachable under this namespace, in catalog order of canonical name."""
+        seen: dict[int, Any] = {}
+        for child in self._children.values():
+            for spec in (child.entries() if isinstance(child, Namespace) else [child]):
+                seen.setdefault(id(spec), spec)
+        return sorted(seen.values(), key=lambda s: s.name)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.entries())
+
+    def __len__(self) -> int:
+        return len(self.entries())
+
+    def __contains__(self, item: object) -> bool:
+        if isinstance(item, str):
+            try:
+                self.get(item)
+                return True
+            except UnknownEntryError:
+                return False
+        return any(item is e for e in self.entries())
+
+    def names(self) -> list[str]:
+        """Canonical entry names under this namespace."""
+        return [s.name for s in self.entries()]
+
+    def paths(self, prefix: str | None = None) -> list[str]:
+        """Every path (canonical, flat and alias) that reaches an entry under this namespace."""
+        base = self._path if prefix is None else prefix
+        out = []
+        for key, child in sorted(self._children.items()):
+            if isinstance(child, Namespace):
+                out += child.paths(f"{base}.{key}")
+            else:
+                out.append(f"{base}.{key}")
+        return out
+
+    # -- lookup by string -----------------------------------------------------------------------------------
+    def get(self, name: str) -> Any:
+        """Find an entry by flat name, dotted path, full path or display name (case-insensitive)."""
+        if not isinstance(name, str) or not name.strip():
+            raise UnknownEntryError(self._path, str(name), self._suggestions())
+        text = name.strip()
+        root = self._path.split(".")[0]
+        for candidate in (text, text[len(self._path) + 1:] if text.startswith(self._path + ".") else None,
+                          text[len(root) + 1:] if text.startswith(root + ".") else None):
+            if candidate:
+                found = self._walk(candidate)
+                if found is not None:
+                    return found
+        folded = text.casefold()
+        for spec in self.entries():
+            if folded in (spec.name.casefold(), spec.display_name.casefold()):
+                return spec
+        for path in self.paths():
+            if path.casefold().endswith("." + folded) or path.casefold() == folded:
+                return self._walk(path[len(self._path) + 1:])
+        raise UnknownEntryError(self._path, text, self._suggestions())
+
+    def _walk(self, dotted: str) -> Any:
+        node: Any = self
+        for part in dotted.split("."):
+            if not isinstance(node, Namespace) or part not in node._children:
+                return None
+            node = node._children[part]
+        return None if isinstance(node, Namespace) else node
+
+    def _suggestions(self) -> list[str]:
+        out = set(self._children)
+        for spec in self.entries():
+            out.update((spec.name, spec.display_name))
+        return sorted(out)
+
+
+class RegistrySet:
+    """All root namespaces built from one catalog, plus the calibration classes the engine reads."""
+
+    def __init__(self, catalog: Any):
+        self.roots = {r: Namespace(r) for r in ROOTS}
+        self.calibration: dict[str, Any] = {}
+        self._origin: dict[str, tuple[Any, str]] = {}
+        self._files: dict[int, str] = {}
+        for entry in catalog.entries:
+            self._files[id(entry.spec)] = entry.file
+            if entry.array == "classes":
+                if entry.spec.name in self.calibration:
+                    raise CatalogError(f"calibration class defined twice (also in "
+                                       f"{self._files[id(self.calibration[entry.spec.name])]})",
+                                       file=entry.file, entry=entry.spec.name, field="name")
+                self.calibration[entry.spec.name] = entry.spec
+                continue
+            root, group, flat = PLACEMENT[entry.array]
+            group = entry.spec.category if group is None else group
+            spec = entry.spec
+            canonical = ".".join(p for p in (root, group, spec.name) if p)
+            self._place(canonical, spec, entry.file, "name")
+            if flat and group:
+                self._place(f"{root}.{spec.name}", spec, entry.file, "name")
+            for alias in spec.aliases:
+                if alias.split(".")[0] not in ROOTS:
+                    raise CatalogError(f"alias {alias!r} is under no registry", file=entry.file, entry=spec.name,
+                                       field="aliases", expected=f"a path starting with one of {', '.join(ROOTS)}")
+                self._place(alias, spec, entry.file, "aliases")
+        self._check_references()
+
+    def _place(self, path: str, spec: Any, file: str, field: str) -> None:
+        previous = self._origin.get(path)
+        if previous is not None:
+            if previous[0] is spec:
+                return
+            raise CatalogError(f"{path} is already defined by entry {previous[0].name!r} in {previous[1]}",
+                               file=file, entry=spec.name, field=field,
+                               expected="a unique name (rename one entry; shipped names never change)")
+        parts = path.split(".")
+        node = self.roots[parts[0]]
+        for i, part in enumerate(parts[1:-1], start=1):
+            child = node._children.get(part)
+            if child is None:
+                child = node._children[part] = Namespace(".".join(parts[: i + 1]))
+            elif not isinstance(child, Namespace):
+                raise CatalogError(f"{'.'.join(parts[:i + 1])} is an entry and cannot also hold {path}",
+                                   file=file, entry=spec.name, field=field)
+            node = child
+        if isinstance(node._children.get(parts[-1]), Namespace):
+            raise CatalogError(f"{path} is a group and cannot also be an entry", file=file, entry=spec.name,
+                               field=field)
+        node._children[parts[-1]] = spec
+        self._origin[path] = (spec, file)
+
+    def resolve_path(self, path: str) -> Any | None:
+        root, _, rest = path.partition(".")
+        return self.roots[root]._walk(rest) if root in self.roots and rest else None
+
+    def _check_references(self) -> None:
+        from .specs import HardwareSpec, ModelSpec
+
+        def need(spec: Any, field: str, kinds: tuple[type, ...], what: str) -> None:
+            target = self.resolve_path(getattr(spec, field))
+            if target is None or not isinstance(target, kinds):
+                raise CatalogError(f"{getattr(spec, field)!r} does not name {what}", file=self._files[id(spec)],
+                                   entry=spec.name, field=field, expected=f"a registry path of {what}")
+
+        from .specs import ClusterSpec, FabricSpec, NodeSpec, ScenarioSpec, TierSpec
+
+        for root in self.roots.values():
+            for spec in root.entries():
+                if isinstance(spec, HardwareSpec) and spec.calibration_class not in self.calibration:
+                    raise CatalogError(f"unknown calibration class {spec.calibration_class!r}",
+                                       file=self._files[id(spec)], entry=spec.name, field="calibration_class",
+                                       expected=f"one of {', '.join(sorted(self.calibration))} "
+                                                "(catalog/calibration/*.toml)")
+                elif isinstance(spec, ScenarioSpec):
+                    need(spec, "model", (ModelSpec,), "a model")
+                    need(spec, "target", (HardwareSpec, NodeSpec, ClusterSpec), "hardware, a node or a cluster")
+                elif isinstance(spec, NodeSpec):
+                    need(spec, "accelerator", (HardwareSpec,), "hardware")
+                    need(spec, "fabric", (FabricSpec,), "a fabric")
+                elif isinstance(spec, ClusterSpec):
+                    need(spec, "node", (NodeSpec,), "a node")
+                    need(spec, "fabric", (FabricSpec,), "a fabric")
+                elif isinstance(spec, TierSpec):
+                    need(spec, "representative_hardware", (HardwareSpec,), "hardware")
+
+
+@lru_cache(maxsize=1)
+def registries() -> RegistrySet:
+    """Load and validate the whole catalog once per process (all or nothing)."""
+    from .catalog.loader import load_catalog
+
+    return RegistrySet(load_catalog())
+
+
+def reload() -> RegistrySet:
+    """Forget the loaded catalog (after editing files or MLSYSIM_CATALOG_PATH) and load it again."""
+    registries.cache_clear()
+    return registries()

@@ -1,0 +1,25 @@
+"""Measured efficiencies shared by a class of hardware (datacenter GPUs, microcontrollers, ...)."""
+from __future__ import annotations
+
+import attrs
+
+from ..errors import CatalogError
+from .fields import QuantityAccess, quantity
+from .provenance import Provenance
+
+
+def _fraction(instance, attribute, value) -> None:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 < value <= 1:
+        raise CatalogError(f"must be in (0, 1], got {value!r}", entry=getattr(instance, "name", None),
+                           field=attribute.name, expected="a fraction in (0, 1]")
+
+
+@attrs.frozen(kw_only=True)
+class CalibrationClass(QuantityAccess):
+    name: str
+    description: str
+    matmul_efficiency: float = attrs.field(validator=_fraction)
+    memory_efficiency: float = attrs.field(validator=_fraction)
+    runtime_reserve: float = quantity("B")
+    memory_bound_power_fraction: float = attrs.field(validator=_fraction)
+    provenance: Provenance

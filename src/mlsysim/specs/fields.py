@@ -1,0 +1,85 @@
+"""Field helpers shared by every spec: canonical units in metadata, validation that names the field."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import attrs
+
+from ..errors import CatalogError
+
+
+def _check_positive(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise CatalogError(f"must be a number, got {value!r}", entry=getattr(instance, "name", None),
+                           field=attribute.name, expected=f"a positive number in {attribute.metadata.get('unit', 'units')}")
+    if not math.isfinite(value) or value <= 0:
+        raise CatalogError(f"must be positive and finite, got {value!r}", entry=getattr(instance, "name", None),
+                           field=attribute.name, expected=f"a positive number in {attribute.metadata.get('unit', 'units')}")
+
+
+def _check_count(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < attribute.metadata.get("min", 1):
+        raise CatalogError(f"must be an integer >= {attribute.metadata.get('min', 1)}, got {value!r}",
+                           entry=getattr(instance, "name", None), field=attribute.name)
+
+
+def quantity(unit: str, *, optional: bool = False, doc: str = ""):
+    """A physical quantity stored as a plain float in canonical ``unit`` (the hot path never sees pint)."""
+    meta = {"unit": unit, "doc": doc}
+    if optional:
+        return attrs.field(default=None, validator=_check_positive, metadata=meta)
+    return attrs.field(validator=_check_positive, metadata=meta)
+
+
+def number(*, optional: bool = False, doc: str = ""):
+    """A dimensionless positive number (a count of parameters, a ratio)."""
+    meta = {"unit": "", "doc": doc}
+    if optional:
+        return attrs.field(default=None, validator=_check_positive, metadata=meta)
+    return attrs.field(validator=_check_positive, metadata=meta)
+
+
+def integer(*, minimum: int = 1, default: int | None = None, doc: str = ""):
+    meta = {"min": minimum, "doc": doc}
+    if default is None:
+        return attrs.field(validator=_check_count, metadata=meta)
+    return attrs.field(default=default, validator=_check_count, metadata=meta)
+
+
+def one_of(*choices: str, default: str | None = None):
+    def check(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
+        if value not in choices:
+            raise CatalogError(f"{value!r} is not allowed", entry=getattr(instance, "name", None),
+                               field=attribute.name, expected=f"one of {', '.join(choices)}")
+    if default is None:
+        return attrs.field(validator=check, metadata={"choices": choices})
+    return attrs.field(default=default, validator=check, metadata={"choices": choices})
+
+
+def as_tuple(value: Any) -> tuple:
+    return tuple(value) if value is not None else ()
+
+
+class QuantityAccess:
+    """Mixin: ``spec.q("memory.bandwidth")`` returns the float field as a pint Quantity of ``mlsysim.ureg``."""
+
+    __slots__ = ()
+
+    def q(self, path: str):
+        from ..units import quantity as wrap
+
+        obj: Any = self
+        for part in path.split("."):
+            holder, obj = obj, getattr(obj, part)
+        field = attrs.fields_dict(type(holder)).get(part)
+        unit = field.metadata.get("unit") if field is not None else getattr(holder, "UNIT", None)
+        if obj is None:
+            raise CatalogError(f"{path!r} is not set for this entry", entry=getattr(self, "name", None), field=path)
+        if not unit:
+            raise CatalogError(f"{path!r} is not a physical quantity", entry=getattr(self, "name", None), field=path)
+        return wrap(obj, unit)

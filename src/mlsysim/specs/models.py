@@ -1,0 +1,331 @@
+"""Workload specs. Transformers and SSMs carry geometry; parameter counts are derived from it.
+
+Models without a regular geometry (CNNs, MLPs, diffusion denoisers, recommenders) carry their sourced FLOPs
+per sample, parameter count and activation sizes instead.
+"""
+from __future__ import annotations
+
+import attrs
+
+from ..errors import CatalogError
+from .fields import QuantityAccess, as_tuple, integer, number, one_of, quantity
+from .provenance import Provenance
+
+MODEL_CATEGORIES = ("Language", "Vision", "Tiny", "StateSpace", "GenerativeVision", "Recommendation")
+ARCHITECTURES = ("decoder", "encoder", "moe", "cnn", "mlp", "ssm", "diffusion", "recommendation")
+
+
+@attrs.frozen(kw_only=True)
+class ModelSpec(QuantityAccess):
+    """Base of every workload: identity, provenance and the published parameter count."""
+
+    name: str
+    display_name: str
+    category: str = one_of(*MODEL_CATEGORIES)
+    architecture: str = one_of(*ARCHITECTURES)
+    provenance: Provenance
+    description: str = ""
+    aliases: tuple[str, ...] = attrs.field(default=(), converter=as_tuple)
+    published_parameters: float | None = number(optional=True)
+
+    @property
+    def kind(self) -> str:
+        return "model"
+
+    @property
+    def parameters(self) -> float:  # pragma: no cover - every subclass defines it
+        raise NotImplementedError
+
+    @property
+    def active_parameters(self) -> float:
+        """Parameters touched per token / sample (all of them unless the model routes)."""
+        return self.parameters
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r}, {self.display_name!r})"
+
+
+@attrs.frozen(kw_only=True)
+class MLAGeometry:
+    """Multi-head latent attention (DeepSeek-V2, arXiv:2405.04434 sec. 2.1)."""
+
+    q_lora_rank: int = integer()
+    kv_lora_rank: int = integer()
+    qk_rope_head_dim: int = integer()
+    qk_nope_head_dim: int = integer()
+    v_head_dim: int = integer()
+
+
+@attrs.frozen(kw_only=True)
+class TransformerSpec(ModelSpec):
+    """Decoder (GPT, Llama) or encoder (BERT) transformer."""
+
+    layers: int = integer()
+    hidden_size: int = integer()
+    heads: int = integer()
+    kv_heads: int = integer()
+    head_dim: int = integer()
+    ffn_size: int = integer()
+    ffn_gated: bool
+    vocab_size: int = integer()
+    tied_embeddings: bool
+    context_length: int = integer()
+    position_embedding: str = one_of("rotary", "learned", "alibi", "none")
+    norm: str = one_of("rmsnorm", "layernorm")
+    bias: bool
+    type_vocab_size: int = integer(minimum=0, default=0)
+    pooler: bool = False
+    attention: str = one_of("standard", "mla", default="standard")
+    mla: MLAGeometry | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.heads % self.kv_heads:
+            raise CatalogError(f"heads ({self.heads}) must be a multiple of kv_heads ({self.kv_heads})",
+                               entry=self.name, field="kv_heads", expected="a divisor of heads (GQA groups)")
+        if (self.attention == "mla") != (self.mla is not None):
+            raise CatalogError("attention = 'mla' needs an [mla] table and the table needs attention = 'mla'",
+                               entry=self.name, field="mla")
+
+    # --- parameter counting (each term: a weight matrix of the named shape) ---------------------------
+    @property
+    def _norm_size(self) -> int:
+        return 2 * self.hidden_size if self.norm == "layernorm" else self.hidden_size  # LayerNorm: gain+bias
+
+    @property
+    def attention_parameters_per_layer(self) -> int:
+        d, h, kv, hd = self.hidden_size, self.heads, self.kv_heads, self.head_dim
+        if self.mla is not None:  # DeepSeek-V2 eqs. (9)-(14): low-rank q and joint kv compression
+            m = self.mla
+            q = d * m.q_lora_rank + m.q_lora_rank + m.q_lora_rank * h * (m.qk_nope_head_dim + m.qk_rope_head_dim)
+            kv_ = d * (m.kv_lora_rank + m.qk_rope_head_dim) + m.kv_lora_rank \
+                + m.kv_lora_rank * h * (m.qk_nope_head_dim + m.v_head_dim)
+            return q + kv_ + h * m.v_head_dim * d
+        weights = d * h * hd + 2 * d * kv * hd + h * hd * d  # W_q, W_k, W_v, W_o
+        biases = (h * hd + 2 * kv * hd + d) if self.bias else 0
+        return weights + biases
+
+    def _ffn_parameters(self, width: int) -> int:
+        matrices = 3 if self.ffn_gated else 2  # SwiGLU: gate, up, down (Shazeer 2020); plain MLP: up, down
+        biases = ((2 if self.ffn_gated else 1) * width + self.hidden_size) if self.bias else 0
+        return matrices * self.hidden_size * width + biases
+
+    @property
+    def ffn_parameters_per_layer(self) -> int:
+        return self._ffn_parameters(self.ffn_size)
+
+    @property
+    def embedding_parameters(self) -> int:
+        """Input lookup tables (token, learned position, segment): gathered, not multiplied."""
+        positions = self.context_length if self.position_embedding == "learned" else 0
+        return (self.vocab_size + positions + self.type_vocab_size) * self.hidden_size
+
+    @property
+    def lm_head_parameters(self) -> int:
+        """Untied output projection counted as parameters (a tied head shares the embedding table)."""
+        return 0 if self.tied_embeddings else self.vocab_size * self.hidden_size
+
+    @property
+    def _tail_parameters(self) -> int:
+        pooler = self.hidden_size * self.hidden_size + self.hidden_size if self.pooler else 0
+        return self._norm_size + pooler  # final norm (+ BERT pooler)
+
+    @property
+    def layer_parameters(self) -> int:
+        return self.layers * (self.attention_parameters_per_layer + self.ffn_parameters_per_layer + 2 * self._norm_size)
+
+    @property
+    def parameters(self) -> float:
+        return float(self.embedding_parameters + self.lm_head_parameters + self.layer_parameters
+                     + self._tail_parameters)
+
+    @property
+    def matmul_parameters_per_token(self) -> float:
+        """Weights each token multiplies through: every layer, plus the vocabulary projection of a decoder
+        (Kaplan et al. 2020 sec. 2.1: forward FLOPs ~ 2 N per token, N = non-embedding weights)."""
+        head = self.vocab_size * self.hidden_size if self.architecture != "encoder" else 0
+        return float(self.layer_parameters + head)
+
+    @property
+    def kv_elements_per_token(self) -> int:
+        """KV-cache elements stored per token across all layers: 2 (K and V) x layers x kv_heads x head_dim;
+        MLA caches one compressed latent plus the shared rotary key (DeepSeek-V2 sec. 2.1.2)."""
+        if self.mla is not None:
+            return self.layers * (self.mla.kv_lora_rank + self.mla.qk_rope_head_dim)
+        return 2 * self.layers * self.kv_heads * self.head_dim
+
+    @property
+    def attention_flops_per_token_per_context(self) -> float:
+        """FLOPs per query token per context token: QK^T and AV each 2 x heads x head_dim (per layer)."""
+        if self.mla is not None:
+            m = self.mla
+            return float(self.layers * 2 * self.heads * (m.qk_nope_head_dim + m.qk_rope_head_dim + m.v_head_dim))
+        return float(self.layers * 4 * self.heads * self.head_dim)
+
+
+@attrs.frozen(kw_only=True)
+class MoESpec(TransformerSpec):
+    """Mixture-of-experts decoder: routed experts replace the dense FFN (after `dense_layers` leading layers)."""
+
+    experts: int = integer()
+    experts_per_token: int = integer()
+    expert_ffn_size: int = integer()
+    shared_experts: int = integer(minimum=0, default=0)
+    dense_layers: int = integer(minimum=0, default=0)
+    published_active_parameters: float | None = number(optional=True)
+
+    def __attrs_post_init__(self) -> None:
+        super().__attrs_post_init__()
+        if self.experts_per_token > self.experts:
+            raise CatalogError(f"experts_per_token ({self.experts_per_token}) exceeds experts ({self.experts})",
+                               entry=self.name, field="experts_per_token", expected="top-k <= experts")
+        if self.dense_layers > self.layers:
+            raise CatalogError("dense_layers exceeds layers", entry=self.name, field="dense_layers")
+
+    @property
+    def moe_layers(self) -> int:
+        return self.layers - self.dense_layers
+
+    @property
+    def expert_parameters(self) -> int:
+        return self._ffn_parameters(self.expert_ffn_size)
+
+    @property
+    def router_parameters_per_layer(self) -> int:
+        return self.hidden_size * self.experts  # gating projection d -> E (Shazeer et al. 2017)
+
+    def _layers_with(self, experts_per_layer: int) -> int:
+        common = self.layers * (self.attention_parameters_per_layer + 2 * self._norm_size)
+        dense_ffn = self.dense_layers * self.ffn_parameters_per_layer
+        moe_ffn = self.moe_layers * (self.router_parameters_per_layer
+                                     + (experts_per_layer + self.shared_experts) * self.expert_parameters)
+        return common + dense_ffn + moe_ffn
+
+    @property
+    def layer_parameters(self) -> int:
+        return self._layers_with(self.experts)
+
+    @property
+    def active_layer_parameters(self) -> int:
+        return self._layers_with(self.experts_per_token)
+
+    @property
+    def active_parameters(self) -> float:
+        return float(self.embedding_parameters + self.lm_head_parameters + self.active_layer_parameters
+                     + self._tail_parameters)
+
+    @property
+    def matmul_parameters_per_token(self) -> float:
+        return float(self.active_layer_parameters + self.vocab_size * self.hidden_size)
+
+    def streamed_parameters(self, tokens: int) -> float:
+        """Weights a step over `tokens` tokens multiplies through: shared layers, the vocabulary projection and
+        the expected number of distinct experts hit, E x (1 - (1 - k/E)^tokens) per MoE layer (uniform routing)."""
+        hit = self.experts * (1.0 - (1.0 - self.experts_per_token / self.experts) ** max(tokens, 1))
+        return float(self._layers_with(0) + self.moe_layers * hit * self.expert_parameters
+                     + self.vocab_size * self.hidden_size)
+
+
+@attrs.frozen(kw_only=True)
+class FixedGraphSpec(ModelSpec):
+    """A network summarised by sourced totals at its input size (no regular geometry to derive from)."""
+
+    parameters: float = number()
+    flops_per_sample: float = quantity("flop", doc="forward FLOPs (2 x MACs) for one sample")
+    activations_per_sample: float = number(doc="activation elements written per sample")
+    peak_activations_per_sample: float = number(doc="largest live activation working set, elements")
+    input_shape: tuple[int, ...] = attrs.field(converter=as_tuple)
+    layers: int = integer()
+
+
+@attrs.frozen(kw_only=True)
+class CNNSpec(FixedGraphSpec):
+    """Convolutional network (ResNet, MobileNet, DS-CNN)."""
+
+
+@attrs.frozen(kw_only=True)
+class MLPSpec(FixedGraphSpec):
+    """Fully connected network (MLPerf Tiny anomaly-detection autoencoder)."""
+
+
+@attrs.frozen(kw_only=True)
+class SSMSpec(ModelSpec):
+    """Mamba selective state-space model (Gu & Dao 2023, arXiv:2312.00752)."""
+
+    layers: int = integer()
+    hidden_size: int = integer()
+    state_size: int = integer()
+    expand: int = integer()
+    conv_kernel: int = integer()
+    dt_rank: int = integer()
+    vocab_size: int = integer()
+    tied_embeddings: bool
+    context_length: int = integer()
+
+    @property
+    def inner_size(self) -> int:
+        return self.expand * self.hidden_size
+
+    @property
+    def parameters_per_layer(self) -> int:
+        d, e, n, r = self.hidden_size, self.inner_size, self.state_size, self.dt_rank
+        in_proj = d * 2 * e                      # x and gate z
+        conv = e * self.conv_kernel + e          # depthwise causal conv + bias
+        x_proj = e * (r + 2 * n)                 # dt, B, C
+        dt_proj = r * e + e
+        a_and_d = e * n + e                      # A_log and D
+        out_proj = e * d
+        return in_proj + conv + x_proj + dt_proj + a_and_d + out_proj + d  # + RMSNorm
+
+    @property
+    def parameters(self) -> float:
+        head = 0 if self.tied_embeddings else self.vocab_size * self.hidden_size
+        return float(self.vocab_size * self.hidden_size + head + self.layers * self.parameters_per_layer
+                     + self.hidden_size)
+
+    @property
+    def matmul_parameters_per_token(self) -> float:
+        return float(self.layers * self.parameters_per_layer + self.vocab_size * self.hidden_size)
+
+    @property
+    def state_elements(self) -> int:
+        """Recurrent state per sequence: SSM state e x n plus the conv window e x (k-1), per layer."""
+        return self.layers * self.inner_size * (self.state_size + self.conv_kernel - 1)
+
+
+@attrs.frozen(kw_only=True)
+class DiffusionSpec(ModelSpec):
+    """Latent diffusion: one forward pass = one denoising step of the denoiser (UNet/DiT)."""
+
+    parameters: float = number()
+    flops_per_step: float = quantity("flop")
+    denoising_steps: int = integer()
+    resolution: int = integer()
+    activations_per_sample: float = number()
+    peak_activations_per_sample: float = number()
+    layers: int = integer()
+
+    @property
+    def flops_per_sample(self) -> float:
+        return self.flops_per_step
+
+
+@attrs.frozen(kw_only=True)
+class RecommendationSpec(ModelSpec):
+    """DLRM-style recommender: embedding-table gathers feeding dense MLPs (Naumov et al. 2019)."""
+
+    embedding_parameters: float = number()
+    dense_parameters: float = number()
+    flops_per_sample: float = quantity("flop")
+    embedding_dim: int = integer()
+    lookups_per_sample: int = integer()
+    layers: int = integer()
+
+    @property
+    def parameters(self) -> float:
+        return float(self.embedding_parameters + self.dense_parameters)
+
+
+SPEC_BY_ARCHITECTURE: dict[str, type[ModelSpec]] = {
+    "decoder": TransformerSpec, "encoder": TransformerSpec, "moe": MoESpec, "cnn": CNNSpec, "mlp": MLPSpec,
+    "ssm": SSMSpec, "diffusion": DiffusionSpec, "recommendation": RecommendationSpec,
+}

@@ -1,0 +1,75 @@
+"""Scenarios: a model on a target with a batch, a precision and constraints that can be evaluated."""
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from .fields import QuantityAccess, as_tuple, integer, one_of, quantity
+from .hardware import PRECISIONS
+from .provenance import Provenance
+
+
+@attrs.frozen(kw_only=True)
+class Constraints(QuantityAccess):
+    max_latency: float | None = quantity("s", optional=True)
+    max_power: float | None = quantity("W", optional=True)
+    max_energy: float | None = quantity("J", optional=True)
+    max_memory: float | None = quantity("B", optional=True)
+
+
+@attrs.frozen(kw_only=True)
+class ConstraintCheck:
+    """One constraint's verdict with the measured (predicted) value and the limit, both pint Quantities."""
+
+    name: str
+    passed: bool
+    value: Any
+    limit: Any
+
+    def __str__(self) -> str:
+        return f"{'PASS' if self.passed else 'FAIL'} {self.name}: {self.value:.4g~P} (limit {self.limit:.4g~P})"
+
+
+@attrs.frozen(kw_only=True)
+class ScenarioEvaluation:
+    scenario: str
+    profile: Any
+    checks: tuple[ConstraintCheck, ...]
+
+    @property
+    def passed(self) -> bool:
+        return self.profile.feasible and all(c.passed for c in self.checks)
+
+    def summary(self) -> str:
+        lines = [f"Scenario {self.scenario}: {'PASS' if self.passed else 'FAIL'}"]
+        if not self.profile.feasible:
+            lines.append("  FAIL memory: does not fit (" + "; ".join(self.profile.reasons) + ")")
+        lines += [f"  {c}" for c in self.checks]
+        return "\n".join(lines)
+
+
+@attrs.frozen(kw_only=True)
+class ScenarioSpec(QuantityAccess):
+    name: str
+    display_name: str
+    model: str
+    target: str
+    batch_size: int = integer()
+    precision: str = one_of(*PRECISIONS)
+    mode: str = one_of("inference", "training")
+    constraints: Constraints
+    provenance: Provenance
+    seq_len: int | None = attrs.field(default=None)
+    efficiency: float | None = None
+    description: str = ""
+    aliases: tuple[str, ...] = attrs.field(default=(), converter=as_tuple)
+
+    def __repr__(self) -> str:
+        return f"ScenarioSpec({self.name!r}, {self.display_name!r})"
+
+    def evaluate(self, **overrides: Any) -> ScenarioEvaluation:
+        """Solve the scenario with the engine and check every constraint (experimental options pass through)."""
+        from ..core.scenario_eval import evaluate_scenario
+
+        return evaluate_scenario(self, **overrides)

@@ -1,0 +1,50 @@
+"""The one pint registry of mlsysim, created on first use (import time is a budget: pint costs ~0.2 s).
+
+Canonical units of every number inside specs and the solver hot path (plain floats):
+FLOP "flop", bytes "B", seconds "s", watts "W", joules "J", FLOP/s "flop/s", bytes/s "B/s".
+"""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+# Extra definitions on top of pint's defaults. FLOP and OP share one dimension: an int8 "operation" and a
+# floating-point operation both count one multiply or one add (vendors print TOPS and TFLOPS the same way).
+_DEFINITIONS = (
+    "flop = [computation] = FLOP = flops",
+    "op = flop = OP = ops",
+)
+
+
+def _cache_folder() -> str | None:
+    folder = os.environ.get("MLSYSIM_CACHE_DIR")
+    if folder == "":
+        return None  # caching explicitly disabled
+    return os.path.join(folder, "pint") if folder else ":auto:"
+
+
+@lru_cache(maxsize=1)
+def get_ureg():
+    """Return the single mlsysim UnitRegistry (``mlsysim.ureg``)."""
+    import pint
+
+    try:
+        ureg = pint.UnitRegistry(cache_folder=_cache_folder())
+    except OSError:  # unwritable cache folder: pay the slower start rather than fail
+        ureg = pint.UnitRegistry()
+    for line in _DEFINITIONS:
+        ureg.define(line)
+    ureg.formatter.default_format = "~P"
+    pint.set_application_registry(ureg)
+    return ureg
+
+
+@lru_cache(maxsize=64)
+def unit(name: str):
+    """A parsed pint Unit of the mlsysim registry (cached: parsing costs microseconds per call)."""
+    return get_ureg().Unit(name)
+
+
+def quantity(value: float, unit_name: str):
+    """Wrap a plain float in canonical units as a pint Quantity (the boundary of the hot path)."""
+    return get_ureg().Quantity(value, unit(unit_name))

@@ -1,0 +1,28 @@
+"""Validate catalog TOML files against schemas/ (structure, units, dimensions).
+
+Usage: python tools/validate_catalog.py [FILE ...]   (default: every file under catalog/)
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+
+def main(argv: list[str]) -> int:
+    from mlsysim.catalog.loader import CatalogError, load_catalog
+
+    try:
+        catalog = load_catalog(extra_dirs=[Path(a) for a in argv] if argv else None, use_cache=False)
+    except CatalogError as exc:
+        print(f"catalog invalid: {exc}", file=sys.stderr)
+        return 1
+    counts = ", ".join(f"{len(v)} {k}" for k, v in catalog.entries_by_kind().items())
+    print(f"catalog OK: {counts}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
