@@ -13,6 +13,9 @@ from functools import lru_cache
 _DEFINITIONS = (
     "flop = [computation] = FLOP = flops",
     "op = flop = OP = ops",
+    # Throughput counts: dimensionless, so tokens/s converts to 1/s, but kept as a readable label.
+    "token = [] = tokens",
+    "sample = [] = samples",
 )
 
 

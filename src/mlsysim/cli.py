@@ -1,0 +1,89 @@
+"""Command line: ``mlsysim eval MODEL HARDWARE [...]`` (experimental interface, see the stability promise).
+
+Exit codes: 0 feasible, 2 does not fit in memory, 1 bad input (one line on stderr).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ._version import __version__
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="mlsysim", description="First-principles ML systems simulator.")
+    p.add_argument("--version", action="version", version=f"mlsysim {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+    ev = sub.add_parser("eval", help="predict one pass of MODEL on HARDWARE")
+    ev.add_argument("model", help="registry name, e.g. Llama3_70B")
+    ev.add_argument("hardware", help="registry name, e.g. H100")
+    ev.add_argument("--batch-size", type=int, default=1)
+    ev.add_argument("--precision", default="fp16")
+    ev.add_argument("--efficiency", type=float, default=None,
+                    help="fraction of dense peak reached (default: calibrated value of the hardware)")
+    ev.add_argument("--seq-len", type=int, default=None, help="context length (default: the model's)")
+    ev.add_argument("--training", action="store_true", help="one training step instead of a forward pass")
+    ev.add_argument("--json", action="store_true", help="print only JSON")
+    ls = sub.add_parser("list", help="list registry entries")
+    ls.add_argument("registry", choices=["hardware", "models", "scenarios", "systems", "infra"])
+    ls.add_argument("--json", action="store_true")
+    sc = sub.add_parser("scenario", help="evaluate a catalog scenario against its constraints")
+    sc.add_argument("name")
+    sc.add_argument("--json", action="store_true")
+    return p
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from .core.engine import Engine
+
+    result = Engine.solve(args.model, args.hardware, args.batch_size, args.precision, args.efficiency,
+                          is_training=args.training, seq_len=args.seq_len)
+    if args.json:
+        print(result.to_json(indent=2))
+    else:
+        print(result.summary())
+    return 0 if result.feasible else 2
+
+
+def _list(args: argparse.Namespace) -> int:
+    from .registry import registries
+
+    root = registries().roots[args.registry.capitalize()]
+    rows = [{"name": s.name, "display_name": s.display_name, "kind": type(s).__name__} for s in root]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        width = max(len(r["name"]) for r in rows)
+        for r in rows:
+            print(f"{r['name']:<{width}}  {r['display_name']}")
+    return 0
+
+
+def _scenario(args: argparse.Namespace) -> int:
+    from .registry import registries
+
+    ev = registries().roots["Scenarios"].get(args.name).evaluate()
+    if args.json:
+        print(json.dumps({"scenario": ev.scenario, "passed": ev.passed, "profile": ev.profile.to_dict(),
+                          "checks": [{"name": c.name, "passed": c.passed, "value": c.value.magnitude,
+                                      "limit": c.limit.magnitude, "unit": str(c.value.units)} for c in ev.checks]},
+                         indent=2))
+    else:
+        print(ev.summary())
+    return 0 if ev.passed else 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .errors import MlsysimError
+
+    args = _parser().parse_args(argv)
+    try:
+        return {"eval": _eval, "list": _list, "scenario": _scenario}[args.command](args)
+    except MlsysimError as exc:
+        print(f"mlsysim: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

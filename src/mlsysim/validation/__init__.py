@@ -1,0 +1,107 @@
+"""Accuracy against published measurements: predicted vs measured per case, median error per metric.
+
+Cases live in tests/validation/cases.csv (one row per measurement, each citing its source). Run:
+    python -m mlsysim.validation [--cases PATH]
+"""
+from __future__ import annotations
+
+import csv
+import statistics
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+DEFAULT_CASES = Path(__file__).resolve().parents[3] / "tests" / "validation" / "cases.csv"
+# Metrics whose error is a relative error; "fits" is scored as agreement (0 or 100 %).
+METRIC_UNITS = {"decode_tokens_per_s": "tok/s", "samples_per_s": "samples/s", "latency_ms": "ms",
+                "joules_per_token": "J/token", "joules_per_sample": "J/sample", "fits": "", "weights_gib": "GiB"}
+
+
+@attrs.frozen
+class CaseResult:
+    id: str
+    metric: str
+    model: str
+    hardware: str
+    measured: float
+    predicted: float
+
+    @property
+    def error(self) -> float:
+        """Absolute percentage error (fits: 0 when the verdict agrees, 100 otherwise)."""
+        if self.metric == "fits":
+            return 0.0 if bool(self.predicted) == bool(self.measured) else 100.0
+        return abs(self.predicted - self.measured) / abs(self.measured) * 100.0
+
+
+def load_cases(path: Path | str = DEFAULT_CASES) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def predict(case: dict[str, str]) -> float:
+    from ..core.engine import Engine
+
+    seq = int(case["seq_len"]) if case.get("seq_len") else None
+    r = Engine.solve(case["model"], case["hardware"], int(case["batch_size"]), case["precision"], seq_len=seq)
+    metric = case["metric"]
+    per_step = r.latency.to("s").magnitude
+    if metric in ("decode_tokens_per_s", "samples_per_s"):
+        return r.throughput.to("1/s").magnitude
+    if metric == "latency_ms":
+        return per_step * 1e3
+    if metric in ("joules_per_token", "joules_per_sample"):
+        return r.energy.to("J").magnitude / r.batch_size
+    if metric == "fits":
+        return 1.0 if r.feasible else 0.0
+    if metric == "weights_gib":
+        return r.memory.weights / 2**30
+    raise ValueError(f"unknown metric {metric!r} in validation case {case['id']}")
+
+
+def run(path: Path | str = DEFAULT_CASES) -> list[CaseResult]:
+    out = []
+    for case in load_cases(path):
+        measured = float(case["measured"])
+        devices = int(case.get("devices") or 1)
+        if case["metric"] == "samples_per_s" or case["metric"] == "decode_tokens_per_s":
+            measured /= devices  # per-system MLPerf rows are compared per device (independent replicas)
+        out.append(CaseResult(case["id"], case["metric"], case["model"], case["hardware"], measured,
+                              predict(case)))
+    return out
+
+
+def median_errors(results: list[CaseResult]) -> dict[str, float]:
+    by_metric: dict[str, list[float]] = {}
+    for r in results:
+        by_metric.setdefault(r.metric, []).append(r.error)
+    return {m: statistics.median(v) for m, v in sorted(by_metric.items())}
+
+
+def report(results: list[CaseResult]) -> str:
+    lines = [f"{'id':<7} {'metric':<20} {'model':<16} {'hardware':<15} {'measured':>12} {'predicted':>12} {'err %':>7}"]
+    for r in results:
+        lines.append(f"{r.id:<7} {r.metric:<20} {r.model:<16} {r.hardware:<15} {r.measured:>12.5g} "
+                     f"{r.predicted:>12.5g} {r.error:>7.1f}")
+    lines.append("")
+    lines.append("median absolute percentage error per metric:")
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r.metric] = counts.get(r.metric, 0) + 1
+    for metric, err in median_errors(results).items():
+        lines.append(f"  {metric:<20} {err:6.1f} %  (n={counts[metric]})")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    p = argparse.ArgumentParser(prog="python -m mlsysim.validation", description=__doc__.splitlines()[0])
+    p.add_argument("--cases", default=str(DEFAULT_CASES))
+    args = p.parse_args(argv)
+    print(report(run(args.cases)))
+    return 0
+
+
+__all__ = ["CaseResult", "load_cases", "predict", "run", "median_errors", "report", "main"]

@@ -1,0 +1,43 @@
+"""A wheel built from the checkout carries the catalog and schemas and works away from the repository."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[1]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory):
+    out = tmp_path_factory.mktemp("wheel")
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                            "-w", str(out), str(ROOT)], capture_output=True, text=True)
+    if build.returncode != 0 and "No module named" in build.stderr and "hatchling" in build.stderr:
+        pytest.skip("hatchling not installed in this environment")
+    assert build.returncode == 0, build.stderr
+    return next(out.glob("mlsysim-*.whl"))
+
+
+def test_wheel_contains_catalog_and_schemas(wheel):
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "mlsysim/_data/catalog/hardware/nvidia.toml" in names
+    assert "mlsysim/_data/schemas/hardware.schema.json" in names
+    assert any(n.startswith("mlsysim/_data/catalog/models/") for n in names)
+
+
+def test_installed_wheel_works_outside_the_repository(wheel, tmp_path):
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
+                   check=True)
+    env = dict(os.environ, PYTHONPATH=str(target), MLSYSIM_CACHE_DIR=str(tmp_path / "cache"))
+    code = ("import mlsysim, pathlib; h = mlsysim.Hardware.H100; "
+            "assert 'site' in mlsysim.__file__; "
+            "r = mlsysim.Engine.solve('Llama3_8B', 'H100'); print(h.display_name, r.feasible)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=str(tmp_path))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "NVIDIA H100 True"
