@@ -45,7 +45,9 @@ def spec_fields(cls, prefix=""):
     for f in attrs.fields(cls):
         nested = [t for t in getattr(f.type, "__args__", (f.type,)) if attrs.has(t)] if f.type else []
         path = f"{prefix}{f.name}"
-        if nested and nested[0] is not specs.Provenance and nested[0] is not specs.PrecisionTable:
+        if nested and nested[0] is specs.PrecisionTable:
+            out[path] = specs.PrecisionTable.UNIT
+        elif nested and nested[0] is not specs.Provenance:
             out.update(spec_fields(nested[0], path + "."))
         else:
             out[path] = f.metadata.get("unit") or None

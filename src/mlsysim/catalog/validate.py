@@ -48,11 +48,9 @@ class SchemaSet:
         target: Any = doc
         for part in pointer.strip("/").split("/") if pointer.strip("/") else []:
             target = target[part]
-        merged = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
         if "$ref" in target:
-            inner, doc = self.resolve(target, doc)
-            merged = {**inner, **{k: v for k, v in merged.items() if k != "$ref"}}
-        return merged, doc
+            target, doc = self.resolve(target, doc)
+        return _merge(target, {k: v for k, v in node.items() if k != "$ref"}), doc
 
     def properties(self, node: dict, doc: dict) -> dict[str, tuple[dict, dict]]:
         """Every property a node may hold, through $ref, allOf and if/then branches."""
@@ -63,6 +61,14 @@ class SchemaSet:
                 if key in branch:
                     props.update(self.properties(branch[key], doc))
         return props
+
+
+def _merge(base: dict, extra: dict) -> dict:
+    """Overlay a referring node on its $ref target; `properties` of both are kept (a sibling $ref extends)."""
+    merged = {**base, **extra}
+    if "properties" in base and "properties" in extra:
+        merged["properties"] = {**base["properties"], **extra["properties"]}
+    return merged
 
 
 def read_toml(path: Path, label: str) -> dict:

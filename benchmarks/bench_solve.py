@@ -1,0 +1,59 @@
+"""Time warm Engine.solve per call and cold import (run: python benchmarks/bench_solve.py).
+
+Reports the median of repeated measurements; compare against another build on the same machine only.
+"""
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+CASES = [("Llama3_70B", "H100", 8, "fp8"), ("ResNet50", "A100", 256, "int8"), ("DS_CNN", "STM32L4R5", 1, "int8"),
+         ("Mixtral_8x7B", "H200", 32, "fp16")]
+
+
+def time_solve(repeats: int = 5, calls: int = 2000) -> dict[str, float]:
+    sys.path.insert(0, SRC)
+    from mlsysim import Engine, Hardware, Models
+
+    out = {}
+    for m, h, b, p in CASES:
+        model, hw = Models.get(m), Hardware.get(h)
+        Engine.solve(model, hw, b, p)  # warm (pint registry, caches)
+        samples = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            for _ in range(calls):
+                Engine.solve(model, hw, b, p)
+            samples.append((time.perf_counter() - t0) / calls)
+        out[f"{m} on {h}"] = statistics.median(samples)
+    return out
+
+
+def time_import(repeats: int = 7) -> dict[str, float]:
+    """Wall time of a fresh interpreter running the statement (catalog cache warm after the first run)."""
+    stmts = {"import mlsysim; mlsysim.Hardware.H100": "import mlsysim; mlsysim.Hardware.H100",
+             "first Engine.solve": "import mlsysim; mlsysim.Engine.solve('Llama3_8B', 'H100')",
+             "python -c pass (baseline)": "pass"}
+    out = {}
+    for label, stmt in stmts.items():
+        subprocess.run([sys.executable, "-c", stmt], check=True, env={"PYTHONPATH": SRC})
+        samples = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-c", stmt], check=True, env={"PYTHONPATH": SRC})
+            samples.append(time.perf_counter() - t0)
+        out[label] = statistics.median(samples)
+    return out
+
+
+if __name__ == "__main__":
+    print("warm Engine.solve, median per call:")
+    for label, t in time_solve().items():
+        print(f"  {label:<28} {t * 1e6:8.1f} us")
+    print("fresh interpreter wall time, median:")
+    for label, t in time_import().items():
+        print(f"  {label:<28} {t * 1e3:8.1f} ms")
