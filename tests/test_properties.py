@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import attrs
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from mlsysim import Engine, Hardware, Models
 
 MODELS = ["Llama3_8B", "Llama2_13B", "Mixtral_8x7B", "GPT2", "BERT_Base", "ResNet50", "MobileNetV2", "Mamba_130M"]
 HARDWARE = ["H100", "A100_80GB", "L4", "RTX4090", "JetsonAGXOrin", "M2Ultra", "MI300X", "TPUv5p"]
-PRECISIONS = ["fp16", "int8", "int4"]
+PRECISIONS = ["fp16", "bf16", "int8", "int4"]
 common = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 cases = st.tuples(st.sampled_from(MODELS), st.sampled_from(HARDWARE), st.integers(1, 512),
@@ -17,6 +17,13 @@ cases = st.tuples(st.sampled_from(MODELS), st.sampled_from(HARDWARE), st.integer
 
 
 def solve(m, h, b, p, e, **kw):
+    from mlsysim.core.precision import resolve_precision
+    from mlsysim.errors import UnsupportedPrecisionError
+
+    try:
+        resolve_precision(Hardware.get(h) if isinstance(h, str) else h, p)
+    except UnsupportedPrecisionError:
+        assume(False)  # a float format the device has no units for is an error by design (tested elsewhere)
     return Engine.solve(m, h, b, p, e, **kw)
 
 

@@ -40,8 +40,10 @@ def test_registries_iterate_have_len_and_list_names():
     assert "H100" in hw.names() and "H100" in hw
     assert len(hw.Cloud) < len(hw)
     assert all(e.category == "Cloud" for e in hw.Cloud)
-    assert len(mlsysim.Models) >= 30 and len(mlsysim.Scenarios) >= 9
+    assert len(mlsysim.Models) >= 28 and len(mlsysim.Scenarios) >= 9
     assert set(mlsysim.Applications.names()) <= set(mlsysim.Scenarios.names())
+    assert all(isinstance(e, mlsysim.specs.HardwareSpec) for e in hw)  # Hardware.Networks.* are aliases only
+    assert mlsysim.Hardware.Networks.InfiniBand_NDR is mlsysim.Systems.Fabrics.InfiniBand_NDR
 
 
 def test_every_entry_has_provenance_and_units_are_positive(reg):

@@ -29,11 +29,12 @@ ROOTS = ("Hardware", "Models", "Scenarios", "Systems", "Infra", "Tiers", "Applic
 class Namespace:
     """One level of registry paths. Attribute access gives entries and sub-namespaces."""
 
-    __slots__ = ("_path", "_children")
+    __slots__ = ("_path", "_children", "_canonical")
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, canonical: dict[int, str]):
         self._path = path
         self._children: dict[str, Any] = {}
+        self._canonical = canonical  # id(spec) -> canonical path, shared by the whole registry set
 
     # -- attribute protocol -------------------------------------------------------------------------------
     def __getattr__(self, name: str) -> Any:
@@ -52,12 +53,21 @@ class Namespace:
 
     # -- collection protocol ------------------------------------------------------------------------------
     def entries(self) -> list[Any]:
-        """Unique specs reachable under this namespace, in catalog order of canonical name."""
+        """Unique specs under this namespace, sorted by name. Entries that live elsewhere and are only
+        aliased here (Hardware.Networks.* are Systems fabrics) are left out, unless the namespace holds
+        nothing but aliases (Applications, Archetypes, Tiers)."""
         seen: dict[int, Any] = {}
         for child in self._children.values():
-            for spec in (child.entries() if isinstance(child, Namespace) else [child]):
+            for spec in (child._reachable() if isinstance(child, Namespace) else [child]):
                 seen.setdefault(id(spec), spec)
-        return sorted(seen.values(), key=lambda s: s.name)
+        own = [s for s in seen.values() if self._canonical[id(s)].startswith(self._path + ".")]
+        return sorted(own or seen.values(), key=lambda s: s.name)
+
+    def _reachable(self) -> list[Any]:
+        out = []
+        for child in self._children.values():
+            out += child._reachable() if isinstance(child, Namespace) else [child]
+        return out
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self.entries())
@@ -130,7 +140,8 @@ class RegistrySet:
     """All root namespaces built from one catalog, plus the calibration classes the engine reads."""
 
     def __init__(self, catalog: Any):
-        self.roots = {r: Namespace(r) for r in ROOTS}
+        self._canonical: dict[int, str] = {}
+        self.roots = {r: Namespace(r, self._canonical) for r in ROOTS}
         self.calibration: dict[str, Any] = {}
         self._origin: dict[str, tuple[Any, str]] = {}
         self._files: dict[int, str] = {}
@@ -147,6 +158,7 @@ class RegistrySet:
             group = entry.spec.category if group is None else group
             spec = entry.spec
             canonical = ".".join(p for p in (root, group, spec.name) if p)
+            self._canonical[id(spec)] = canonical
             self._place(canonical, spec, entry.file, "name")
             if flat and group:
                 self._place(f"{root}.{spec.name}", spec, entry.file, "name")
@@ -170,7 +182,7 @@ class RegistrySet:
         for i, part in enumerate(parts[1:-1], start=1):
             child = node._children.get(part)
             if child is None:
-                child = node._children[part] = Namespace(".".join(parts[: i + 1]))
+                child = node._children[part] = Namespace(".".join(parts[: i + 1]), self._canonical)
             elif not isinstance(child, Namespace):
                 raise CatalogError(f"{'.'.join(parts[:i + 1])} is an entry and cannot also hold {path}",
                                    file=file, entry=spec.name, field=field)

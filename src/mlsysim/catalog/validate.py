@@ -107,7 +107,7 @@ def check_schema(schemas: SchemaSet, kind: str, data: dict, label: str) -> None:
         message, expected = "required field is missing", f"see schemas/{kind}.schema.json"
     elif err.validator in ("additionalProperties", "unevaluatedProperties"):
         expected = f"only the fields of schemas/{kind}.schema.json"
-    elif err.validator == "pattern" and "quantity" in json.dumps(err.schema):
+    elif err.validator == "pattern" and err.schema == schemas.raw["common"]["$defs"]["quantity"]:
         message = f"{err.instance!r} is not a non-negative number followed by a unit"
         expected = "e.g. '989 TFLOP/s', '80 GiB', '3.35 TB/s', '700 W'"
     elif err.validator in ("enum", "const"):
