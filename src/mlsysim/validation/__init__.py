@@ -22,6 +22,7 @@ METRIC_UNITS = {"decode_tokens_per_s": "tok/s", "samples_per_s": "samples/s", "l
 class CaseResult:
     id: str
     metric: str
+    role: str  # "calibration" rows set a catalog efficiency; "holdout" rows only measure error
     model: str
     hardware: str
     measured: float
@@ -67,28 +68,34 @@ def run(path: Path | str = DEFAULT_CASES) -> list[CaseResult]:
         devices = int(case.get("devices") or 1)
         if case["metric"] == "samples_per_s" or case["metric"] == "decode_tokens_per_s":
             measured /= devices  # per-system MLPerf rows are compared per device (independent replicas)
-        out.append(CaseResult(case["id"], case["metric"], case["model"], case["hardware"], measured,
+        out.append(CaseResult(case["id"], case["metric"], case.get("role") or "holdout", case["model"],
+                              case["hardware"], measured,
                               predict(case)))
     return out
 
 
-def median_errors(results: list[CaseResult]) -> dict[str, float]:
+def median_errors(results: list[CaseResult], role: str | None = "holdout") -> dict[str, float]:
+    """Median absolute percentage error per metric (by default over held-out rows only)."""
     by_metric: dict[str, list[float]] = {}
     for r in results:
+        if role is not None and r.role != role:
+            continue
         by_metric.setdefault(r.metric, []).append(r.error)
     return {m: statistics.median(v) for m, v in sorted(by_metric.items())}
 
 
 def report(results: list[CaseResult]) -> str:
-    lines = [f"{'id':<7} {'metric':<20} {'model':<16} {'hardware':<15} {'measured':>12} {'predicted':>12} {'err %':>7}"]
+    lines = [f"{'id':<7} {'metric':<20} {'model':<16} {'hardware':<15} {'measured':>12} {'predicted':>12} "
+             f"{'err %':>7}  role"]
     for r in results:
         lines.append(f"{r.id:<7} {r.metric:<20} {r.model:<16} {r.hardware:<15} {r.measured:>12.5g} "
-                     f"{r.predicted:>12.5g} {r.error:>7.1f}")
+                     f"{r.predicted:>12.5g} {r.error:>7.1f}  {r.role}")
     lines.append("")
-    lines.append("median absolute percentage error per metric:")
+    lines.append("median absolute percentage error per metric, held-out rows (calibration rows excluded):")
     counts: dict[str, int] = {}
     for r in results:
-        counts[r.metric] = counts.get(r.metric, 0) + 1
+        if r.role == "holdout":
+            counts[r.metric] = counts.get(r.metric, 0) + 1
     for metric, err in median_errors(results).items():
         lines.append(f"  {metric:<20} {err:6.1f} %  (n={counts[metric]})")
     return "\n".join(lines)
