@@ -61,13 +61,24 @@ class RooflineModel(ForwardModel):
         # Memory roof: measured device bandwidth, else datasheet x class streaming efficiency.
         bandwidth = (hw.calibration.memory_bandwidth if hw.calibration and hw.calibration.memory_bandwidth
                      else hw.memory.bandwidth * cls.memory_efficiency)
-        if hw.flash is not None:  # microcontroller: weights stream from flash, activations from SRAM
-            memory_time = cost.weight_traffic / hw.flash.bandwidth + cost.other_traffic / bandwidth
-        else:
-            memory_time = (cost.weight_traffic + cost.other_traffic) / bandwidth
+        # Microcontrollers: weights stream from flash, activations from SRAM.
+        weight_bw = hw.flash.bandwidth if hw.flash is not None else bandwidth
+        memory_time = cost.weight_traffic / weight_bw + cost.other_traffic / bandwidth
         overhead = cost.kernels * hw.launch_overhead
-        latency = max(compute_time, memory_time) + overhead
-        bottleneck = "Compute" if compute_time >= memory_time else "Memory"
+        if cost.phases:  # per-kernel roofline: each phase waits on its own slower roof
+            bound_compute = bound_memory = 0.0
+            for flops, w_bytes, o_bytes in cost.phases:
+                c, mem = flops / achieved_flops, w_bytes / weight_bw + o_bytes / bandwidth
+                if c >= mem:
+                    bound_compute += c
+                else:
+                    bound_memory += mem
+            busy = bound_compute + bound_memory
+            bottleneck = "Compute" if bound_compute >= bound_memory else "Memory"
+        else:
+            busy = max(compute_time, memory_time)
+            bottleneck = "Compute" if compute_time >= memory_time else "Memory"
+        latency = busy + overhead
 
         memory = MemoryBreakdown(weights=cost.weights, kv_cache=cost.kv_cache, activations=cost.activations,
                                  gradients=cost.gradients, optimizer_state=cost.optimizer_state,

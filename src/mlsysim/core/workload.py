@@ -51,6 +51,9 @@ class WorkloadCost:
     items: float                # tokens or samples produced
     item_unit: str              # "token" or "sample"
     notes: tuple[str, ...] = ()
+    # Optional per-kernel phases (hardware FLOPs, weight bytes, other bytes), each bounded on its own roof;
+    # their totals equal the aggregate fields above.
+    phases: tuple[tuple[float, float, float], ...] = ()
 
 
 def _training_state(params: float, prec: ExecutionPrecision, opts: TrainingOptions) -> tuple[float, float, float]:
@@ -72,42 +75,61 @@ def _training_state(params: float, prec: ExecutionPrecision, opts: TrainingOptio
 
 def transformer_cost(m: TransformerSpec, batch: int, seq_len: int, prec: ExecutionPrecision,
                      training: TrainingOptions | None) -> WorkloadCost:
+    """Decode step (decoders), forward pass (encoders) or training step, as five kernel phases per layer --
+    QKV/O projections, attention, FFN, element-wise ops (norms, residuals, activation), LM head -- each
+    bounded by its own roof (a GEMM phase can be compute-bound while the norms stay memory-bound)."""
     wb, ab = prec.weight_bytes, prec.activation_bytes
-    d, ffn = m.hidden_size, (m.expert_ffn_size * m.experts_per_token if isinstance(m, MoESpec) else m.ffn_size)
-    kernels = m.layers * KERNELS_PER_TRANSFORMER_LAYER + 2
-    kv_per_token = m.kv_elements_per_token * ab
-    if training is not None or m.architecture == "encoder":
-        tokens = batch * seq_len
-        # Full (encoder) or causal (decoder, half the pairs) self-attention over the sequence.
-        pairs = seq_len * seq_len * (0.5 if m.architecture != "encoder" else 1.0)
-        fwd = 2.0 * m.matmul_parameters_per_token * tokens + m.attention_flops_per_token_per_context * pairs * batch
-        streamed = m.streamed_parameters(tokens) if isinstance(m, MoESpec) else m.matmul_parameters_per_token
-        # Per-layer activations written and read: residual stream, QKV, attention out, FFN up/gate/down.
-        act_traffic = 2.0 * m.layers * tokens * (4 * d + 3 * ffn) * ab
-        if training is None:
-            return WorkloadCost(fwd, fwd, streamed * wb, act_traffic, m.parameters * wb, 0.0,
-                                tokens * (4 * d + 2 * ffn) * ab, 0.0, 0.0, kernels, float(batch), "sample")
-        factor = {"none": ACTIVATION_FACTOR_NO_RECOMPUTE, "selective": ACTIVATION_FACTOR_NO_RECOMPUTE,
-                  "full": ACTIVATION_FACTOR_FULL_RECOMPUTE}[training.recomputation]
-        acts = m.layers * factor * tokens * d * (ab / 2.0) + tokens * m.vocab_size * 4.0  # + fp32 logits
-        w, g, o = _training_state(m.parameters, prec, training)
-        # Backward costs two forwards (input and weight gradients): 6N per token (Kaplan et al. 2020).
-        model_flops = 3.0 * fwd
-        hw_flops = model_flops + (fwd if training.recomputation == "full" else 0.0)
-        # Weights read in forward, backward-data and backward-weight; gradients written; Adam reads and writes
-        # master weights, moments and gradients once per step.
-        traffic_w = 3.0 * streamed * wb
-        other = act_traffic * 3.0 + 2.0 * (g + o) + g
-        return WorkloadCost(model_flops, hw_flops, traffic_w, other, w, 0.0, acts, g, o, 3 * kernels,
-                            float(tokens), "token")
-    # Autoregressive decode step: `batch` new tokens, each attending to `seq_len` cached tokens.
-    flops = 2.0 * m.matmul_parameters_per_token * batch + m.attention_flops_per_token_per_context * seq_len * batch
-    streamed = m.streamed_parameters(batch) if isinstance(m, MoESpec) else m.matmul_parameters_per_token
-    kv = batch * seq_len * kv_per_token
-    act_traffic = 2.0 * m.layers * batch * (4 * d + 3 * ffn) * ab
-    live_acts = batch * (4 * d + 2 * ffn + m.vocab_size) * ab  # widest live tensors: FFN hidden and logits
-    return WorkloadCost(flops, flops, streamed * wb, kv + batch * kv_per_token + act_traffic, m.parameters * wb,
-                        kv, live_acts, 0.0, 0.0, kernels, float(batch), "token")
+    L, d, vocab = m.layers, m.hidden_size, m.vocab_size
+    moe = isinstance(m, MoESpec)
+    decode = training is None and m.architecture != "encoder"
+    tokens = batch if decode else batch * seq_len
+    # Context per query: the whole cache when decoding, all S in an encoder, S/2 on average under a causal mask.
+    context = seq_len if (decode or m.architecture == "encoder") else seq_len / 2.0
+    ffn_width = (m.expert_ffn_size * (m.experts_per_token + m.shared_experts)) if moe else m.ffn_size
+    qkv_width = (m.heads + 2 * m.kv_heads) * m.head_dim
+    attn_w = L * m.attention_parameters_per_layer
+    head_w = vocab * d if m.architecture != "encoder" else 0
+    ffn_flop_w = m.matmul_parameters_per_token - attn_w - head_w  # FFN/expert weights each token multiplies
+    ffn_read_w = (m.streamed_parameters(tokens) - attn_w - head_w) if moe else ffn_flop_w
+    head_tokens = batch if decode else (tokens if m.architecture != "encoder" else 0)
+    logit_bytes = 4.0 if training is not None else ab  # training keeps fp32 logits for the loss
+
+    if decode:  # read the whole KV cache once, append this step's K and V (Pope et al. 2022, sec. 3.1)
+        attn_other = (batch * seq_len + tokens) * m.kv_elements_per_token * ab
+    else:  # fused (Flash) attention reads Q, K, V and writes O; the S x S scores stay on chip (Dao et al. 2022)
+        attn_other = L * tokens * (qkv_width + m.heads * m.head_dim) * ab
+    phases = (
+        # (FLOPs, weight bytes, other bytes); FLOPs = 2 x MACs of each matmul (Kaplan et al. 2020)
+        (2.0 * tokens * attn_w, attn_w * wb, L * tokens * (2 * d + qkv_width + m.heads * m.head_dim) * ab),
+        (m.attention_flops_per_token_per_context * context * tokens, 0.0, attn_other),
+        (2.0 * tokens * ffn_flop_w, ffn_read_w * wb,
+         L * tokens * (2 * d + (3 if m.ffn_gated else 2) * ffn_width) * ab),
+        # Two norms (read+write) and two residual adds (2 reads + 1 write) over d, activation over the FFN width.
+        (0.0, 0.0, L * tokens * (10 * d + (3 if m.ffn_gated else 2) * ffn_width) * ab),
+        (2.0 * head_tokens * head_w, head_w * wb, head_tokens * (d * ab + vocab * logit_bytes)),
+    )
+    kernels = L * KERNELS_PER_TRANSFORMER_LAYER + 2
+    fwd = sum(p[0] for p in phases)
+    if training is None:
+        kv = batch * seq_len * m.kv_elements_per_token * ab if decode else 0.0
+        live = (batch if decode else tokens) * (4 * d + 2 * ffn_width) * ab + head_tokens * vocab * ab
+        return WorkloadCost(fwd, fwd, sum(p[1] for p in phases), sum(p[2] for p in phases), m.parameters * wb,
+                            kv, live, 0.0, 0.0, kernels, float(batch), "token" if decode else "sample",
+                            phases=phases)
+    factor = {"none": ACTIVATION_FACTOR_NO_RECOMPUTE, "selective": ACTIVATION_FACTOR_NO_RECOMPUTE,
+              "full": ACTIVATION_FACTOR_FULL_RECOMPUTE}[training.recomputation]
+    acts = L * factor * tokens * d * (ab / 2.0) + tokens * vocab * 4.0  # + fp32 logits
+    w, g, o = _training_state(m.parameters, prec, training)
+    recompute = training.recomputation == "full"
+    # Backward costs two forwards (input and weight gradients): 6N per token (Kaplan et al. 2020); full
+    # recomputation replays the forward once more. Weights are read in all three passes.
+    train_phases = tuple(((3.0 + recompute) * f, (3.0 + recompute) * wt, (3.0 + recompute) * ot)
+                         for f, wt, ot in phases)
+    # Adam step: read gradients, read and write master weights and both moments (ZeRO-sharded shares).
+    train_phases += ((0.0, 0.0, 2.0 * (g + o) + g),)
+    return WorkloadCost(3.0 * fwd, sum(p[0] for p in train_phases), sum(p[1] for p in train_phases),
+                        sum(p[2] for p in train_phases), w, 0.0, acts, g, o, 3 * kernels, float(tokens), "token",
+                        phases=train_phases)
 
 
 def ssm_cost(m: SSMSpec, batch: int, seq_len: int, prec: ExecutionPrecision,
@@ -144,6 +166,16 @@ def fixed_graph_cost(m: ModelSpec, batch: int, prec: ExecutionPrecision,
     act_traffic = 2.0 * batch * m.activations_per_sample * ab  # each layer output written once, read once
     live = batch * m.peak_activations_per_sample * ab
     notes = ("one forward pass = one denoising step",) if isinstance(m, DiffusionSpec) else ()
+    table = getattr(m, "layer_table", None)
+    if training is None and table is not None:
+        # Per-layer roofline: each kernel reads its input and weights and writes its output, and is bound by
+        # its own roof (Williams et al. 2009 applied per kernel), so early activation-heavy layers stay
+        # memory-bound while late layers are compute-bound.
+        phases = tuple((2.0 * macs * batch, p * wb, batch * (inp + out) * ab) for macs, inp, out, p in table.rows)
+        return WorkloadCost(sum(ph[0] for ph in phases), sum(ph[0] for ph in phases), params * wb,
+                            sum(ph[2] for ph in phases), params * wb, 0.0, live, 0.0, 0.0, len(phases),
+                            float(batch), "sample", notes + ("per-layer roofline over the catalog layer table",),
+                            phases)
     if training is None:
         return WorkloadCost(fwd, fwd, params * wb, act_traffic, params * wb, 0.0, live, 0.0, 0.0, m.layers,
                             float(batch), "sample", notes)

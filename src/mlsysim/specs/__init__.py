@@ -3,7 +3,7 @@ from .calibration import CalibrationClass
 from .hardware import (CATEGORIES, PRECISIONS, FlashSpec, HardwareCalibration, HardwareSpec, InterconnectSpec,
                        MemorySpec, OnChipSpec, PowerSpec, PrecisionTable)
 from .infra import GridSpec, RackSpec
-from .models import (ARCHITECTURES, SPEC_BY_ARCHITECTURE, CNNSpec, DiffusionSpec, FixedGraphSpec, MLAGeometry,
+from .models import (ARCHITECTURES, SPEC_BY_ARCHITECTURE, CNNSpec, DiffusionSpec, FixedGraphSpec, LayerTable, MLAGeometry,
                      MLPSpec, ModelSpec, MoESpec, RecommendationSpec, SSMSpec, TransformerSpec)
 from .provenance import Provenance
 from .scenarios import Constraints, ScenarioSpec
@@ -12,7 +12,7 @@ from .systems import ClusterSpec, FabricSpec, NodeSpec, TierSpec
 __all__ = [
     "CATEGORIES", "PRECISIONS", "ARCHITECTURES", "SPEC_BY_ARCHITECTURE", "CalibrationClass", "FlashSpec",
     "HardwareCalibration", "HardwareSpec", "InterconnectSpec", "MemorySpec", "OnChipSpec", "PowerSpec",
-    "PrecisionTable", "GridSpec", "RackSpec", "CNNSpec", "DiffusionSpec", "FixedGraphSpec", "MLAGeometry",
+    "PrecisionTable", "GridSpec", "RackSpec", "CNNSpec", "DiffusionSpec", "FixedGraphSpec", "LayerTable", "MLAGeometry",
     "MLPSpec", "ModelSpec", "MoESpec", "RecommendationSpec", "SSMSpec", "TransformerSpec", "Provenance",
     "Constraints", "ScenarioSpec", "ClusterSpec", "FabricSpec", "NodeSpec", "TierSpec",
 ]

@@ -225,6 +225,26 @@ class MoESpec(TransformerSpec):
                      + self.vocab_size * self.hidden_size)
 
 
+LAYER_COLUMNS = ("macs", "input_elements", "output_elements", "parameters")
+
+
+def _rows(value) -> tuple[tuple[float, ...], ...]:
+    return tuple(tuple(float(x) for x in row) for row in value)
+
+
+@attrs.frozen(kw_only=True)
+class LayerTable:
+    """One row per kernel: MACs, input and output activation elements, parameters (per sample)."""
+
+    columns: tuple[str, ...] = attrs.field(converter=as_tuple)
+    rows: tuple[tuple[float, ...], ...] = attrs.field(converter=_rows)
+
+    def __attrs_post_init__(self) -> None:
+        if self.columns != LAYER_COLUMNS or any(len(r) != len(LAYER_COLUMNS) for r in self.rows):
+            raise CatalogError("layer_table rows must be [macs, input_elements, output_elements, parameters]",
+                               field="layer_table", expected=f"columns = {list(LAYER_COLUMNS)}")
+
+
 @attrs.frozen(kw_only=True)
 class FixedGraphSpec(ModelSpec):
     """A network summarised by sourced totals at its input size (no regular geometry to derive from)."""
@@ -235,6 +255,19 @@ class FixedGraphSpec(ModelSpec):
     peak_activations_per_sample: float = number(doc="largest live activation working set, elements")
     input_shape: tuple[int, ...] = attrs.field(converter=as_tuple)
     layers: int = integer()
+    layer_table: LayerTable | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.layer_table is None:
+            return
+        # The per-layer profile and the sourced totals must describe the same network (1% tolerance).
+        macs = sum(r[0] for r in self.layer_table.rows)
+        params = sum(r[3] for r in self.layer_table.rows)
+        for label, got, want in (("flops_per_sample", 2 * macs, self.flops_per_sample),
+                                 ("parameters", params, self.parameters)):
+            if abs(got - want) > 0.01 * want:
+                raise CatalogError(f"layer_table sums to {got:.6g} but {label} is {want:.6g}", entry=self.name,
+                                   field="layer_table", expected=f"rows consistent with {label} within 1%")
 
 
 @attrs.frozen(kw_only=True)
