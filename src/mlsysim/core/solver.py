@@ -16,6 +16,13 @@ from .precision import resolve_precision
 from .results import MemoryBreakdown, PerformanceProfile
 from .workload import check_training_options, workload_cost
 
+
+def registries():
+    """The loaded registry set (imported late: the solver module must not load the catalog on import)."""
+    from .. import registry
+
+    return registry.registries()
+
 # Context length used for decoders whose catalog entry has none, and the default of the CLI.
 DEFAULT_SEQ_LEN = 2048
 
@@ -35,8 +42,6 @@ class RooflineModel(ForwardModel):
               efficiency: float | None = None, *, is_training: bool = False, seq_len: int | None = None,
               raise_errors: bool = False, zero_stage: int = 0, dp_size: int = 1,
               activation_recomputation: str | bool = "none") -> PerformanceProfile:
-        from ..registry import registries
-
         m = resolve_model(model)
         hw = resolve_hardware(hardware)
         batch = check_positive_int("batch_size", batch_size)

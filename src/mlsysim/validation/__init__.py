@@ -14,7 +14,7 @@ import attrs
 
 DEFAULT_CASES = Path(__file__).resolve().parents[3] / "tests" / "validation" / "cases.csv"
 # Metrics whose error is a relative error; "fits" is scored as agreement (0 or 100 %).
-METRIC_UNITS = {"decode_tokens_per_s": "tok/s", "samples_per_s": "samples/s", "latency_ms": "ms",
+METRIC_UNITS = {"decode_tokens_per_s": "tok/s", "train_tokens_per_s": "tok/s", "samples_per_s": "samples/s", "latency_ms": "ms",
                 "joules_per_token": "J/token", "joules_per_sample": "J/sample", "fits": "", "weights_gib": "GiB"}
 
 
@@ -45,10 +45,11 @@ def predict(case: dict[str, str]) -> float:
     from ..core.engine import Engine
 
     seq = int(case["seq_len"]) if case.get("seq_len") else None
-    r = Engine.solve(case["model"], case["hardware"], int(case["batch_size"]), case["precision"], seq_len=seq)
     metric = case["metric"]
+    r = Engine.solve(case["model"], case["hardware"], int(case["batch_size"]), case["precision"], seq_len=seq,
+                     is_training=metric.startswith("train_"))
     per_step = r.latency.to("s").magnitude
-    if metric in ("decode_tokens_per_s", "samples_per_s"):
+    if metric in ("decode_tokens_per_s", "samples_per_s", "train_tokens_per_s"):
         return r.throughput.to("1/s").magnitude
     if metric == "latency_ms":
         return per_step * 1e3
@@ -66,7 +67,7 @@ def run(path: Path | str = DEFAULT_CASES) -> list[CaseResult]:
     for case in load_cases(path):
         measured = float(case["measured"])
         devices = int(case.get("devices") or 1)
-        if case["metric"] == "samples_per_s" or case["metric"] == "decode_tokens_per_s":
+        if case["metric"] in ("samples_per_s", "decode_tokens_per_s", "train_tokens_per_s"):
             measured /= devices  # per-system MLPerf rows are compared per device (independent replicas)
         out.append(CaseResult(case["id"], case["metric"], case.get("role") or "holdout", case["model"],
                               case["hardware"], measured,
