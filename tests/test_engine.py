@@ -157,3 +157,52 @@ def test_summary_and_json_are_complete():
 def test_every_architecture_kind_solves(name):
     r = Engine.solve(name, "H100", 4, "fp16")
     assert r.latency.magnitude > 0 and 0 <= r.mfu <= 1
+
+
+def test_a_model_kind_the_engine_cannot_handle_is_a_clear_error():
+    import attrs as _attrs
+
+    from mlsysim.errors import UnsupportedModelError
+    from mlsysim.specs import ModelSpec
+
+    @_attrs.frozen(kw_only=True)
+    class GraphNeuralNet(ModelSpec):
+        @property
+        def parameters(self) -> float:
+            return 1e6
+
+    gnn = GraphNeuralNet(name="GNN", display_name="A GNN", category="Vision", architecture="cnn",
+                         provenance=Models.ResNet50.provenance)
+    with pytest.raises(UnsupportedModelError, match="GraphNeuralNet"):
+        Engine.solve(gnn, "H100")
+
+
+def test_unsupported_training_kinds_say_so():
+    from mlsysim.errors import UnsupportedModelError
+
+    with pytest.raises(UnsupportedModelError, match="state-space"):
+        Engine.solve("Mamba_130M", "H100", is_training=True)
+
+
+@pytest.mark.parametrize("kwargs,fragment", [({"zero_stage": 4}, "zero_stage"), ({"dp_size": 0}, "dp_size"),
+                                             ({"activation_recomputation": "half"}, "recomputation")])
+def test_training_options_are_checked(kwargs, fragment):
+    with pytest.raises(InvalidInputError, match=fragment):
+        Engine.solve("Llama3_8B", "H100", is_training=True, **kwargs)
+
+
+def test_seq_len_defaults_to_the_models_context():
+    assert Engine.solve("Llama3_8B", "H100").seq_len == Models.Llama3_8B.context_length
+    assert Engine.solve("ResNet50", "H100").seq_len is None
+
+
+def test_fp4_runs_natively_where_the_silicon_has_it():
+    r = Engine.solve("Llama3_70B", "B200", 1, "fp4")
+    assert r.compute_precision == "fp4" and r.memory.weights == pytest.approx(Models.Llama3_70B.parameters / 2)
+
+
+def test_cnn_per_layer_roofline_is_no_faster_than_the_aggregate_roofline():
+    """Summing per-kernel bounds can only lengthen the pass compared with max(total compute, total memory)."""
+    r = Engine.solve("ResNet50", "H100", 256, "int8")
+    assert r.latency.to("s").magnitude >= max(r.compute_time_s, r.memory_time_s)
+    assert any("per-layer" in reason for reason in r.reasons)

@@ -105,8 +105,6 @@ def _write_cache(path: Path | None, payload: list[dict]) -> None:
 
 
 def load_catalog(extra_dirs: list[Path] | None = None, *, use_cache: bool = True) -> Catalog:
-    from .validate import ENTRY_ARRAYS
-
     files = _all_files(extra_dirs)
     schema_files = sorted(locations.schema_dir().glob("*.schema.json"))
     key, _ = _fingerprint(files, schema_files)
@@ -118,7 +116,7 @@ def load_catalog(extra_dirs: list[Path] | None = None, *, use_cache: bool = True
         _write_cache(cache_path, payload)
     entries = []
     for item in payload:
-        for array in ENTRY_ARRAYS[item["kind"]]:
+        for array in locations.ENTRY_ARRAYS[item["kind"]]:
             for raw in item["data"].get(array, ()):
                 entries.append(LoadedEntry(array, structure(array, raw, file=item["file"]), item["file"]))
     return Catalog(tuple(entries), tuple(i["file"] for i in payload))
@@ -129,12 +127,12 @@ def build_spec(array: str, data: dict, *, label: str = "<python>") -> Any:
 
     ``array`` is the catalog table name: "hardware", "models", "scenarios", "fabrics", "nodes", ...
     """
-    from .validate import ENTRY_ARRAYS, SchemaSet, check_schema, convert_units
+    from .validate import SchemaSet, check_schema, convert_units
 
-    kind = next((k for k, arrays in ENTRY_ARRAYS.items() if array in arrays), None)
+    kind = next((k for k, arrays in locations.ENTRY_ARRAYS.items() if array in arrays), None)
     if kind is None:
         raise CatalogError(f"unknown catalog table {array!r}",
-                           expected=f"one of {', '.join(a for arrays in ENTRY_ARRAYS.values() for a in arrays)}")
+                           expected=f"one of {', '.join(a for arrays in locations.ENTRY_ARRAYS.values() for a in arrays)}")
     schemas = SchemaSet(locations.schema_dir())
     doc = {"schema_version": 1, array: [data]}
     check_schema(schemas, kind, doc, label)

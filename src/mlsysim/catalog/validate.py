@@ -10,17 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CatalogError
+from .locations import ENTRY_ARRAYS
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-# Top-level arrays of each file kind and the schema $defs entry that describes one item.
-ENTRY_ARRAYS = {
-    "hardware": ("hardware",), "models": ("models",), "scenarios": ("scenarios",),
-    "systems": ("fabrics", "nodes", "clusters", "tiers"), "infra": ("grids", "racks"), "calibration": ("classes",),
-}
 
 
 class SchemaSet:
