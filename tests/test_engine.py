@@ -192,7 +192,8 @@ def test_training_options_are_checked(kwargs, fragment):
 
 
 def test_seq_len_defaults_to_the_models_context():
-    assert Engine.solve("Llama3_8B", "H100").seq_len == Models.Llama3_8B.context_length
+    assert Engine.solve("Llama3_8B", "H100").seq_len == 2048  # Llama-3.1 trains to 128k; 2048 is the default
+    assert Engine.solve("BERT_Base", "H100").seq_len == 512      # capped at the trained context
     assert Engine.solve("ResNet50", "H100").seq_len is None
 
 

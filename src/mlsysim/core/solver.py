@@ -23,7 +23,8 @@ def registries():
 
     return registry.registries()
 
-# Context length used for decoders whose catalog entry has none, and the default of the CLI.
+# Context length assumed when neither the caller nor the catalog entry (default_seq_len) gives one; capped
+# at the model's trained context (BERT: 512, GPT-2: 1024).
 DEFAULT_SEQ_LEN = 2048
 
 
@@ -110,7 +111,7 @@ class RooflineModel(ForwardModel):
 def _sequence_length(model: ModelSpec, seq_len: int | None) -> int | None:
     if isinstance(model, (TransformerSpec, SSMSpec)):
         if seq_len is None:
-            return model.context_length or DEFAULT_SEQ_LEN
+            return model.default_seq_len or min(DEFAULT_SEQ_LEN, model.context_length)
         return check_positive_int("seq_len", seq_len)
     if seq_len is not None:
         check_positive_int("seq_len", seq_len)

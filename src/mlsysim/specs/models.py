@@ -77,6 +77,7 @@ class TransformerSpec(ModelSpec):
     pooler: bool = False
     attention: str = one_of("standard", "mla", default="standard")
     mla: MLAGeometry | None = None
+    default_seq_len: int | None = attrs.field(default=None)
 
     def __attrs_post_init__(self) -> None:
         if self.heads % self.kv_heads:
@@ -293,6 +294,7 @@ class SSMSpec(ModelSpec):
     vocab_size: int = integer()
     tied_embeddings: bool
     context_length: int = integer()
+    default_seq_len: int | None = attrs.field(default=None)
 
     @property
     def inner_size(self) -> int:

@@ -44,8 +44,9 @@ class ScenarioEvaluation:
     def summary(self) -> str:
         lines = [f"Scenario {self.scenario}: {'PASS' if self.passed else 'FAIL'}"]
         if not self.profile.feasible:
-            lines.append("  FAIL memory: does not fit (" + "; ".join(self.profile.reasons) + ")")
+            lines.append("  FAIL fits in memory")
         lines += [f"  {c}" for c in self.checks]
+        lines += [f"  note: {r}" for r in self.profile.reasons]
         return "\n".join(lines)
 
 
