@@ -9,26 +9,23 @@ from ..specs.hardware import HardwareSpec
 from ..specs.models import ModelSpec
 
 
-def resolve_model(model: Any) -> ModelSpec:
-    if isinstance(model, ModelSpec):
-        return model
-    if isinstance(model, str):
+def _resolve(value: Any, spec_type: type, root: str, example: str) -> Any:
+    if isinstance(value, spec_type):
+        return value
+    if isinstance(value, str):
         from ..registry import registries
 
-        return registries().roots["Models"].get(model)
-    raise InvalidTypeError(f"model must be a ModelSpec or a registry name such as 'Llama3_70B', "
-                           f"got {type(model).__name__}")
+        return registries().roots[root].get(value)
+    raise InvalidTypeError(f"{root.lower().rstrip('s')} must be a {spec_type.__name__} or a registry name such as "
+                           f"{example!r}, got {type(value).__name__}")
+
+
+def resolve_model(model: Any) -> ModelSpec:
+    return _resolve(model, ModelSpec, "Models", "Llama3_70B")
 
 
 def resolve_hardware(hardware: Any) -> HardwareSpec:
-    if isinstance(hardware, HardwareSpec):
-        return hardware
-    if isinstance(hardware, str):
-        from ..registry import registries
-
-        return registries().roots["Hardware"].get(hardware)
-    raise InvalidTypeError(f"hardware must be a HardwareSpec or a registry name such as 'H100', "
-                           f"got {type(hardware).__name__}")
+    return _resolve(hardware, HardwareSpec, "Hardware", "H100")
 
 
 def check_positive_int(name: str, value: Any) -> int:

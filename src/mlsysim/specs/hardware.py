@@ -40,11 +40,19 @@ class PrecisionTable(QuantityAccess):
 
 
 @attrs.frozen(kw_only=True)
-class MemorySpec(QuantityAccess):
-    kind: str
+class FlashSpec(QuantityAccess):
+    """A memory level: how much it holds and how fast it streams (microcontroller flash, main memory)."""
+
     capacity: float = quantity("B")
     bandwidth: float = quantity("B/s")
     provenance: Provenance | None = None
+
+
+@attrs.frozen(kw_only=True)
+class MemorySpec(FlashSpec):
+    """Main memory (HBM, GDDR, LPDDR; a microcontroller's SRAM)."""
+
+    kind: str
 
 
 @attrs.frozen(kw_only=True)
@@ -54,11 +62,6 @@ class OnChipSpec(QuantityAccess):
     provenance: Provenance | None = None
 
 
-@attrs.frozen(kw_only=True)
-class FlashSpec(QuantityAccess):
-    capacity: float = quantity("B")
-    bandwidth: float = quantity("B/s")
-    provenance: Provenance | None = None
 
 
 @attrs.frozen(kw_only=True)
