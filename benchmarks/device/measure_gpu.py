@@ -64,6 +64,58 @@ def section(name):
     return wrap
 
 
+def decoder(L, d, H, KV, hd, ffn, vocab, batch, ctx, grouped=False):
+    """One decode step of a Llama-geometry decoder (RMSNorm, GQA attention over a `ctx`-token KV cache,
+    SwiGLU), random bf16 weights, captured in a CUDA graph. grouped=True runs GQA as H/KV queries per KV
+    head (each K/V read once, as serving kernels do); False uses SDPA's enable_gqa."""
+    dt = torch.bfloat16
+    std = 0.02
+
+    def w(*shape):
+        return torch.empty(*shape, device=DEV, dtype=dt).normal_(0, std)
+
+    layers = [dict(g1=torch.ones(d, device=DEV, dtype=dt), wqkv=w(d, (H + 2 * KV) * hd), wo=w(H * hd, d),
+                   g2=torch.ones(d, device=DEV, dtype=dt), wgu=w(d, 2 * ffn), wd=w(ffn, d),
+                   k=w(batch, KV, ctx, hd), v=w(batch, KV, ctx, hd)) for _ in range(L)]
+    emb, head, gf = w(vocab, d), w(d, vocab), torch.ones(d, device=DEV, dtype=dt)
+    tokens = torch.randint(0, vocab, (batch,), device=DEV)
+
+    def rms(x, g):
+        return x * torch.rsqrt(x.float().pow(2).mean(-1, keepdim=True) + 1e-5).to(dt) * g
+
+    def step():
+        h = emb[tokens]
+        for lw in layers:
+            x = rms(h, lw["g1"]) @ lw["wqkv"]
+            q, k, v = x.split([H * hd, KV * hd, KV * hd], dim=-1)
+            lw["k"][:, :, ctx - 1] = k.view(batch, KV, hd)
+            lw["v"][:, :, ctx - 1] = v.view(batch, KV, hd)
+            if grouped:
+                a = F.scaled_dot_product_attention(q.view(batch, KV, H // KV, hd), lw["k"], lw["v"])
+            else:
+                a = F.scaled_dot_product_attention(q.view(batch, H, 1, hd), lw["k"], lw["v"], enable_gqa=True)
+            h = h + a.reshape(batch, H * hd) @ lw["wo"]
+            g, u = (rms(h, lw["g2"]) @ lw["wgu"]).chunk(2, dim=-1)
+            h = h + (F.silu(g) * u) @ lw["wd"]
+        return rms(h, gf) @ head
+
+    with torch.inference_mode():
+        eager = timed(step, iters=5, warmup=2)
+        stream = torch.cuda.Stream()
+        stream.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(stream):
+            step()
+        torch.cuda.current_stream().wait_stream(stream)
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            step()
+        t = timed(graph.replay, iters=30, warmup=5)
+        joules, watts = energy_per_call(graph.replay)
+    del layers
+    return {"batch": batch, "ctx": ctx, "step_s_graph": t, "step_s_eager": eager,
+            "tokens_per_s": batch / t, "joules_per_token": joules / batch, "watts": watts}
+
+
 def run_all() -> None:
     p = torch.cuda.get_device_properties(0)
     RESULTS["device"] = {"name": p.name, "sms": p.multi_processor_count, "memory_bytes": p.total_memory,
@@ -94,53 +146,6 @@ def run_all() -> None:
         copy = timed(lambda: y.copy_(x))
         read = timed(lambda: x.sum(dtype=torch.float32))
         return {"copy_read_plus_write_bytes_per_s": 2 * nbytes / copy, "read_bytes_per_s": nbytes / read}
-
-    def decoder(L, d, H, KV, hd, ffn, vocab, batch, ctx):
-        """One decode step of a Llama-geometry decoder (RMSNorm, GQA attention over a `ctx`-token KV cache,
-        SwiGLU), random bf16 weights, captured in a CUDA graph."""
-        dt = torch.bfloat16
-        std = 0.02
-
-        def w(*shape):
-            return torch.empty(*shape, device=DEV, dtype=dt).normal_(0, std)
-
-        layers = [dict(g1=torch.ones(d, device=DEV, dtype=dt), wqkv=w(d, (H + 2 * KV) * hd), wo=w(H * hd, d),
-                       g2=torch.ones(d, device=DEV, dtype=dt), wgu=w(d, 2 * ffn), wd=w(ffn, d),
-                       k=w(batch, KV, ctx, hd), v=w(batch, KV, ctx, hd)) for _ in range(L)]
-        emb, head, gf = w(vocab, d), w(d, vocab), torch.ones(d, device=DEV, dtype=dt)
-        tokens = torch.randint(0, vocab, (batch,), device=DEV)
-
-        def rms(x, g):
-            return x * torch.rsqrt(x.float().pow(2).mean(-1, keepdim=True) + 1e-5).to(dt) * g
-
-        def step():
-            h = emb[tokens]
-            for lw in layers:
-                x = rms(h, lw["g1"]) @ lw["wqkv"]
-                q, k, v = x.split([H * hd, KV * hd, KV * hd], dim=-1)
-                lw["k"][:, :, ctx - 1] = k.view(batch, KV, hd)
-                lw["v"][:, :, ctx - 1] = v.view(batch, KV, hd)
-                a = F.scaled_dot_product_attention(q.view(batch, H, 1, hd), lw["k"], lw["v"], enable_gqa=True)
-                h = h + a.reshape(batch, H * hd) @ lw["wo"]
-                g, u = (rms(h, lw["g2"]) @ lw["wgu"]).chunk(2, dim=-1)
-                h = h + (F.silu(g) * u) @ lw["wd"]
-            return rms(h, gf) @ head
-
-        with torch.inference_mode():
-            eager = timed(step, iters=5, warmup=2)
-            stream = torch.cuda.Stream()
-            stream.wait_stream(torch.cuda.current_stream())
-            with torch.cuda.stream(stream):
-                step()
-            torch.cuda.current_stream().wait_stream(stream)
-            graph = torch.cuda.CUDAGraph()
-            with torch.cuda.graph(graph):
-                step()
-            t = timed(graph.replay, iters=30, warmup=5)
-            joules, watts = energy_per_call(graph.replay)
-        del layers
-        return {"batch": batch, "ctx": ctx, "step_s_graph": t, "step_s_eager": eager,
-                "tokens_per_s": batch / t, "joules_per_token": joules / batch, "watts": watts}
 
     llama31_8b = dict(L=32, d=4096, H=32, KV=8, hd=128, ffn=14336, vocab=128256)
     llama2_13b = dict(L=40, d=5120, H=40, KV=40, hd=128, ffn=13824, vocab=32000)
