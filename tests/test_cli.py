@@ -44,3 +44,12 @@ def test_python_dash_m_and_version():
 def test_training_flag(capsys):
     main(["eval", "Llama3_8B", "H100", "--training", "--seq-len", "2048", "--json"])
     assert json.loads(capsys.readouterr().out)["is_training"] is True
+
+
+@pytest.mark.parametrize("argv", [["eval", "Llama3_8B", "H100", "--batch-size", "abc"], ["eval", "Llama3_8B"], []])
+def test_argument_errors_exit_one_with_one_line(argv, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("mlsysim: error:") and "\n" not in err

@@ -207,3 +207,49 @@ def test_cnn_per_layer_roofline_is_no_faster_than_the_aggregate_roofline():
     r = Engine.solve("ResNet50", "H100", 256, "int8")
     assert r.latency.to("s").magnitude >= max(r.compute_time_s, r.memory_time_s)
     assert any("per-layer" in reason for reason in r.reasons)
+
+
+def test_weight_only_is_an_explicit_choice_where_int4_units_exist():
+    native = Engine.solve("Llama2_7B", "A100_80GB", 1, "int4")         # Ampere has int4 tensor cores: W4A4
+    w4a16 = Engine.solve("Llama2_7B", "A100_80GB", 1, "int4", weight_only=True)
+    assert native.compute_precision == "int4" and w4a16.compute_precision in ("bf16", "fp16")
+    assert native.memory.weights == w4a16.memory.weights
+    with pytest.raises(UnsupportedPrecisionError, match="weight_only"):
+        Engine.solve("Llama2_7B", "A100_80GB", 1, "bf16", weight_only=True)
+
+
+def test_training_precisions():
+    with pytest.raises(UnsupportedPrecisionError, match="training in int4"):
+        Engine.solve("Llama3_8B", "H100", precision="int4", is_training=True)
+    fp8 = Engine.solve("Llama3_8B", "H100", 1, "fp8", is_training=True, seq_len=2048)
+    bf16 = Engine.solve("Llama3_8B", "H100", 1, "bf16", is_training=True, seq_len=2048)
+    assert fp8.memory.weights == bf16.memory.weights and fp8.memory.gradients == bf16.memory.gradients
+    assert fp8.compute_precision == "fp8" and fp8.latency < bf16.latency
+
+
+def test_options_are_checked_even_when_not_training():
+    with pytest.raises(InvalidInputError, match="zero_stage"):
+        Engine.solve("Llama3_8B", "H100", zero_stage=7)
+    with pytest.raises(InvalidTypeError, match="is_training"):
+        Engine.solve("Llama3_8B", "H100", is_training="yes")
+
+
+def test_context_beyond_learned_positions_is_an_error_and_beyond_rope_training_a_note():
+    with pytest.raises(InvalidInputError, match="512"):
+        Engine.solve("BERT_Base", "H100", seq_len=8192)
+    r = Engine.solve("Llama2_7B", "H100", seq_len=8192)  # RoPE: runs, with a note
+    assert any("beyond the trained context" in reason for reason in r.reasons)
+
+
+def test_mla_attention_flops_follow_the_absorbed_latent():
+    ds = Models.DeepSeekV3  # 61 layers x 128 heads x (2 x (512 + 64) + 2 x 512)
+    assert ds.attention_flops_per_token_per_context == 61 * 128 * 2176
+
+
+def test_selective_recomputation_replays_only_attention():
+    kw = dict(is_training=True, seq_len=4096)
+    none = Engine.solve("Llama3_8B", "H100", 1, "bf16", **kw)
+    sel = Engine.solve("Llama3_8B", "H100", 1, "bf16", activation_recomputation="selective", **kw)
+    full = Engine.solve("Llama3_8B", "H100", 1, "bf16", activation_recomputation="full", **kw)
+    assert none.hardware_flops < sel.hardware_flops < full.hardware_flops
+    assert sel.flops == none.flops == full.flops

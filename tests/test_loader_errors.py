@@ -40,6 +40,10 @@ CASES = {
     "wrong_schema_version": ["accel.toml", "schema_version"],
     "sparse_below_dense": ["accel.toml", "'PrivateNPU'", "peak_sparse.fp16", "dense"],
     "idle_above_tdp": ["accel.toml", "'PrivateNPU'", "idle"],
+    "display_name_clash": ["accel.toml", "'PrivateNPU'", "NVIDIA H100", "'H100'", "catalog/hardware/nvidia.toml"],
+    "stray_file": ["extra.toml", "outside the layout", "hardware"],
+    "bad_geometry": ["private.toml", "'TinyLM'", "head_dim", "minimum"],
+    "wrong_published": ["private.toml", "'TinyLM'", "published_parameters", "geometry gives"],
 }
 
 

@@ -11,10 +11,17 @@ import sys
 from ._version import __version__
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad arguments are bad input: one line on stderr and exit status 1 (2 means 'does not fit')."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(1, f"mlsysim: error: {message} (see 'mlsysim --help')\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="mlsysim", description="First-principles ML systems simulator.")
+    p = _Parser(prog="mlsysim", description="First-principles ML systems simulator.")
     p.add_argument("--version", action="version", version=f"mlsysim {__version__}")
-    sub = p.add_subparsers(dest="command", required=True)
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     ev = sub.add_parser("eval", help="predict one pass of MODEL on HARDWARE")
     ev.add_argument("model", help="registry name, e.g. Llama3_70B")
     ev.add_argument("hardware", help="registry name, e.g. H100")

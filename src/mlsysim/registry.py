@@ -144,6 +144,7 @@ class RegistrySet:
         self.roots = {r: Namespace(r, self._canonical) for r in ROOTS}
         self.calibration: dict[str, Any] = {}
         self._origin: dict[str, tuple[Any, str]] = {}
+        self._display: dict[tuple[str, str], tuple[Any, str]] = {}
         self._files: dict[int, str] = {}
         for entry in catalog.entries:
             self._files[id(entry.spec)] = entry.file
@@ -162,6 +163,14 @@ class RegistrySet:
             self._place(canonical, spec, entry.file, "name")
             if flat and group:
                 self._place(f"{root}.{spec.name}", spec, entry.file, "name")
+            # Display names are looked up too (Hardware.get("NVIDIA H100")): they must be unique per registry.
+            key = (root, spec.display_name.casefold())
+            if key in self._display:
+                other, other_file = self._display[key]
+                raise CatalogError(f"display name {spec.display_name!r} is already used by entry {other.name!r} "
+                                   f"in {other_file}", file=entry.file, entry=spec.name, field="display_name",
+                                   expected="a display name no other entry of the registry has")
+            self._display[key] = (spec, entry.file)
             for alias in spec.aliases:
                 if alias.split(".")[0] not in ROOTS:
                     raise CatalogError(f"alias {alias!r} is under no registry", file=entry.file, entry=spec.name,

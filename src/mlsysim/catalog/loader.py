@@ -44,10 +44,15 @@ class Catalog:
 
 def _catalog_files(root: Path, label_root: str) -> list[tuple[str, str, Path]]:
     files = []
-    for kind in locations.KINDS:
-        for path in sorted((root / kind).glob("*.toml")):
-            files.append((kind, f"{label_root}/{kind}/{path.name}", path))
-    return files
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() == ".toml"):
+        kind = path.parent.name
+        label = f"{label_root}/{path.relative_to(root).as_posix()}"
+        if path.parent.parent != root or kind not in locations.KINDS or path.suffix != ".toml":
+            # A file the loader would not read must not be skipped silently.
+            raise CatalogError("catalog file is outside the layout", file=label,
+                               expected=f"<catalog>/<kind>/<name>.toml with kind one of {', '.join(locations.KINDS)}")
+        files.append((kind, label, path))
+    return sorted(files, key=lambda f: (locations.KINDS.index(f[0]), f[1]))
 
 
 def _all_files(extra_dirs: list[Path] | None) -> list[tuple[str, str, Path]]:

@@ -91,7 +91,9 @@ def check_schema(schemas: SchemaSet, kind: str, data: dict, label: str) -> None:
     errors = list(schemas.validators[kind].iter_errors(data))
     if not errors:
         return
-    err = jsonschema.exceptions.best_match(errors)
+    # An if/then branch that fails leaves its properties "unevaluated": report the branch's own error.
+    specific = [e for e in errors if e.validator != "unevaluatedProperties"] or errors
+    err = jsonschema.exceptions.best_match(specific)
     while err.context:  # descend into the most specific failure of an allOf/if-then
         err = jsonschema.exceptions.best_match(err.context)
     entry, field = _entry_label(data, list(err.absolute_path))

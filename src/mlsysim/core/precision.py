@@ -12,6 +12,8 @@ BYTES_PER_ELEMENT = {"fp64": 8.0, "fp32": 4.0, "tf32": 4.0, "fp16": 2.0, "bf16":
 # Storage-only formats: when the hardware has no units for them, weights stay quantised and are dequantised
 # to a float format for the math (weight-only quantisation, e.g. AWQ/GPTQ W4A16, llama.cpp Q4/Q8).
 QUANTISED_STORAGE = ("fp8", "int8", "int4", "fp4")
+# Storage formats no training recipe in the catalog's scope uses for weights and gradients.
+TRAINING_UNSUPPORTED = ("int8", "int4", "fp4")
 # Float formats weight-only quantised kernels compute in, in order of preference at equal peak.
 DEQUANT_TARGETS = ("bf16", "fp16", "fp32")
 
@@ -35,13 +37,26 @@ def check_precision_name(precision: object) -> str:
     return name
 
 
-def resolve_precision(hardware: HardwareSpec, precision: str) -> ExecutionPrecision:
-    """Native units if the hardware has them; weight-only quantisation for storage formats it lacks;
-    an error for a float format it lacks (never a silent switch to another peak)."""
+def resolve_precision(hardware: HardwareSpec, precision: str, *, weight_only: bool = False,
+                      training: bool = False) -> ExecutionPrecision:
+    """Native units if the hardware has them; weight-only quantisation for storage formats it lacks (or when
+    asked for); an error for a float format it lacks (never a silent switch to another peak)."""
     name = check_precision_name(precision)
+    if weight_only and name not in QUANTISED_STORAGE:
+        raise UnsupportedPrecisionError(f"weight_only applies to quantised storage formats "
+                                        f"({', '.join(QUANTISED_STORAGE)}), not {name}")
+    if training:
+        if name in TRAINING_UNSUPPORTED or weight_only:
+            raise UnsupportedPrecisionError(
+                f"training in {name}{' weight-only' if weight_only else ''} is not modelled; train in fp32, tf32, "
+                "bf16 or fp16 (mixed precision), or fp8 (bf16 weights and gradients, fp8 matmuls)")
+        if name == "fp8" and hardware.peak_dense.get("fp8"):
+            # FP8 training (Micikevicius et al. 2022; Transformer Engine): fp8 GEMMs, bf16 weights/gradients/
+            # saved activations, fp32 master weights in the optimizer state.
+            return ExecutionPrecision(name, name, 2.0, 2.0, False, hardware.peak_dense.fp8)
     native = hardware.peak_dense.get(name)
-    if native is not None:
-        act = max(BYTES_PER_ELEMENT[name], 1.0)
+    if native is not None and not weight_only:
+        act = max(BYTES_PER_ELEMENT[name], 1.0)  # sub-byte activations/KV are not stored: int8 at least
         return ExecutionPrecision(name, name, BYTES_PER_ELEMENT[name], act, False, native)
     if name in QUANTISED_STORAGE:
         floats = [(hardware.peak_dense.get(p), p) for p in DEQUANT_TARGETS if hardware.peak_dense.get(p)]

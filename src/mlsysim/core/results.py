@@ -55,7 +55,9 @@ class PerformanceProfile:
     flops: float
     hardware_flops: float
     bytes_moved: float
-    peak_flops_used: float      # dense peak x efficiency actually applied, FLOP/s
+    dense_peak_flops: float     # dense peak of the compute precision, FLOP/s (the MFU denominator)
+    efficiency: float           # fraction of that peak applied (given, measured or class-calibrated)
+    peak_flops_used: float      # dense peak x efficiency: the compute roof applied, FLOP/s
     bandwidth_used: float       # achievable memory bandwidth applied, B/s
     power_w: float
     memory: MemoryBreakdown
@@ -110,6 +112,7 @@ class PerformanceProfile:
             "overhead_s": self.overhead_s, "flops": self.flops, "hardware_flops": self.hardware_flops,
             "bytes_moved": self.bytes_moved,
             "arithmetic_intensity_flop_per_byte": self.hardware_flops / self.bytes_moved if self.bytes_moved else None,
+            "dense_peak_flop_per_s": self.dense_peak_flops, "efficiency": self.efficiency,
             "peak_flops_used_flop_per_s": self.peak_flops_used, "bandwidth_used_bytes_per_s": self.bandwidth_used,
             "power_w": self.power_w, "memory_bytes": self.memory.as_dict(), "reasons": list(self.reasons),
         }

@@ -10,7 +10,8 @@ from ..errors import InfeasibleError
 from ..specs.hardware import HardwareSpec
 from ..specs.models import FixedGraphSpec, ModelSpec, SSMSpec, TransformerSpec
 from ..units import quantity
-from .inputs import check_efficiency, check_positive_int, resolve_hardware, resolve_model
+from ..errors import InvalidInputError
+from .inputs import check_bool, check_efficiency, check_positive_int, resolve_hardware, resolve_model
 from .power import average_power
 from .precision import resolve_precision
 from .results import MemoryBreakdown, PerformanceProfile
@@ -42,17 +43,22 @@ class RooflineModel(ForwardModel):
     def solve(self, model: Any, hardware: Any, batch_size: int = 1, precision: str = "fp16",
               efficiency: float | None = None, *, is_training: bool = False, seq_len: int | None = None,
               raise_errors: bool = False, zero_stage: int = 0, dp_size: int = 1,
-              activation_recomputation: str | bool = "none") -> PerformanceProfile:
+              activation_recomputation: str | bool = "none", weight_only: bool = False) -> PerformanceProfile:
         m = resolve_model(model)
         hw = resolve_hardware(hardware)
         batch = check_positive_int("batch_size", batch_size)
         eff = check_efficiency(efficiency)
-        training = check_training_options(zero_stage, dp_size, activation_recomputation) if is_training else None
-        seq = _sequence_length(m, seq_len)
-        prec = resolve_precision(hw, precision)
+        for flag, value in (("is_training", is_training), ("raise_errors", raise_errors),
+                            ("weight_only", weight_only)):
+            check_bool(flag, value)
+        options = check_training_options(zero_stage, dp_size, activation_recomputation)
+        training = options if is_training else None
+        reasons: list[str] = []
+        seq = _sequence_length(m, seq_len, reasons)
+        prec = resolve_precision(hw, precision, weight_only=weight_only, training=is_training)
         cls = registries().calibration[hw.calibration_class]
         cost = workload_cost(m, batch, seq or 0, prec, training)
-        reasons: list[str] = list(cost.notes)
+        reasons += cost.notes
         if prec.weight_only:
             reasons.append(f"{hw.display_name} has no {prec.requested} units: weight-only quantisation, "
                            f"math in {prec.compute}")
@@ -67,8 +73,8 @@ class RooflineModel(ForwardModel):
         # Memory roof: measured device bandwidth, else datasheet x class streaming efficiency.
         bandwidth = (hw.calibration.memory_bandwidth if hw.calibration and hw.calibration.memory_bandwidth
                      else hw.memory.bandwidth * cls.memory_efficiency)
-        # Microcontrollers: weights stream from flash, activations from SRAM.
-        weight_bw = hw.flash.bandwidth if hw.flash is not None else bandwidth
+        # Microcontrollers: weights stream from flash, activations from SRAM (same streaming efficiency).
+        weight_bw = hw.flash.bandwidth * cls.memory_efficiency if hw.flash is not None else bandwidth
         memory_time = cost.weight_traffic / weight_bw + cost.other_traffic / bandwidth
         overhead = cost.kernels * hw.launch_overhead
         if cost.phases:  # per-kernel roofline: each phase waits on its own slower roof
@@ -97,22 +103,32 @@ class RooflineModel(ForwardModel):
         power = average_power(hw.power.tdp, hw.power.idle, compute_time, memory_time, latency,
                               cls.memory_bound_power_fraction)
         throughput = cost.items / latency
+        # MFU: model FLOPs per second over the dense peak, excluding recomputation (Chowdhery et al. 2022, PaLM,
+        # appendix B).
+        mfu = min(cost.model_flops / (latency * prec.peak_flops), 1.0)
         return PerformanceProfile(
             latency=quantity(latency, "s"), throughput=quantity(throughput, f"{cost.item_unit}/s"),
-            bottleneck=bottleneck, mfu=min(cost.model_flops / (latency * prec.peak_flops), 1.0), feasible=feasible,
+            bottleneck=bottleneck, mfu=mfu, feasible=feasible,
             energy=quantity(power * latency, "J"), model=m.name, hardware=hw.name, batch_size=batch,
             precision=prec.requested, compute_precision=prec.compute, seq_len=seq, is_training=bool(is_training),
             compute_time_s=compute_time, memory_time_s=memory_time, overhead_s=overhead, flops=cost.model_flops,
             hardware_flops=cost.hardware_flops, bytes_moved=cost.weight_traffic + cost.other_traffic,
-            peak_flops_used=achieved_flops, bandwidth_used=bandwidth, power_w=power, memory=memory,
+            dense_peak_flops=prec.peak_flops, efficiency=eff, peak_flops_used=achieved_flops,
+            bandwidth_used=bandwidth, power_w=power, memory=memory,
             throughput_unit=cost.item_unit, reasons=tuple(reasons))
 
 
-def _sequence_length(model: ModelSpec, seq_len: int | None) -> int | None:
+def _sequence_length(model: ModelSpec, seq_len: int | None, reasons: list[str]) -> int | None:
     if isinstance(model, (TransformerSpec, SSMSpec)):
         if seq_len is None:
             return model.default_seq_len or min(DEFAULT_SEQ_LEN, model.context_length)
-        return check_positive_int("seq_len", seq_len)
+        seq = check_positive_int("seq_len", seq_len)
+        if seq > model.context_length:
+            if getattr(model, "position_embedding", None) == "learned":
+                raise InvalidInputError(f"seq_len {seq} exceeds the {model.context_length} learned positions of "
+                                        f"{model.display_name}; use seq_len <= {model.context_length}")
+            reasons.append(f"seq_len {seq} is beyond the trained context ({model.context_length})")
+        return seq
     if seq_len is not None:
         check_positive_int("seq_len", seq_len)
     return None  # fixed-input models (CNN, MLP, diffusion, recommendation) ignore it

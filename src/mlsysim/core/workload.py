@@ -27,6 +27,14 @@ ACTIVATION_FACTOR_NO_RECOMPUTE = 34.0
 # With full recomputation only the layer input (2 s b h bytes, 16-bit) is stored (Korthikanti et al. 2022, sec. 4).
 ACTIVATION_FACTOR_FULL_RECOMPUTE = 2.0
 RECOMPUTATION = ("none", "selective", "full")
+# Widest tensors live at once inside one transformer layer, in units of the hidden size: residual stream,
+# normalised input, attention output and its projection (4 d), plus the FFN's up and gate outputs (2 x ffn).
+LIVE_HIDDEN_TENSORS = 4
+LIVE_FFN_TENSORS = 2
+# DLRM live activations besides the gathered embeddings: dense-feature input, bottom-MLP output, interaction
+# output and top-MLP input, each about embedding_dim wide (Naumov et al. 2019, fig. 1).
+DLRM_DENSE_TENSORS = 4
+ATTENTION_CORE_PHASE = 1  # position of the attention-core phase in transformer_cost
 
 
 @attrs.frozen
@@ -98,7 +106,7 @@ def transformer_cost(m: TransformerSpec, batch: int, seq_len: int, prec: Executi
         attn_other = (batch * seq_len + tokens) * m.kv_elements_per_token * ab
     else:  # fused (Flash) attention reads Q, K, V and writes O; the S x S scores stay on chip (Dao et al. 2022)
         attn_other = L * tokens * (qkv_width + m.heads * m.head_dim) * ab
-    phases = (
+    phases = (  # ATTENTION_CORE_PHASE indexes the second entry
         # (FLOPs, weight bytes, other bytes); FLOPs = 2 x MACs of each matmul (Kaplan et al. 2020)
         (2.0 * tokens * attn_w, attn_w * wb, L * tokens * (2 * d + qkv_width + m.heads * m.head_dim) * ab),
         (m.attention_flops_per_token_per_context * context * tokens, 0.0, attn_other),
@@ -112,7 +120,8 @@ def transformer_cost(m: TransformerSpec, batch: int, seq_len: int, prec: Executi
     fwd = sum(p[0] for p in phases)
     if training is None:
         kv = batch * seq_len * m.kv_elements_per_token * ab if decode else 0.0
-        live = (batch if decode else tokens) * (4 * d + 2 * ffn_width) * ab + head_tokens * vocab * ab
+        live = (batch if decode else tokens) * (LIVE_HIDDEN_TENSORS * d + LIVE_FFN_TENSORS * ffn_width) * ab \
+            + head_tokens * vocab * ab
         return WorkloadCost(fwd, fwd, sum(p[1] for p in phases), sum(p[2] for p in phases), m.parameters * wb,
                             kv, live, 0.0, 0.0, kernels, float(batch), "token" if decode else "sample",
                             phases=phases)
@@ -120,13 +129,15 @@ def transformer_cost(m: TransformerSpec, batch: int, seq_len: int, prec: Executi
               "full": ACTIVATION_FACTOR_FULL_RECOMPUTE}[training.recomputation]
     acts = L * factor * tokens * d * (ab / 2.0) + tokens * vocab * 4.0  # + fp32 logits
     w, g, o = _training_state(m.parameters, prec, training)
-    recompute = training.recomputation == "full"
-    # Backward costs two forwards (input and weight gradients): 6N per token (Kaplan et al. 2020); full
-    # recomputation replays the forward once more. Weights are read in all three passes.
-    train_phases = tuple(((3.0 + recompute) * f, (3.0 + recompute) * wt, (3.0 + recompute) * ot)
-                         for f, wt, ot in phases)
-    # Adam step: read gradients, read and write master weights and both moments (ZeRO-sharded shares).
-    train_phases += ((0.0, 0.0, 2.0 * (g + o) + g),)
+    # Backward costs two forwards (input and weight gradients): 6N per token (Kaplan et al. 2020). Full
+    # recomputation replays the whole forward; selective recomputation replays only the attention core
+    # (Korthikanti et al. 2022, sec. 5). Weights are read in every pass.
+    replay = {"none": (0.0,) * len(phases), "full": (1.0,) * len(phases),
+              "selective": tuple(1.0 if i == ATTENTION_CORE_PHASE else 0.0 for i in range(len(phases)))}
+    train_phases = tuple(((3.0 + r) * f, (3.0 + r) * wt, (3.0 + r) * ot)
+                         for (f, wt, ot), r in zip(phases, replay[training.recomputation]))
+    # Adam step: read the gradients, read and write master weights and both moments, write the 16-bit copy.
+    train_phases += ((0.0, 0.0, g + 2.0 * o + w),)
     return WorkloadCost(3.0 * fwd, sum(p[0] for p in train_phases), sum(p[1] for p in train_phases),
                         sum(p[2] for p in train_phases), w, 0.0, acts, g, o, 3 * kernels, float(tokens), "token",
                         phases=train_phases)
@@ -156,7 +167,7 @@ def fixed_graph_cost(m: ModelSpec, batch: int, prec: ExecutionPrecision,
         # Embedding rows gathered per sample (Naumov et al. 2019) plus the dense MLP weights.
         fwd = batch * m.flops_per_sample
         gathered = batch * m.lookups_per_sample * m.embedding_dim * wb
-        acts_live = batch * (m.lookups_per_sample + 4) * m.embedding_dim * ab
+        acts_live = batch * (m.lookups_per_sample + DLRM_DENSE_TENSORS) * m.embedding_dim * ab
         if training is not None:
             raise UnsupportedModelError("training of recommendation models is not modelled yet")
         return WorkloadCost(fwd, fwd, m.dense_parameters * wb, gathered + 2 * acts_live, params * wb, 0.0,
@@ -181,7 +192,7 @@ def fixed_graph_cost(m: ModelSpec, batch: int, prec: ExecutionPrecision,
                             float(batch), "sample", notes)
     w, g, o = _training_state(params, prec, training)
     saved = batch * m.activations_per_sample * ab  # backward needs every layer output
-    return WorkloadCost(3.0 * fwd, 3.0 * fwd, 3.0 * params * wb, 3.0 * act_traffic + 2.0 * (g + o) + g, w, 0.0,
+    return WorkloadCost(3.0 * fwd, 3.0 * fwd, 3.0 * params * wb, 3.0 * act_traffic + g + 2.0 * o + w, w, 0.0,
                         saved + live, g, o, 3 * m.layers, float(batch), "sample", notes)
 
 

@@ -15,6 +15,27 @@ MODEL_CATEGORIES = ("Language", "Vision", "Tiny", "StateSpace", "GenerativeVisio
 ARCHITECTURES = ("decoder", "encoder", "moe", "cnn", "mlp", "ssm", "diffusion", "recommendation")
 
 
+# Geometry-derived counts must reproduce the published ones: totals within 1 % (conventions differ on
+# norms and biases), MoE active counts within 2 % (some authors count the input embedding, some do not).
+PUBLISHED_TOLERANCE = 0.01
+PUBLISHED_ACTIVE_TOLERANCE = 0.02
+
+
+def _check_published(spec, field: str, derived: float, tolerance: float) -> None:
+    published = getattr(spec, field)
+    if published is not None and abs(derived - published) > tolerance * published:
+        raise CatalogError(f"geometry gives {derived:.6g} parameters but {field} is {published:.6g}",
+                           entry=spec.name, field=field,
+                           expected=f"layers/hidden/heads/ffn/vocab that reproduce the published count within "
+                                    f"{tolerance:.0%}")
+
+
+def _check_seq_len(spec) -> None:
+    if spec.default_seq_len is not None and spec.default_seq_len > spec.context_length:
+        raise CatalogError(f"default_seq_len {spec.default_seq_len} exceeds context_length {spec.context_length}",
+                           entry=spec.name, field="default_seq_len", expected="a length <= context_length")
+
+
 @attrs.frozen(kw_only=True)
 class ModelSpec(QuantityAccess):
     """Base of every workload: identity, provenance and the published parameter count."""
@@ -86,6 +107,8 @@ class TransformerSpec(ModelSpec):
         if (self.attention == "mla") != (self.mla is not None):
             raise CatalogError("attention = 'mla' needs an [mla] table and the table needs attention = 'mla'",
                                entry=self.name, field="mla")
+        _check_seq_len(self)
+        _check_published(self, "published_parameters", self.parameters, PUBLISHED_TOLERANCE)
 
     # --- parameter counting (each term: a weight matrix of the named shape) ---------------------------
     @property
@@ -158,8 +181,11 @@ class TransformerSpec(ModelSpec):
     def attention_flops_per_token_per_context(self) -> float:
         """FLOPs per query token per context token: QK^T and AV each 2 x heads x head_dim (per layer)."""
         if self.mla is not None:
+            # Absorbed MLA (DeepSeek-V2 sec. 2.1.2, W_UK folded into W_Q, W_UV into W_O): each head scores the
+            # cached latent + rotary key (2 x (c_kv + d_rope)) and sums the latent (2 x c_kv) -- consistent
+            # with reading only the compressed cache.
             m = self.mla
-            return float(self.layers * 2 * self.heads * (m.qk_nope_head_dim + m.qk_rope_head_dim + m.v_head_dim))
+            return float(self.layers * self.heads * (2 * (m.kv_lora_rank + m.qk_rope_head_dim) + 2 * m.kv_lora_rank))
         return float(self.layers * 4 * self.heads * self.head_dim)
 
 
@@ -181,6 +207,7 @@ class MoESpec(TransformerSpec):
                                entry=self.name, field="experts_per_token", expected="top-k <= experts")
         if self.dense_layers > self.layers:
             raise CatalogError("dense_layers exceeds layers", entry=self.name, field="dense_layers")
+        _check_published(self, "published_active_parameters", self.active_parameters, PUBLISHED_ACTIVE_TOLERANCE)
 
     @property
     def moe_layers(self) -> int:
@@ -295,6 +322,10 @@ class SSMSpec(ModelSpec):
     tied_embeddings: bool
     context_length: int = integer()
     default_seq_len: int | None = attrs.field(default=None)
+
+    def __attrs_post_init__(self) -> None:
+        _check_seq_len(self)
+        _check_published(self, "published_parameters", self.parameters, PUBLISHED_TOLERANCE)
 
     @property
     def inner_size(self) -> int:
