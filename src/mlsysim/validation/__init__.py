@@ -47,7 +47,7 @@ def predict(case: dict[str, str]) -> float:
     seq = int(case["seq_len"]) if case.get("seq_len") else None
     metric = case["metric"]
     r = Engine.solve(case["model"], case["hardware"], int(case["batch_size"]), case["precision"], seq_len=seq,
-                     is_training=metric.startswith("train_"))
+                     is_training=metric.startswith("train_"), weight_only=case.get("weight_only") == "1")
     per_step = r.latency.to("s").magnitude
     if metric in ("decode_tokens_per_s", "samples_per_s", "train_tokens_per_s"):
         return r.throughput.to("1/s").magnitude
