@@ -37,6 +37,13 @@ def test_top_level_solver_imports_warn():
     assert "<string>:1" in out.stderr and "<string>:3" in out.stderr
 
 
+def test_every_top_level_solver_name_of_the_promise_works_and_warns():
+    out = run("from mlsysim import DistributedModel, ServingModel\nfrom mlsysim.solvers import DistributedModel as D\n"
+              "assert DistributedModel is D\n")
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.count("DeprecationWarning") == 2 and "<string>:1" in out.stderr
+
+
 def test_solvers_module_reexports_without_warning():
     out = run("from mlsysim.solvers import ForwardModel, RooflineModel\nassert issubclass(RooflineModel, ForwardModel)\n")
     assert out.returncode == 0 and out.stderr == ""

@@ -18,6 +18,8 @@ _DEPRECATED = {
     "BaseModel": ("mlsysim.core.solver", "ForwardModel", "from mlsysim.core.solver import ForwardModel"),
     "ForwardModel": ("mlsysim.core.solver", "ForwardModel", "from mlsysim.core.solver import ForwardModel"),
     "RooflineModel": ("mlsysim.solvers", "RooflineModel", "from mlsysim.solvers import RooflineModel"),
+    "ServingModel": ("mlsysim.solvers", "ServingModel", "from mlsysim.solvers import ServingModel"),
+    "DistributedModel": ("mlsysim.solvers", "DistributedModel", "from mlsysim.solvers import DistributedModel"),
 }
 
 __all__ = ["__version__", "Engine", "ureg", "PerformanceProfile", *_REGISTRIES]

@@ -43,13 +43,16 @@ class RooflineModel(ForwardModel):
     def solve(self, model: Any, hardware: Any, batch_size: int = 1, precision: str = "fp16",
               efficiency: float | None = None, *, is_training: bool = False, seq_len: int | None = None,
               raise_errors: bool = False, zero_stage: int = 0, dp_size: int = 1,
-              activation_recomputation: str | bool = "none", weight_only: bool = False) -> PerformanceProfile:
+              activation_recomputation: str | bool = "none", weight_only: bool = False,
+              prefill: bool = False) -> PerformanceProfile:
+        """prefill=True (experimental) runs the prompt of `seq_len` tokens through a decoder instead of one
+        decode step; throughput is then prompt tokens/s and latency the time to first token."""
         m = resolve_model(model)
         hw = resolve_hardware(hardware)
         batch = check_positive_int("batch_size", batch_size)
         eff = check_efficiency(efficiency)
         for flag, value in (("is_training", is_training), ("raise_errors", raise_errors),
-                            ("weight_only", weight_only)):
+                            ("weight_only", weight_only), ("prefill", prefill)):
             check_bool(flag, value)
         options = check_training_options(zero_stage, dp_size, activation_recomputation)
         training = options if is_training else None
@@ -57,7 +60,9 @@ class RooflineModel(ForwardModel):
         seq = _sequence_length(m, seq_len, reasons)
         prec = resolve_precision(hw, precision, weight_only=weight_only, training=is_training)
         cls = registries().calibration[hw.calibration_class]
-        cost = workload_cost(m, batch, seq or 0, prec, training)
+        if prefill and is_training:
+            raise InvalidInputError("prefill and is_training are exclusive: a training step already covers the prompt")
+        cost = workload_cost(m, batch, seq or 0, prec, training, prefill)
         reasons += cost.notes
         if prec.weight_only:
             reasons.append(f"{hw.display_name} has no {prec.requested} units: weight-only quantisation, "

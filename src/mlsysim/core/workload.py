@@ -82,14 +82,14 @@ def _training_state(params: float, prec: ExecutionPrecision, opts: TrainingOptio
 
 
 def transformer_cost(m: TransformerSpec, batch: int, seq_len: int, prec: ExecutionPrecision,
-                     training: TrainingOptions | None) -> WorkloadCost:
+                     training: TrainingOptions | None, prefill: bool = False) -> WorkloadCost:
     """Decode step (decoders), forward pass (encoders) or training step, as five kernel phases per layer --
     QKV/O projections, attention, FFN, element-wise ops (norms, residuals, activation), LM head -- each
     bounded by its own roof (a GEMM phase can be compute-bound while the norms stay memory-bound)."""
     wb, ab = prec.weight_bytes, prec.activation_bytes
     L, d, vocab = m.layers, m.hidden_size, m.vocab_size
     moe = isinstance(m, MoESpec)
-    decode = training is None and m.architecture != "encoder"
+    decode = training is None and m.architecture != "encoder" and not prefill
     tokens = batch if decode else batch * seq_len
     # Context per query: the whole cache when decoding, all S in an encoder, S/2 on average under a causal mask.
     context = seq_len if (decode or m.architecture == "encoder") else seq_len / 2.0
@@ -99,7 +99,8 @@ def transformer_cost(m: TransformerSpec, batch: int, seq_len: int, prec: Executi
     head_w = vocab * d if m.architecture != "encoder" else 0
     ffn_flop_w = m.matmul_parameters_per_token - attn_w - head_w  # FFN/expert weights each token multiplies
     ffn_read_w = (m.streamed_parameters(tokens) - attn_w - head_w) if moe else ffn_flop_w
-    head_tokens = batch if decode else (tokens if m.architecture != "encoder" else 0)
+    # Logits: every position when training, the last position of each sequence when generating.
+    head_tokens = batch if (decode or prefill) else (tokens if m.architecture != "encoder" else 0)
     logit_bytes = 4.0 if training is not None else ab  # training keeps fp32 logits for the loss
 
     if decode:  # read the whole KV cache once, append this step's K and V (Pope et al. 2022, sec. 3.1)
@@ -122,9 +123,12 @@ def transformer_cost(m: TransformerSpec, batch: int, seq_len: int, prec: Executi
         kv = batch * seq_len * m.kv_elements_per_token * ab if decode else 0.0
         live = (batch if decode else tokens) * (LIVE_HIDDEN_TENSORS * d + LIVE_FFN_TENSORS * ffn_width) * ab \
             + head_tokens * vocab * ab
+        if prefill:  # the prompt's K and V are written to the cache (Pope et al. 2022, sec. 3.1)
+            kv = tokens * m.kv_elements_per_token * ab
+            phases = phases[:1] + ((phases[1][0], phases[1][1], phases[1][2] + kv),) + phases[2:]
         return WorkloadCost(fwd, fwd, sum(p[1] for p in phases), sum(p[2] for p in phases), m.parameters * wb,
-                            kv, live, 0.0, 0.0, kernels, float(batch), "token" if decode else "sample",
-                            phases=phases)
+                            kv, live, 0.0, 0.0, kernels, float(tokens if prefill else batch),
+                            "token" if (decode or prefill) else "sample", phases=phases)
     factor = {"none": ACTIVATION_FACTOR_NO_RECOMPUTE, "selective": ACTIVATION_FACTOR_NO_RECOMPUTE,
               "full": ACTIVATION_FACTOR_FULL_RECOMPUTE}[training.recomputation]
     acts = L * factor * tokens * d * (ab / 2.0) + tokens * vocab * 4.0  # + fp32 logits
@@ -197,9 +201,11 @@ def fixed_graph_cost(m: ModelSpec, batch: int, prec: ExecutionPrecision,
 
 
 def workload_cost(model: ModelSpec, batch: int, seq_len: int, prec: ExecutionPrecision,
-                  training: TrainingOptions | None) -> WorkloadCost:
+                  training: TrainingOptions | None, prefill: bool = False) -> WorkloadCost:
+    if prefill and not (isinstance(model, TransformerSpec) and model.architecture != "encoder"):
+        raise UnsupportedModelError(f"prefill is modelled for decoder transformers only, not {model.name!r}")
     if isinstance(model, TransformerSpec):
-        return transformer_cost(model, batch, seq_len, prec, training)
+        return transformer_cost(model, batch, seq_len, prec, training, prefill)
     if isinstance(model, SSMSpec):
         return ssm_cost(model, batch, seq_len, prec, training)
     if isinstance(model, (FixedGraphSpec, DiffusionSpec, RecommendationSpec)):

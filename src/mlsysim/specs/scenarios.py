@@ -63,6 +63,7 @@ class ScenarioSpec(QuantityAccess):
     provenance: Provenance
     seq_len: int | None = attrs.field(default=None)
     efficiency: float | None = None
+    latency_metric: str = one_of("step", "ttft", default="step")
     description: str = ""
     aliases: tuple[str, ...] = attrs.field(default=(), converter=as_tuple)
 

@@ -1,0 +1,152 @@
+"""Distributed training on a node or cluster (experimental): tensor, pipeline and data parallelism with
+ZeRO, on the catalog's nodes and fabrics.
+
+One training step of `batch_size` sequences (the global batch) of `seq_len` tokens:
+  step = compute x (1 + pipeline bubble) + tensor-parallel all-reduces + pipeline sends
+         + the part of the data-parallel gradient all-reduce that backward compute does not hide.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from ..errors import InvalidInputError, InvalidTypeError
+from ..specs.hardware import HardwareSpec
+from ..specs.systems import ClusterSpec, NodeSpec
+from ..units import quantity
+from .collectives import all_reduce, hierarchical_all_reduce
+from .inputs import check_positive_int, resolve_model
+from .results import MemoryBreakdown, PerformanceProfile
+from .solver import ForwardModel, RooflineModel, registries
+
+# Per-hop latency of an NVLink ring step inside a node: ~1 us (nccl-tests small-message all-reduce on an
+# 8-GPU HGX node takes ~10-15 us over 14 ring steps). Estimate.
+INTRA_NODE_HOP_LATENCY = 1e-6
+# Tensor-parallel all-reduces per transformer layer per micro-batch: two in forward (after attention and
+# after the MLP), two in backward (Shoeybi et al. 2019, Megatron-LM, sec. 3, fig. 4).
+TP_ALL_REDUCES_PER_LAYER = 4
+# Backward is two thirds of a step's compute (input and weight gradients, each one forward's worth); DDP-style
+# bucketed gradient all-reduce overlaps with it (Li et al. 2020, PyTorch Distributed, sec. 3.2.3).
+BACKWARD_SHARE = 2.0 / 3.0
+
+
+@attrs.frozen(kw_only=True)
+class DistributedResult:
+    latency: Any            # one optimizer step
+    throughput: Any         # tokens/s over the whole system
+    bottleneck: str         # "Compute", "Memory" or "Communication"
+    mfu: float
+    feasible: bool
+    energy: Any             # joules per step, all devices
+    devices: int
+    tensor_parallel: int
+    pipeline_parallel: int
+    data_parallel: int
+    microbatches: int
+    compute_time_s: float
+    bubble_time_s: float
+    tp_comm_time_s: float
+    pp_comm_time_s: float
+    dp_comm_time_s: float
+    dp_comm_exposed_s: float
+    memory: MemoryBreakdown  # per device
+    device_profile: PerformanceProfile
+    reasons: tuple[str, ...] = ()
+
+
+class DistributedModel(ForwardModel):
+    """3D-parallel training step on a node or cluster of the catalog."""
+
+    def __init__(self, roofline: RooflineModel | None = None):
+        self._roofline = roofline or RooflineModel()
+
+    def solve(self, model: Any, system: Any, batch_size: int = 1, precision: str = "bf16",
+              efficiency: float | None = None, *, seq_len: int | None = None, tensor_parallel: int = 1,
+              pipeline_parallel: int = 1, microbatch_size: int = 1, zero_stage: int = 0,
+              activation_recomputation: str | bool = "none") -> DistributedResult:
+        m = resolve_model(model)
+        hw, per_node, devices, intra_bw, inter_bw, inter_lat = _topology(system)
+        tp = check_positive_int("tensor_parallel", tensor_parallel)
+        pp = check_positive_int("pipeline_parallel", pipeline_parallel)
+        mb = check_positive_int("microbatch_size", microbatch_size)
+        batch = check_positive_int("batch_size", batch_size)
+        if devices % (tp * pp):
+            raise InvalidInputError(f"tensor_parallel x pipeline_parallel = {tp * pp} must divide the "
+                                    f"{devices} devices of the system")
+        dp = devices // (tp * pp)
+        if batch % (dp * mb):
+            raise InvalidInputError(f"global batch {batch} must be a multiple of data_parallel ({dp}) x "
+                                    f"microbatch_size ({mb})")
+        layers = getattr(m, "layers", 1)
+        if pp > layers:
+            raise InvalidInputError(f"pipeline_parallel {pp} exceeds the model's {layers} layers")
+        replica = batch // dp
+        micro = replica // mb
+        # One device doing a whole replica's work, with ZeRO sharding over the data-parallel group ...
+        prof = self._roofline.solve(m, hw, replica, precision, efficiency, is_training=True, seq_len=seq_len,
+                                    zero_stage=zero_stage, dp_size=dp,
+                                    activation_recomputation=activation_recomputation)
+        seq = prof.seq_len or 1
+        shards = tp * pp
+        # ... split evenly over tensor and pipeline ranks (Narayanan et al. 2021, sec. 2).
+        compute = (prof.latency.to("s").magnitude - prof.overhead_s) / shards + prof.overhead_s / pp
+        bubble = compute * (pp - 1) / micro  # 1F1B pipeline bubble (Narayanan et al. 2021, eq. 1)
+        act_bytes = prof.memory.activations * mb / replica / tp  # one micro-batch in flight per stage, SP-sharded
+        mem = prof.memory
+        memory = attrs.evolve(mem, weights=mem.weights / shards, gradients=mem.gradients / shards,
+                              optimizer_state=mem.optimizer_state / shards, activations=act_bytes)
+        ab = 2.0 if prof.compute_precision in ("fp16", "bf16", "fp8") else 4.0  # activations exchanged in 16 bit
+        hidden = getattr(m, "hidden_size", 0)
+        micro_bytes = mb * seq * hidden * ab
+        tp_in_node = tp <= per_node
+        tp_time = micro * (layers / pp) * TP_ALL_REDUCES_PER_LAYER * all_reduce(
+            micro_bytes, tp, intra_bw if tp_in_node else inter_bw,
+            INTRA_NODE_HOP_LATENCY if tp_in_node else inter_lat)
+        # Each micro-batch sends activations forward and gradients back across a stage boundary.
+        stage_bw, stage_lat = (intra_bw, INTRA_NODE_HOP_LATENCY) if tp * pp <= per_node else (inter_bw, inter_lat)
+        pp_time = (2.0 * micro * (micro_bytes / stage_bw + stage_lat)) if pp > 1 else 0.0
+        grad_bytes = m.parameters / shards * 2.0  # 16-bit gradients of this device's shard
+        local_peers = max(per_node // shards, 1)
+        dp_time = hierarchical_all_reduce(grad_bytes, dp, local_peers, intra_bw, INTRA_NODE_HOP_LATENCY,
+                                          inter_bw, inter_lat)
+        if zero_stage >= 3:  # parameters re-gathered for forward and backward: 1.5x the all-reduce volume
+            dp_time *= 1.5
+        exposed = max(0.0, dp_time - BACKWARD_SHARE * compute)
+        step = compute + bubble + tp_time + pp_time + exposed
+        comm = tp_time + pp_time + exposed
+        tokens = batch * seq
+        flops = prof.flops * dp  # model FLOPs of the whole global batch
+        mfu = min(flops / (step * devices * prof.dense_peak_flops), 1.0)
+        feasible = memory.total <= memory.capacity
+        reasons = list(prof.reasons)
+        if not feasible:
+            reasons.append(f"needs {memory.total / 2**30:.2f} GiB per device, has {memory.capacity / 2**30:.2f} GiB")
+        return DistributedResult(
+            latency=quantity(step, "s"), throughput=quantity(tokens / step, "token/s"),
+            bottleneck="Communication" if comm > compute + bubble else prof.bottleneck, mfu=mfu, feasible=feasible,
+            energy=quantity(devices * prof.power_w * step, "J"), devices=devices, tensor_parallel=tp,
+            pipeline_parallel=pp, data_parallel=dp, microbatches=micro, compute_time_s=compute,
+            bubble_time_s=bubble, tp_comm_time_s=tp_time, pp_comm_time_s=pp_time, dp_comm_time_s=dp_time,
+            dp_comm_exposed_s=exposed, memory=memory, device_profile=prof, reasons=tuple(reasons))
+
+
+def _topology(system: Any) -> tuple[HardwareSpec, int, int, float, float, float]:
+    """(device, devices per node, devices, intra-node B/s per direction, inter-node B/s per device and
+    direction, inter-node hop latency)."""
+    reg = registries()
+    if isinstance(system, str):
+        system = reg.roots["Systems"].get(system)
+    if isinstance(system, ClusterSpec):
+        node, count = reg.resolve_path(system.node), system.node_count
+        fabric, oversubscription = reg.resolve_path(system.fabric), system.oversubscription
+    elif isinstance(system, NodeSpec):
+        node, count, fabric, oversubscription = system, 1, reg.resolve_path(system.fabric), 1.0
+    else:
+        raise InvalidTypeError(f"system must be a Systems.Nodes/Systems.Clusters entry or its name, "
+                               f"got {type(system).__name__}")
+    hw = reg.resolve_path(node.accelerator)
+    per_node = node.accelerators_per_node
+    intra = node.intra_node_bandwidth / 2.0  # catalog prints both directions summed
+    inter = node.nics_per_node * fabric.bandwidth / per_node / oversubscription
+    return hw, per_node, per_node * count, intra, inter, fabric.latency

@@ -1,0 +1,62 @@
+"""Experimental solvers: serving (prefill + decode) and distributed training. Physics checks only."""
+from __future__ import annotations
+
+import pytest
+
+from mlsysim import Models
+from mlsysim.errors import InvalidInputError
+from mlsysim.solvers import DistributedModel, ForwardModel, RooflineModel, ServingModel
+
+
+def test_solver_hierarchy():
+    for cls in (RooflineModel, ServingModel, DistributedModel):
+        assert issubclass(cls, ForwardModel)
+
+
+def test_serving_ttft_grows_with_prompt_and_tpot_with_context():
+    s = ServingModel()
+    short = s.solve("Llama3_8B", "H100", 4, "bf16", prompt_len=256, output_len=128)
+    long = s.solve("Llama3_8B", "H100", 4, "bf16", prompt_len=4096, output_len=128)
+    assert long.ttft > short.ttft and long.tpot >= short.tpot
+    assert short.latency.to("s").magnitude == pytest.approx(
+        short.ttft.to("s").magnitude + 127 * short.tpot.to("s").magnitude)
+    assert short.prefill.bottleneck == "Compute" and short.decode.bottleneck == "Memory"
+
+
+def test_serving_kv_capacity_counts_sequences_that_fit():
+    r = ServingModel().solve("Llama3_70B", "H200", 1, "fp8", prompt_len=2048, output_len=2048)
+    kv_per_seq = 2 * 80 * 8 * 128 * 1 * 4096  # fp8 KV, 4096 tokens
+    assert r.kv_cache_per_sequence_bytes == pytest.approx(kv_per_seq)
+    free = 141 * 2**30 - Models.Llama3_70B.parameters - 2**30
+    assert r.max_concurrent_sequences == pytest.approx(free / kv_per_seq, abs=2)
+    too_many = ServingModel().solve("Llama3_70B", "H200", r.max_concurrent_sequences + 1, "fp8",
+                                    prompt_len=2048, output_len=2048)
+    assert too_many.feasible is False
+
+
+def test_distributed_data_parallel_scales_and_communication_costs_time():
+    d = DistributedModel()
+    one_node = d.solve("Llama3_8B", "Systems.Nodes.DGX_H100", 64, "bf16", seq_len=4096, zero_stage=1)
+    assert one_node.devices == 8 and one_node.data_parallel == 8
+    assert one_node.latency.to("s").magnitude >= one_node.compute_time_s
+    cluster = d.solve("Llama3_8B", "Systems.Clusters.Research_256", 256, "bf16", seq_len=4096, zero_stage=1)
+    assert cluster.throughput > one_node.throughput  # more devices, more tokens/s
+    assert cluster.mfu <= one_node.mfu + 1e-9        # but no better utilisation (communication)
+
+
+def test_tensor_and_pipeline_parallel_shard_memory():
+    d = DistributedModel()
+    plain = d.solve("Llama3_70B", "Systems.Clusters.Research_256", 256, "bf16", seq_len=4096, zero_stage=1)
+    sharded = d.solve("Llama3_70B", "Systems.Clusters.Research_256", 256, "bf16", seq_len=4096, zero_stage=1,
+                      tensor_parallel=8, pipeline_parallel=2)
+    assert sharded.memory.weights == pytest.approx(plain.memory.weights / 16)
+    assert sharded.tp_comm_time_s > 0 and sharded.pp_comm_time_s > 0 and sharded.bubble_time_s > 0
+    assert plain.feasible is False and sharded.feasible is True
+
+
+def test_distributed_input_errors():
+    d = DistributedModel()
+    with pytest.raises(InvalidInputError, match="divide"):
+        d.solve("Llama3_8B", "Systems.Nodes.DGX_H100", 8, tensor_parallel=3)
+    with pytest.raises(InvalidInputError, match="multiple"):
+        d.solve("Llama3_8B", "Systems.Nodes.DGX_H100", 12)
