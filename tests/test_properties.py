@@ -76,3 +76,37 @@ def test_longer_context_never_cheaper(m, seq):
     a = solve(m, "H200", 8, "fp16", 0.5, seq_len=seq)
     b = solve(m, "H200", 8, "fp16", 0.5, seq_len=seq * 2)
     assert b.latency >= a.latency and b.memory.kv_cache == 2 * a.memory.kv_cache
+
+
+@common
+@given(st.sampled_from(["DS_CNN", "MobileNetV1_025", "AnomalyDetector"]),
+       st.sampled_from(["STM32L4R5", "STM32H7A3", "STM32U575", "nRF5340", "ESP32_S3"]), st.floats(1.1, 4.0))
+def test_microcontroller_faster_flash_or_core_never_slower(m, h, factor):
+    hw = Hardware.get(h)
+    base = solve(m, hw, 1, "int8", None)
+    flash = attrs.evolve(hw, flash=attrs.evolve(hw.flash, bandwidth=hw.flash.bandwidth * factor))
+    core = attrs.evolve(hw, peak_dense=attrs.evolve(hw.peak_dense, int8=hw.peak_dense.int8 * factor))
+    assert solve(m, flash, 1, "int8", None).latency <= base.latency
+    assert solve(m, core, 1, "int8", None).latency <= base.latency
+    assert 0 <= base.mfu <= 1 and base.energy.magnitude > 0
+
+
+@common
+@given(st.sampled_from(["Llama3_8B", "GPT2", "Mixtral_8x7B", "ResNet50"]), st.sampled_from(["H100", "MI300X"]),
+       st.integers(1, 16), st.sampled_from(["none", "selective", "full"]), st.floats(1.1, 4.0))
+def test_training_step_physics(m, h, b, recompute, factor):
+    hw = Hardware.get(h)
+    kw = dict(is_training=True, seq_len=1024, activation_recomputation=recompute)
+    base = solve(m, attrs.evolve(hw, calibration=None), b, "bf16", None, **kw)
+    fast = attrs.evolve(hw, calibration=None, memory=attrs.evolve(hw.memory, bandwidth=hw.memory.bandwidth * factor))
+    assert solve(m, fast, b, "bf16", None, **kw).latency <= base.latency
+    assert 0 < base.mfu <= 1 and base.memory.optimizer_state > 0
+    assert base.hardware_flops >= base.flops
+
+
+@common
+@given(st.integers(1, 256), st.integers(256, 65536))
+def test_mla_decode_reads_the_compressed_cache(b, seq):
+    r = solve("DeepSeekV3", "B200", b, "fp8", None, seq_len=seq)
+    assert r.memory.kv_cache == b * seq * Models.DeepSeekV3.kv_elements_per_token * 1.0
+    assert r.latency.magnitude > 0 and 0 <= r.mfu <= 1
