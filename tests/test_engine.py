@@ -6,7 +6,6 @@ import pytest
 
 import mlsysim
 from mlsysim import Engine, Hardware, Models
-from mlsysim.core.precision import BYTES_PER_ELEMENT
 from mlsysim.errors import InvalidInputError, InvalidTypeError, UnknownEntryError, UnsupportedPrecisionError
 
 

@@ -51,7 +51,6 @@ def resnet50():
     for planes,blocks,stride in [(64,3,1),(128,4,2),(256,6,2),(512,3,2)]:
         for b in range(blocks):
             st = stride if b==0 else 1
-            x=(inp,h,w)
             c1,h1,w1 = g.conv(inp,h,w,planes,1,1,bn=True,pad=(0,0))
             c2,h2,w2 = g.conv(c1,h1,w1,planes,3,st,bn=True,pad=(1,1))
             c3,h3,w3 = g.conv(c2,h2,w2,planes*4,1,1,bn=True,pad=(0,0))
@@ -107,7 +106,7 @@ def yolov8n(res=640, nc=80):
     def C2f(cin,h,w,cout,n,shortcut):
         c=int(cout*0.5)
         _,h,w = Conv(cin,h,w,2*c,1)
-        for i in range(n):
+        for _ in range(n):
             Conv(c,h,w,c,3); Conv(c,h,w,c,3)
         return Conv((2+n)*c,h,w,cout,1)
     def SPPF(cin,h,w,cout):

@@ -111,7 +111,6 @@ def decoder(L, d, H, KV, hd, ffn, vocab, batch, ctx, grouped=False):
             step()
         t = timed(graph.replay, iters=30, warmup=5)
         joules, watts = energy_per_call(graph.replay)
-    del layers
     return {"batch": batch, "ctx": ctx, "step_s_graph": t, "step_s_eager": eager,
             "tokens_per_s": batch / t, "joules_per_token": joules / batch, "watts": watts}
 
@@ -128,7 +127,7 @@ def run_all() -> None:
         n = 8192
         for name, dt in (("bf16", torch.bfloat16), ("fp16", torch.float16)):
             a, b = torch.randn(n, n, device=DEV, dtype=dt), torch.randn(n, n, device=DEV, dtype=dt)
-            out[f"{name}_flops_per_s"] = 2 * n**3 / timed(lambda: a @ b)
+            out[f"{name}_flops_per_s"] = 2 * n**3 / timed(lambda a=a, b=b: a @ b)
         torch.backends.cuda.matmul.allow_tf32 = False
         a, b = torch.randn(n, n, device=DEV), torch.randn(n, n, device=DEV)
         out["fp32_flops_per_s"] = 2 * n**3 / timed(lambda: a @ b, iters=5, warmup=2)

@@ -43,7 +43,7 @@ def run_all() -> None:
         for batch in (64, 256):
             x = torch.randn(batch, 3, 224, 224, device=DEV, dtype=torch.bfloat16).to(memory_format=torch.channels_last)
             with torch.inference_mode():
-                replay = graphed(lambda: m(x))
+                replay = graphed(lambda x=x: m(x))
                 t = timed(replay, iters=20, warmup=5)
                 joules, watts = energy_per_call(replay)
             out[f"b{batch}"] = {"step_s": t, "samples_per_s": batch / t, "joules_per_sample": joules / batch,

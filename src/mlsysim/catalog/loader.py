@@ -62,17 +62,12 @@ def _all_files(extra_dirs: list[Path] | None) -> list[tuple[str, str, Path]]:
     return files
 
 
-def _fingerprint(files: list[tuple[str, str, Path]], schema_files: list[Path]) -> tuple[str, dict[str, bytes]]:
+def _fingerprint(files: list[tuple[str, str, Path]], schema_files: list[Path]) -> str:
+    """Hash of every byte that decides the validated result: loader format, schemas, catalog files."""
     h = hashlib.sha256(f"{LOADER_FORMAT}|{__version__}".encode())
-    blobs: dict[str, bytes] = {}
-    for p in schema_files:
-        data = p.read_bytes()
-        h.update(p.name.encode() + b"\0" + data + b"\0")
-    for _, label, p in files:
-        data = p.read_bytes()
-        blobs[label] = data
-        h.update(label.encode() + b"\0" + data + b"\0")
-    return h.hexdigest(), blobs
+    for label, path in [(p.name, p) for p in schema_files] + [(label, p) for _, label, p in files]:
+        h.update(label.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
 
 
 def _validated(files: list[tuple[str, str, Path]]) -> list[dict]:
@@ -112,7 +107,7 @@ def _write_cache(path: Path | None, payload: list[dict]) -> None:
 def load_catalog(extra_dirs: list[Path] | None = None, *, use_cache: bool = True) -> Catalog:
     files = _all_files(extra_dirs)
     schema_files = sorted(locations.schema_dir().glob("*.schema.json"))
-    key, _ = _fingerprint(files, schema_files)
+    key = _fingerprint(files, schema_files)
     cache_root = locations.cache_dir() if use_cache else None
     cache_path = cache_root / f"catalog-{key[:32]}.json" if cache_root else None
     payload = _read_cache(cache_path)

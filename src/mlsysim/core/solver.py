@@ -8,7 +8,7 @@ from typing import Any
 
 from ..errors import InfeasibleError
 from ..specs.hardware import HardwareSpec
-from ..specs.models import FixedGraphSpec, ModelSpec, SSMSpec, TransformerSpec
+from ..specs.models import ModelSpec, SSMSpec, TransformerSpec
 from ..units import quantity
 from ..errors import InvalidInputError
 from .inputs import check_bool, check_efficiency, check_positive_int, resolve_hardware, resolve_model

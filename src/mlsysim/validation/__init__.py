@@ -8,8 +8,6 @@ from __future__ import annotations
 import csv
 import statistics
 from pathlib import Path
-from typing import Any
-
 import attrs
 
 DEFAULT_CASES = Path(__file__).resolve().parents[3] / "tests" / "validation" / "cases.csv"
@@ -94,10 +92,10 @@ def median_errors(results: list[CaseResult], role: str | None = "holdout") -> di
 
 def report(results: list[CaseResult]) -> str:
     lines = [f"{'id':<7} {'metric':<20} {'model':<16} {'hardware':<15} {'measured':>12} {'predicted':>12} "
-             f"{'err %':>7}  role"]
+             f"{'unit':<9} {'err %':>7}  role"]
     for r in results:
         lines.append(f"{r.id:<7} {r.metric:<20} {r.model:<16} {r.hardware:<15} {r.measured:>12.5g} "
-                     f"{r.predicted:>12.5g} {r.error:>7.1f}  {r.role}")
+                     f"{r.predicted:>12.5g} {METRIC_UNITS[r.metric]:<9} {r.error:>7.1f}  {r.role}")
     lines.append("")
     lines.append("median absolute percentage error per metric, held-out rows (calibration rows excluded):")
     counts: dict[str, int] = {}
