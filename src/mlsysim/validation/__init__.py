@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import statistics
+import sys
 from pathlib import Path
 import attrs
 
@@ -113,6 +114,10 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m mlsysim.validation", description=__doc__.splitlines()[0])
     p.add_argument("--cases", default=str(DEFAULT_CASES))
     args = p.parse_args(argv)
+    if not Path(args.cases).is_file():
+        print(f"mlsysim.validation: no cases file at {args.cases}; the cases live in the repository "
+              "(tests/validation/cases.csv): run from a checkout or pass --cases PATH", file=sys.stderr)
+        return 1
     print(report(run(args.cases)))
     return 0
 
