@@ -60,3 +60,57 @@ def test_distributed_input_errors():
         d.solve("Llama3_8B", "Systems.Nodes.DGX_H100", 8, tensor_parallel=3)
     with pytest.raises(InvalidInputError, match="multiple"):
         d.solve("Llama3_8B", "Systems.Nodes.DGX_H100", 12)
+
+
+def test_distributed_reasons_describe_the_sharded_system():
+    r = DistributedModel().solve("Llama3_70B", "Systems.Clusters.Frontier_8K", 1024, "bf16", seq_len=8192,
+                                 tensor_parallel=8, pipeline_parallel=4, zero_stage=1)
+    assert r.feasible and not any("needs" in reason for reason in r.reasons)
+
+
+def test_gradient_accumulation_exposes_more_data_parallel_traffic():
+    d = DistributedModel()
+    one = d.solve("Llama3_70B", "Systems.Clusters.Frontier_8K", 1024, "bf16", seq_len=2048, tensor_parallel=8)
+    many = d.solve("Llama3_70B", "Systems.Clusters.Frontier_8K", 8192, "bf16", seq_len=2048, tensor_parallel=8)
+    assert many.microbatches == 8 * one.microbatches
+    assert many.dp_comm_exposed_s >= one.dp_comm_exposed_s
+
+
+def test_gradient_traffic_follows_precision():
+    d = DistributedModel()
+    fp32 = d.solve("GPT2", "Systems.Clusters.Research_256", 256, "fp32", seq_len=1024)
+    bf16 = d.solve("GPT2", "Systems.Clusters.Research_256", 256, "bf16", seq_len=1024)
+    assert fp32.dp_comm_time_s > 1.9 * bf16.dp_comm_time_s
+
+
+@pytest.mark.parametrize("kwargs,fragment", [
+    ({"model": "Llama3_70B", "tensor_parallel": 128}, "heads"),
+    ({"model": "Llama3_70B", "tensor_parallel": 5}, "divide"),
+    ({"model": "ResNet50", "tensor_parallel": 8}, "transformers only"),
+])
+def test_parallelism_the_model_cannot_take_is_an_error(kwargs, fragment):
+    with pytest.raises(InvalidInputError, match=fragment):
+        DistributedModel().solve(system="Systems.Clusters.Frontier_8K", batch_size=8192, **kwargs)
+
+
+def test_cnn_data_parallel_reports_samples_per_second():
+    r = DistributedModel().solve("ResNet50", "Systems.Nodes.DGX_H100", 256, "bf16")
+    assert "sample" in str(r.throughput.units) and "token" not in str(r.throughput.units)
+
+
+def test_serving_rejects_what_it_cannot_serve():
+    from mlsysim.errors import UnsupportedModelError
+
+    with pytest.raises(UnsupportedModelError, match="decoder"):
+        ServingModel().solve("BERT_Base", "H100")
+    with pytest.raises(InvalidInputError, match="learned positions"):
+        ServingModel().solve("GPT2", "H100", prompt_len=1000, output_len=48)
+    r = ServingModel().solve("Llama2_7B", "H100", 1, prompt_len=3000, output_len=2000)
+    assert any("beyond the trained context" in reason for reason in r.reasons)
+
+
+def test_absurd_sizes_are_clear_errors():
+    from mlsysim import Engine
+
+    with pytest.raises(InvalidInputError, match="2\\*\\*53"):
+        Engine.solve("Llama3_8B", "H100", 10**400)

@@ -16,16 +16,23 @@ from ..specs.hardware import HardwareSpec
 from ..specs.systems import ClusterSpec, NodeSpec
 from ..units import quantity
 from .collectives import all_reduce, hierarchical_all_reduce
+from ..specs.models import TransformerSpec
 from .inputs import check_positive_int, resolve_model
+from .precision import resolve_precision
 from .results import MemoryBreakdown, PerformanceProfile
 from .solver import ForwardModel, RooflineModel, registries
 
 # Per-hop latency of an NVLink ring step inside a node: ~1 us (nccl-tests small-message all-reduce on an
 # 8-GPU HGX node takes ~10-15 us over 14 ring steps). Estimate.
 INTRA_NODE_HOP_LATENCY = 1e-6
+# Host/NIC stack added to the fabric's switch latency on every inter-node hop (RDMA verbs + NCCL proxy);
+# nccl-tests small-message inter-node all-reduce latencies of tens of us over a handful of hops. Estimate.
+INTER_NODE_STACK_LATENCY = 5e-6
 # Tensor-parallel all-reduces per transformer layer per micro-batch: two in forward (after attention and
-# after the MLP), two in backward (Shoeybi et al. 2019, Megatron-LM, sec. 3, fig. 4).
+# after the MLP), two in backward (Shoeybi et al. 2019, Megatron-LM, sec. 3, fig. 4); full activation
+# recomputation replays the forward and its two all-reduces (Korthikanti et al. 2022, sec. 4).
 TP_ALL_REDUCES_PER_LAYER = 4
+TP_ALL_REDUCES_PER_LAYER_FULL_RECOMPUTE = 6
 # Backward is two thirds of a step's compute (input and weight gradients, each one forward's worth); DDP-style
 # bucketed gradient all-reduce overlaps with it (Li et al. 2020, PyTorch Distributed, sec. 3.2.3).
 BACKWARD_SHARE = 2.0 / 3.0
@@ -78,6 +85,12 @@ class DistributedModel(ForwardModel):
         if batch % (dp * mb):
             raise InvalidInputError(f"global batch {batch} must be a multiple of data_parallel ({dp}) x "
                                     f"microbatch_size ({mb})")
+        if (tp > 1 or pp > 1) and not isinstance(m, TransformerSpec):
+            raise InvalidInputError(f"tensor and pipeline parallelism are modelled for transformers only; "
+                                    f"{m.display_name} runs data parallel (tensor_parallel=1, pipeline_parallel=1)")
+        if tp > 1 and (m.heads % tp or not (per_node % tp == 0 or tp % per_node == 0)):
+            raise InvalidInputError(f"tensor_parallel {tp} must divide the {m.heads} attention heads and either "
+                                    f"divide or be a multiple of the {per_node} devices per node")
         layers = getattr(m, "layers", 1)
         if pp > layers:
             raise InvalidInputError(f"pipeline_parallel {pp} exceeds the model's {layers} layers")
@@ -92,38 +105,48 @@ class DistributedModel(ForwardModel):
         # ... split evenly over tensor and pipeline ranks (Narayanan et al. 2021, sec. 2).
         compute = (prof.latency.to("s").magnitude - prof.overhead_s) / shards + prof.overhead_s / pp
         bubble = compute * (pp - 1) / micro  # 1F1B pipeline bubble (Narayanan et al. 2021, eq. 1)
-        act_bytes = prof.memory.activations * mb / replica / tp  # one micro-batch in flight per stage, SP-sharded
+        # 1F1B keeps min(pp, micro) micro-batches in flight on the first stage, each over layers/pp layers;
+        # tensor parallelism with sequence parallelism shards them tp ways (Korthikanti et al. 2022).
+        act_bytes = prof.memory.activations * mb / replica / tp * min(pp, micro) / pp
         mem = prof.memory
         memory = attrs.evolve(mem, weights=mem.weights / shards, gradients=mem.gradients / shards,
                               optimizer_state=mem.optimizer_state / shards, activations=act_bytes)
-        ab = 2.0 if prof.compute_precision in ("fp16", "bf16", "fp8") else 4.0  # activations exchanged in 16 bit
+        prec = resolve_precision(hw, precision, training=True)
         hidden = getattr(m, "hidden_size", 0)
-        micro_bytes = mb * seq * hidden * ab
+        micro_bytes = mb * seq * hidden * prec.activation_bytes  # activations exchanged per micro-batch
         tp_in_node = tp <= per_node
-        tp_time = micro * (layers / pp) * TP_ALL_REDUCES_PER_LAYER * all_reduce(
+        per_layer = (TP_ALL_REDUCES_PER_LAYER_FULL_RECOMPUTE if activation_recomputation in ("full", True)
+                     else TP_ALL_REDUCES_PER_LAYER)
+        tp_time = micro * (layers / pp) * per_layer * all_reduce(
             micro_bytes, tp, intra_bw if tp_in_node else inter_bw,
             INTRA_NODE_HOP_LATENCY if tp_in_node else inter_lat)
         # Each micro-batch sends activations forward and gradients back across a stage boundary.
         stage_bw, stage_lat = (intra_bw, INTRA_NODE_HOP_LATENCY) if tp * pp <= per_node else (inter_bw, inter_lat)
         pp_time = (2.0 * micro * (micro_bytes / stage_bw + stage_lat)) if pp > 1 else 0.0
-        grad_bytes = m.parameters / shards * 2.0  # 16-bit gradients of this device's shard
+        grad_bytes = m.parameters / shards * prec.weight_bytes  # gradients of this device's shard
         local_peers = max(per_node // shards, 1)
-        dp_time = hierarchical_all_reduce(grad_bytes, dp, local_peers, intra_bw, INTRA_NODE_HOP_LATENCY,
-                                          inter_bw, inter_lat)
-        if zero_stage >= 3:  # parameters re-gathered for forward and backward: 1.5x the all-reduce volume
-            dp_time *= 1.5
-        exposed = max(0.0, dp_time - BACKWARD_SHARE * compute)
+        all_reduce_time = hierarchical_all_reduce(grad_bytes, dp, local_peers, intra_bw, INTRA_NODE_HOP_LATENCY,
+                                                  inter_bw, inter_lat)
+        if zero_stage >= 3:
+            # Gradients reduce-scattered once (half an all-reduce), parameters all-gathered for the forward
+            # and the backward of every micro-batch (Rajbhandari et al. 2020, sec. 7.2: 1.5x at one micro-batch).
+            dp_time = all_reduce_time * (0.5 + micro)
+        else:
+            dp_time = all_reduce_time
+        # Gradient accumulation: the reduction starts during the last micro-batch's backward only.
+        exposed = max(0.0, dp_time - BACKWARD_SHARE * compute / micro)
         step = compute + bubble + tp_time + pp_time + exposed
         comm = tp_time + pp_time + exposed
-        tokens = batch * seq
+        items = batch * seq if prof.throughput_unit == "token" else batch
         flops = prof.flops * dp  # model FLOPs of the whole global batch
         mfu = min(flops / (step * devices * prof.dense_peak_flops), 1.0)
         feasible = memory.total <= memory.capacity
-        reasons = list(prof.reasons)
+        # The single-device profile's memory verdict is about an unsharded replica: not this system's.
+        reasons = [r for r in prof.reasons if r not in prof.memory_reasons]
         if not feasible:
             reasons.append(f"needs {memory.total / 2**30:.2f} GiB per device, has {memory.capacity / 2**30:.2f} GiB")
         return DistributedResult(
-            latency=quantity(step, "s"), throughput=quantity(tokens / step, "token/s"),
+            latency=quantity(step, "s"), throughput=quantity(items / step, f"{prof.throughput_unit}/s"),
             bottleneck="Communication" if comm > compute + bubble else prof.bottleneck, mfu=mfu, feasible=feasible,
             energy=quantity(devices * prof.power_w * step, "J"), devices=devices, tensor_parallel=tp,
             pipeline_parallel=pp, data_parallel=dp, microbatches=micro, compute_time_s=compute,
@@ -149,4 +172,4 @@ def _topology(system: Any) -> tuple[HardwareSpec, int, int, float, float, float]
     per_node = node.accelerators_per_node
     intra = node.intra_node_bandwidth / 2.0  # catalog prints both directions summed
     inter = node.nics_per_node * fabric.bandwidth / per_node / oversubscription
-    return hw, per_node, per_node * count, intra, inter, fabric.latency
+    return hw, per_node, per_node * count, intra, inter, fabric.latency + INTER_NODE_STACK_LATENCY

@@ -28,11 +28,15 @@ def resolve_hardware(hardware: Any) -> HardwareSpec:
     return _resolve(hardware, HardwareSpec, "Hardware", "H100")
 
 
+# Counts above 2**53 lose integer precision as floats, and no batch or context comes near it.
+MAX_COUNT = 2**53
+
+
 def check_positive_int(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidTypeError(f"{name} must be a positive int, got {value!r} ({type(value).__name__})")
-    if value < 1:
-        raise InvalidInputError(f"{name} must be a positive int (>= 1), got {value}")
+    if not 1 <= value <= MAX_COUNT:
+        raise InvalidInputError(f"{name} must be a positive int no larger than 2**53, got {value}")
     return value
 
 

@@ -62,7 +62,8 @@ class PerformanceProfile:
     power_w: float
     memory: MemoryBreakdown
     throughput_unit: str
-    reasons: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()         # every note, the memory ones included
+    memory_reasons: tuple[str, ...] = ()  # why it does not fit (empty when feasible)
 
     # Quantity views of the experimental floats (created on access: the hot path stays on floats).
     @property

@@ -10,6 +10,8 @@ from typing import Any
 
 import attrs
 
+from ..errors import InvalidInputError, UnsupportedModelError
+from ..specs.models import TransformerSpec
 from ..units import quantity
 from .inputs import check_positive_int, resolve_hardware, resolve_model
 from .results import PerformanceProfile
@@ -45,8 +47,14 @@ class ServingModel(ForwardModel):
               efficiency: float | None = None, *, prompt_len: int = 1024, output_len: int = 256,
               weight_only: bool = False) -> ServingResult:
         m, hw = resolve_model(model), resolve_hardware(hardware)
+        if not isinstance(m, TransformerSpec) or m.architecture == "encoder":
+            raise UnsupportedModelError(f"ServingModel serves decoder transformers (prefill + decode); "
+                                        f"{m.display_name} is {m.architecture}: use Engine.solve")
         prompt = check_positive_int("prompt_len", prompt_len)
         output = check_positive_int("output_len", output_len)
+        if m.position_embedding == "learned" and prompt + output > m.context_length:
+            raise InvalidInputError(f"prompt_len + output_len = {prompt + output} exceeds the {m.context_length} "
+                                    f"learned positions of {m.display_name}")
         common = dict(weight_only=weight_only)
         pre = self._roofline.solve(m, hw, batch_size, precision, efficiency, seq_len=prompt, prefill=True, **common)
         mean_context = prompt + output // 2
@@ -62,7 +70,7 @@ class ServingModel(ForwardModel):
         flops = pre.flops + (output - 1) * dec.flops
         energy = pre.energy.to("J").magnitude + (output - 1) * dec.energy.to("J").magnitude
         feasible = pre.feasible and dec.feasible and slots >= batch_size
-        reasons = tuple(dict.fromkeys(pre.reasons + dec.reasons))
+        reasons = tuple(dict.fromkeys(pre.reasons + dec.reasons + end.reasons))
         if slots < batch_size:
             reasons += (f"KV cache for {batch_size} sequences of {prompt + output} tokens needs "
                         f"{batch_size * kv_per_seq / 2**30:.2f} GiB; {slots} fit beside the weights",)

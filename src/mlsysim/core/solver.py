@@ -101,9 +101,10 @@ class RooflineModel(ForwardModel):
                                  gradients=cost.gradients, optimizer_state=cost.optimizer_state,
                                  runtime_reserve=cls.runtime_reserve, capacity=hw.memory.capacity,
                                  weights_capacity=hw.flash.capacity if hw.flash is not None else None)
-        feasible = _fits(memory, hw, reasons)
+        misfit: list[str] = []
+        feasible = _fits(memory, hw, misfit)
         if not feasible and raise_errors:
-            raise InfeasibleError(f"{m.display_name} does not fit on {hw.display_name}: " + "; ".join(reasons))
+            raise InfeasibleError(f"{m.display_name} does not fit on {hw.display_name}: " + "; ".join(misfit))
 
         power = average_power(hw.power.tdp, hw.power.idle, compute_time, memory_time, latency,
                               cls.memory_bound_power_fraction)
@@ -120,7 +121,7 @@ class RooflineModel(ForwardModel):
             hardware_flops=cost.hardware_flops, bytes_moved=cost.weight_traffic + cost.other_traffic,
             dense_peak_flops=prec.peak_flops, efficiency=eff, peak_flops_used=achieved_flops,
             bandwidth_used=bandwidth, power_w=power, memory=memory,
-            throughput_unit=cost.item_unit, reasons=tuple(reasons))
+            throughput_unit=cost.item_unit, reasons=tuple(reasons + misfit), memory_reasons=tuple(misfit))
 
 
 def _sequence_length(model: ModelSpec, seq_len: int | None, reasons: list[str]) -> int | None:
