@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
+
 from ..errors import UnsupportedModelError
 from ..specs.hardware import HardwareSpec
 from ..specs.scenarios import ConstraintCheck, ScenarioEvaluation, ScenarioSpec
@@ -55,4 +57,8 @@ def evaluate_scenario(s: ScenarioSpec, **overrides: Any) -> ScenarioEvaluation:
         checks.append(ConstraintCheck(name="memory", passed=profile.memory.total <= c.max_memory,
                                       value=quantity(profile.memory.total, "B").to("GiB"),
                                       limit=quantity(c.max_memory, "B").to("GiB")))
+    if devices > 1:
+        profile = attrs.evolve(profile, reasons=profile.reasons + (
+            f"evaluated per device of {devices} (ZeRO-3 sharded, fully data parallel); inter-device communication "
+            "is not included: see mlsysim.solvers.DistributedModel",))
     return ScenarioEvaluation(scenario=s.name, profile=profile, checks=tuple(checks))
