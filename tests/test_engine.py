@@ -252,3 +252,18 @@ def test_selective_recomputation_replays_only_attention():
     full = Engine.solve("Llama3_8B", "H100", 1, "bf16", activation_recomputation="full", **kw)
     assert none.hardware_flops < sel.hardware_flops < full.hardware_flops
     assert sel.flops == none.flops == full.flops
+
+
+def test_results_and_specs_travel_to_worker_processes():
+    """Design-space sweeps will fan out through concurrent.futures executors: everything must pickle."""
+    import pickle
+    from concurrent.futures import ProcessPoolExecutor
+
+    r = Engine.solve("Llama3_8B", "H100", 4, "bf16")
+    back = pickle.loads(pickle.dumps(r))
+    assert back.latency == r.latency and back.memory == r.memory
+    assert pickle.loads(pickle.dumps(Hardware.H100)) == Hardware.H100
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        remote = list(pool.map(Engine.solve, ["Llama3_8B", "ResNet50"], ["H100", "A100"]))
+    assert remote[0].latency == r.latency.__class__(Engine.solve("Llama3_8B", "H100").latency.magnitude, "s")
+    assert remote[1].throughput_unit == "sample"
