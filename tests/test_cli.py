@@ -53,3 +53,13 @@ def test_argument_errors_exit_one_with_one_line(argv, capsys):
     assert info.value.code == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("mlsysim: error:") and "\n" not in err
+
+
+def test_show_lists_fields_with_units_and_provenance(capsys):
+    assert main(["show", "H100"]) == 0
+    out = capsys.readouterr().out
+    assert "memory.capacity" in out and "80 GiB" in out and "3.35 TB/s" in out
+    assert "provenance" in out and "datasheet" in out
+    assert main(["show", "Systems.Fabrics.InfiniBand_NDR"]) == 0
+    assert main(["show", "H1000"]) == 1
+    assert "H100" in capsys.readouterr().err

@@ -35,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     ls = sub.add_parser("list", help="list registry entries")
     ls.add_argument("registry", choices=["hardware", "models", "scenarios", "systems", "infra"])
     ls.add_argument("--json", action="store_true")
+    sh = sub.add_parser("show", help="every field of a catalog entry with units and provenance")
+    sh.add_argument("name", help="registry name or path, e.g. H100, Models.Llama3_70B, Systems.Nodes.DGX_H100")
     sc = sub.add_parser("scenario", help="evaluate a catalog scenario against its constraints")
     sc.add_argument("name")
     sc.add_argument("--json", action="store_true")
@@ -67,6 +69,30 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _show(args: argparse.Namespace) -> int:
+    from .errors import UnknownEntryError
+    from .registry import ROOTS, registries
+    from .specs.describe import describe
+
+    roots = registries().roots
+    head = args.name.split(".")[0]
+    order = [head] if head in roots else list(ROOTS)
+    for root in order:
+        try:
+            spec = roots[root].get(args.name)
+            break
+        except UnknownEntryError:
+            continue
+    else:
+        raise UnknownEntryError("the catalog", args.name, [n for r in order for n in roots[r].names()])
+    rows = describe(spec)
+    width = max(len(k) for k, _ in rows)
+    print(f"{type(spec).__name__} {spec.name}")
+    for key, text in rows:
+        print(f"  {key:<{width}}  {text}")
+    return 0
+
+
 def _scenario(args: argparse.Namespace) -> int:
     from .registry import registries
 
@@ -86,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = _parser().parse_args(argv)
     try:
-        return {"eval": _eval, "list": _list, "scenario": _scenario}[args.command](args)
+        return {"eval": _eval, "list": _list, "show": _show, "scenario": _scenario}[args.command](args)
     except MlsysimError as exc:
         print(f"mlsysim: error: {exc}", file=sys.stderr)
         return 1
