@@ -24,7 +24,9 @@ BOUNDS = tomllib.loads((HERE / "bounds.toml").read_text())["median_ape_percent"]
 
 @pytest.fixture(scope="module")
 def results():
-    return run(CASES)
+    from mlsysim.validation.distributed import run as run_distributed
+
+    return run(CASES) + run_distributed(HERE / "distributed_cases.csv")
 
 
 def test_every_case_cites_a_source():

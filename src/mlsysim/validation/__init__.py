@@ -13,7 +13,7 @@ import attrs
 
 DEFAULT_CASES = Path(__file__).resolve().parents[3] / "tests" / "validation" / "cases.csv"
 # Metrics whose error is a relative error; "fits" is scored as agreement (0 or 100 %).
-METRIC_UNITS = {"decode_tokens_per_s": "tok/s", "train_tokens_per_s": "tok/s", "ttft_ms": "ms", "samples_per_s": "samples/s", "latency_ms": "ms",
+METRIC_UNITS = {"decode_tokens_per_s": "tok/s", "train_tokens_per_s": "tok/s", "ttft_ms": "ms", "training_mfu": "", "samples_per_s": "samples/s", "latency_ms": "ms",
                 "joules_per_token": "J/token", "joules_per_sample": "J/sample", "fits": "", "weights_gib": "GiB"}
 
 
@@ -118,7 +118,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mlsysim.validation: no cases file at {args.cases}; the cases live in the repository "
               "(tests/validation/cases.csv): run from a checkout or pass --cases PATH", file=sys.stderr)
         return 1
-    print(report(run(args.cases)))
+    results = run(args.cases)
+    from .distributed import DEFAULT_DISTRIBUTED_CASES, run as run_distributed
+
+    distributed = Path(args.cases).parent / DEFAULT_DISTRIBUTED_CASES.name
+    if distributed.is_file():  # experimental DistributedModel rows (Megatron-Core MFU)
+        results += run_distributed(distributed)
+    print(report(results))
     return 0
 
 
