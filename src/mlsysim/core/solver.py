@@ -38,7 +38,8 @@ class ForwardModel:
 
 
 class RooflineModel(ForwardModel):
-    """Single device, one pass: latency = max(compute, memory) + launch overhead (Williams et al. 2009)."""
+    """Single device, one pass: latency = sum over kernel phases of max(compute, memory) + launch overhead
+    (the roofline of Williams et al. 2009, applied per phase)."""
 
     def solve(self, model: Any, hardware: Any, batch_size: int = 1, precision: str = "fp16",
               efficiency: float | None = None, *, is_training: bool = False, seq_len: int | None = None,
@@ -65,8 +66,8 @@ class RooflineModel(ForwardModel):
         cost = workload_cost(m, batch, seq or 0, prec, training, prefill)
         reasons += cost.notes
         if prec.weight_only:
-            reasons.append(f"{hw.display_name} has no {prec.requested} units: weight-only quantisation, "
-                           f"math in {prec.compute}")
+            why = "requested" if weight_only else f"{hw.display_name} has no {prec.requested} units"
+            reasons.append(f"weight-only quantisation ({why}): {prec.requested} weights, math in {prec.compute}")
 
         # Compute roof: dense peak x efficiency (measured matmul rate of this device, else class efficiency).
         if eff is None:
