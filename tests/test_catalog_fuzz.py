@@ -53,3 +53,27 @@ def test_any_mutation_loads_or_raises_one_catalog_error(mutations):
         build_spec("hardware", data)
     except CatalogError as exc:
         assert str(exc) and "\n" not in str(exc)
+
+
+anything = st.one_of(st.none(), st.booleans(), st.integers(-10**30, 10**30), st.floats(allow_nan=True),
+                     st.text(max_size=8), st.sampled_from(["fp16", "int4", "bf16", "fp8", "H100", "Llama3_8B"]))
+
+
+@fuzz
+@given(st.sampled_from(["Llama3_8B", "ResNet50", "DS_CNN", "Mixtral_8x7B", "Mamba_130M", "DLRM", "BERT_Base",
+                        "StableDiffusion_v1_5", "Nope", 7]),
+       st.sampled_from(["H100", "STM32L4R5", "V100", "TPUv5p", "M2Ultra", "Nope", None]),
+       st.one_of(st.integers(-3, 4096), anything), st.one_of(st.sampled_from(["fp16", "int8", "int4", "fp8"]), anything),
+       st.one_of(st.floats(0, 1.5), anything), st.dictionaries(
+           st.sampled_from(["seq_len", "is_training", "zero_stage", "dp_size", "weight_only",
+                            "activation_recomputation"]), anything, max_size=2))
+def test_engine_solve_returns_or_raises_an_mlsysim_error(model, hardware, batch, precision, efficiency, options):
+    from mlsysim import Engine
+    from mlsysim.errors import MlsysimError
+
+    try:
+        r = Engine.solve(model, hardware, batch, precision, efficiency, **options)
+    except MlsysimError as exc:
+        assert isinstance(exc, (ValueError, TypeError, LookupError, RuntimeError)) and str(exc)
+    else:
+        assert r.latency.magnitude > 0 and 0 <= r.mfu <= 1
