@@ -116,3 +116,16 @@ def test_spec_built_in_python_gets_the_same_validation():
         build_spec("hardware", data | {"memory": {"kind": "HBM3", "capacity": "96 GiB", "bandwidth": "4 TB"}})
     with pytest.raises(CatalogError, match="bandwidth"):
         MemorySpec(kind="HBM3", capacity=1e9, bandwidth=-1.0)
+
+
+def test_readme_minimal_accelerator_entry_is_valid(tmp_path):
+    """The contributor guide's example must keep loading as the schema evolves."""
+    import re
+    import textwrap
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    block = re.search(r"```toml\n(.*?)```", readme, re.S).group(1)
+    (tmp_path / "hardware").mkdir()
+    (tmp_path / "hardware" / "mine.toml").write_text("schema_version = 1\n\n" + textwrap.dedent(block))
+    reg = RegistrySet(load_catalog(extra_dirs=[tmp_path], use_cache=False))
+    assert reg.roots["Hardware"].Edge.MyChip.memory.capacity == 16 * 2**30
