@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 
 class MlsysimError(Exception):
@@ -37,13 +37,24 @@ class UnknownEntryError(MlsysimError, LookupError, AttributeError):
     It is an AttributeError too, so ``hasattr(Hardware, "X")`` and ``getattr(..., default)`` behave.
     """
 
-    def __init__(self, registry: str, name: str, candidates: Iterable[str]):
+    def __init__(self, registry: str, name: str, candidates: Iterable[str] | Callable[[], Iterable[str]]):
         self.registry, self.requested = registry, name
-        pool = sorted(set(candidates))
-        lowered = {c.lower(): c for c in pool}
-        close = [lowered[c] for c in difflib.get_close_matches(name.lower(), list(lowered), n=5, cutoff=0.5)]
-        hint = f"closest: {', '.join(close)}" if close else f"known: {', '.join(pool[:12])}{' ...' if len(pool) > 12 else ''}"
-        super().__init__(f"{registry} has no entry {name!r}; {hint}")
+        self._candidates = candidates
+        self._message: str | None = None
+        super().__init__(registry, name)
+
+    def __str__(self) -> str:
+        # Built on first read: the close-match search is O(entries), and hasattr() misses never read it.
+        if self._message is None:
+            raw = self._candidates() if callable(self._candidates) else self._candidates
+            pool = sorted(set(raw))
+            lowered = {c.lower(): c for c in pool}
+            close = [lowered[c] for c in difflib.get_close_matches(self.requested.lower(), list(lowered), n=5,
+                                                                    cutoff=0.5)]
+            hint = (f"closest: {', '.join(close)}" if close
+                    else f"known: {', '.join(pool[:12])}{' ...' if len(pool) > 12 else ''}")
+            self._message = f"{self.registry} has no entry {self.requested!r}; {hint}"
+        return self._message
 
 
 class InvalidInputError(MlsysimError, ValueError):

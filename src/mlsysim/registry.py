@@ -5,8 +5,8 @@ aliases its catalog entry declares (full paths, possibly under another root such
 """
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from functools import lru_cache
 from typing import Any
 
 from .errors import CatalogError, UnknownEntryError
@@ -29,12 +29,16 @@ ROOTS = ("Hardware", "Models", "Scenarios", "Systems", "Infra", "Tiers", "Applic
 class Namespace:
     """One level of registry paths. Attribute access gives entries and sub-namespaces."""
 
-    __slots__ = ("_path", "_children", "_canonical")
+    __slots__ = ("_path", "_children", "_canonical", "_entries", "_index")
 
     def __init__(self, path: str, canonical: dict[int, str]):
         self._path = path
         self._children: dict[str, Any] = {}
         self._canonical = canonical  # id(spec) -> canonical path, shared by the whole registry set
+        # Built on first use, once the registry set is complete (it never changes afterwards): the sorted
+        # entries, and a case-folded index of names, display names and path suffixes for O(1) get().
+        self._entries: list[Any] | None = None
+        self._index: dict[str, Any] | None = None
 
     # -- attribute protocol -------------------------------------------------------------------------------
     def __getattr__(self, name: str) -> Any:
@@ -43,7 +47,8 @@ class Namespace:
         try:
             return self._children[name]
         except KeyError:
-            raise UnknownEntryError(self._path, name, self._suggestions()) from None
+            # Suggestions are computed only if the message is read: hasattr() misses stay O(1).
+            raise UnknownEntryError(self._path, name, self._suggestions) from None
 
     def __dir__(self) -> list[str]:
         return sorted(set(self._children) | {"get", "names", "paths", "entries"})
@@ -56,6 +61,11 @@ class Namespace:
         """Unique specs under this namespace, sorted by name. Entries that live elsewhere and are only
         aliased here (Hardware.Networks.* are Systems fabrics) are left out, unless the namespace holds
         nothing but aliases (Applications, Archetypes, Tiers)."""
+        if self._entries is None:
+            self._entries = self._collect()
+        return list(self._entries)
+
+    def _collect(self) -> list[Any]:
         seen: dict[int, Any] = {}
         for child in self._children.values():
             for spec in (child._reachable() if isinstance(child, Namespace) else [child]):
@@ -73,7 +83,9 @@ class Namespace:
         return iter(self.entries())
 
     def __len__(self) -> int:
-        return len(self.entries())
+        if self._entries is None:
+            self._entries = self._collect()
+        return len(self._entries)
 
     def __contains__(self, item: object) -> bool:
         if isinstance(item, str):
@@ -101,9 +113,9 @@ class Namespace:
 
     # -- lookup by string -----------------------------------------------------------------------------------
     def get(self, name: str) -> Any:
-        """Find an entry by flat name, dotted path, full path or display name (case-insensitive)."""
+        """Find an entry by flat name, dotted path, full path or display name (case-insensitive), in O(1)."""
         if not isinstance(name, str) or not name.strip():
-            raise UnknownEntryError(self._path, str(name), self._suggestions())
+            raise UnknownEntryError(self._path, str(name), self._suggestions)
         text = name.strip()
         root = self._path.split(".")[0]
         for candidate in (text, text[len(self._path) + 1:] if text.startswith(self._path + ".") else None,
@@ -112,14 +124,27 @@ class Namespace:
                 found = self._walk(candidate)
                 if found is not None:
                     return found
-        folded = text.casefold()
-        for spec in self.entries():
-            if folded in (spec.name.casefold(), spec.display_name.casefold()):
-                return spec
-        for path in self.paths():
-            if path.casefold().endswith("." + folded) or path.casefold() == folded:
-                return self._walk(path[len(self._path) + 1:])
-        raise UnknownEntryError(self._path, text, self._suggestions())
+        found = self._lookup_index().get(text.casefold())
+        if found is not None:
+            return found
+        raise UnknownEntryError(self._path, text, self._suggestions)
+
+    def _lookup_index(self) -> dict[str, Any]:
+        """casefolded name, display name, path and every dotted path suffix -> entry (first in sort order wins,
+        as the linear search it replaces did: names, then display names, then paths)."""
+        if self._index is None:
+            index: dict[str, Any] = {}
+            for spec in self.entries():
+                index.setdefault(spec.name.casefold(), spec)
+            for spec in self.entries():
+                index.setdefault(spec.display_name.casefold(), spec)
+            for path in self.paths():
+                parts = path.casefold().split(".")
+                target = self._walk(path[len(self._path) + 1:])
+                for i in range(len(parts)):
+                    index.setdefault(".".join(parts[i:]), target)
+            self._index = index
+        return self._index
 
     def _walk(self, dotted: str) -> Any:
         node: Any = self
@@ -139,7 +164,9 @@ class Namespace:
 class RegistrySet:
     """All root namespaces built from one catalog, plus the calibration classes the engine reads."""
 
-    def __init__(self, catalog: Any):
+    def __init__(self, catalog: Any, *, check_references: bool = True):
+        """check_references=False skips the cross-entry reference checks (tools/check_stability.py loads a
+        catalog leniently so that a removed entry is reported by its path, not by a dangling reference)."""
         self._canonical: dict[int, str] = {}
         self.roots = {r: Namespace(r, self._canonical) for r in ROOTS}
         self.calibration: dict[str, Any] = {}
@@ -176,7 +203,8 @@ class RegistrySet:
                     raise CatalogError(f"alias {alias!r} is under no registry", file=entry.file, entry=spec.name,
                                        field="aliases", expected=f"a path starting with one of {', '.join(ROOTS)}")
                 self._place(alias, spec, entry.file, "aliases")
-        self._check_references()
+        if check_references:
+            self._check_references()
 
     def _place(self, path: str, spec: Any, file: str, field: str) -> None:
         previous = self._origin.get(path)
@@ -237,15 +265,34 @@ class RegistrySet:
                     need(spec, "representative_hardware", (HardwareSpec,), "hardware")
 
 
-@lru_cache(maxsize=1)
-def registries() -> RegistrySet:
-    """Load and validate the whole catalog once per process (all or nothing)."""
-    from .catalog.loader import load_catalog
+_lock = threading.Lock()
+_loaded: RegistrySet | None = None
 
-    return RegistrySet(load_catalog())
+
+def registries() -> RegistrySet:
+    """Load and validate the whole catalog once per process (all or nothing; thread-safe: threads making
+    their first call at once wait for one load and share its registry)."""
+    global _loaded
+    if _loaded is not None:
+        return _loaded
+    with _lock:
+        if _loaded is None:
+            from .catalog.loader import load_catalog
+
+            _loaded = RegistrySet(load_catalog())
+    return _loaded
+
+
+def _forget() -> None:
+    global _loaded
+    with _lock:
+        _loaded = None
+
+
+registries.cache_clear = _forget  # type: ignore[attr-defined]  # the lru_cache spelling tests and users know
 
 
 def reload() -> RegistrySet:
     """Forget the loaded catalog (after editing files or MLSYSIM_CATALOG_PATH) and load it again."""
-    registries.cache_clear()
+    _forget()
     return registries()

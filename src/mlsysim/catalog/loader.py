@@ -1,14 +1,13 @@
 """Load the whole catalog (shipped + MLSYSIM_CATALOG_PATH) into spec objects, all or nothing.
 
-Hot path (nothing changed): hash file bytes, read the cached validated JSON, structure with cattrs.
-Cold path (any catalog or schema byte changed): TOML + JSON Schema + pint units, then rewrite the cache.
+Warm path (nothing changed): read and hash the file bytes, read the verified cache, structure with cattrs.
+Cold path (any catalog or schema byte changed): TOML (tomli), the compiled schema-and-units pass (jsonschema
+for the exact message when a file is wrong), structure, then rewrite the cache.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +15,12 @@ import attrs
 
 from .._version import __version__
 from ..errors import CatalogError
-from . import locations
+from . import cache, locations
+from .files import CatalogFile, all_catalog_files
 from .structure import structure
 
 # Bump when the normalised format or the conversion rules change, so old caches are ignored.
-LOADER_FORMAT = 3
+LOADER_FORMAT = 4
 
 
 @attrs.frozen
@@ -42,84 +42,98 @@ class Catalog:
         return out
 
 
-def _catalog_files(root: Path, label_root: str) -> list[tuple[str, str, Path]]:
-    files = []
-    for path in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() == ".toml"):
-        kind = path.parent.name
-        label = f"{label_root}/{path.relative_to(root).as_posix()}"
-        if path.parent.parent != root or kind not in locations.KINDS or path.suffix != ".toml":
-            # A file the loader would not read must not be skipped silently.
-            raise CatalogError("catalog file is outside the layout", file=label,
-                               expected=f"<catalog>/<kind>/<name>.toml with kind one of {', '.join(locations.KINDS)}")
-        files.append((kind, label, path))
-    return sorted(files, key=lambda f: (locations.KINDS.index(f[0]), f[1]))
-
-
-def _all_files(extra_dirs: list[Path] | None) -> list[tuple[str, str, Path]]:
-    files = _catalog_files(locations.shipped_catalog_dir(), "catalog")
-    for d in (extra_dirs if extra_dirs is not None else locations.extra_catalog_dirs()):
-        files += _catalog_files(d, str(d))
-    return files
-
-
-def _fingerprint(files: list[tuple[str, str, Path]], schema_files: list[Path]) -> str:
-    """Hash of every byte that decides the validated result: loader format, schemas, catalog files."""
-    h = hashlib.sha256(f"{LOADER_FORMAT}|{__version__}".encode())
-    for label, path in [(p.name, p) for p in schema_files] + [(label, p) for _, label, p in files]:
-        h.update(label.encode() + b"\0" + path.read_bytes() + b"\0")
-    return h.hexdigest()
-
-
-def _validated(files: list[tuple[str, str, Path]]) -> list[dict]:
-    from .validate import SchemaSet, check_schema, convert_units, read_toml
-
-    schemas = SchemaSet(locations.schema_dir())
+def _schema_files() -> list[tuple[str, bytes]]:
+    """(file name, bytes) of every schema, read once: hashed into the cache key and parsed from the same bytes."""
+    directory = locations.schema_dir()
     out = []
-    for kind, label, path in files:
-        data = read_toml(path, label)
-        check_schema(schemas, kind, data, label)
-        out.append({"kind": kind, "file": label, "data": convert_units(schemas, kind, data, label)})
+    for path in sorted(directory.glob("*.schema.json")):
+        try:
+            out.append((path.name, path.read_bytes()))
+        except OSError as exc:
+            raise CatalogError(f"cannot read schema: {exc.strerror}", file=f"schemas/{path.name}") from None
     return out
 
 
-def _read_cache(path: Path | None) -> list[dict] | None:
-    if path is None:
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+def _fingerprint(files: list[CatalogFile], schema_files: list[tuple[str, bytes]]) -> str:
+    """Hash of every byte that decides the validated result: loader format, schemas, catalog files."""
+    h = hashlib.sha256(f"{LOADER_FORMAT}|{__version__}".encode())
+    for label, data in schema_files + [(f.label, f.data) for f in files]:
+        h.update(label.encode() + b"\0" + len(data).to_bytes(8, "little") + data)
+    return h.hexdigest()
 
 
-def _write_cache(path: Path | None, payload: list[dict]) -> None:
-    if path is None:
-        return
-    try:  # a cache is an optimisation: an unwritable location only costs the next import time
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".catalog-", suffix=".json")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(payload, fh)
-        os.replace(tmp, path)
-    except OSError:
-        pass
+class _Validation:
+    """Schemas of this import: the compiled fast pass per kind, jsonschema only when a file needs it."""
+
+    def __init__(self, schema_files: list[tuple[str, bytes]]):
+        self.raw = {name.removesuffix(".schema.json"): json.loads(data) for name, data in schema_files}
+        self._fast: dict[str, Any] = {}
+        self._reference = None
+
+    def fast(self, kind: str):
+        if kind not in self._fast:
+            from .fastcheck import Compiler, Unsupported
+
+            try:
+                self._fast[kind] = Compiler(self.raw).top(self.raw[kind])
+            except Unsupported:  # a schema feature the fast pass lacks: jsonschema validates this kind
+                self._fast[kind] = None
+        return self._fast[kind]
+
+    def reference(self):
+        if self._reference is None:
+            from .validate import SchemaSet
+
+            self._reference = SchemaSet(self.raw)
+        return self._reference
+
+    def file(self, f: CatalogFile) -> dict:
+        from .fastcheck import Reject
+        from .validate import check_schema, convert_units, parse_toml
+
+        data = parse_toml(f.data, f.label)
+        fast = self.fast(f.kind)
+        if fast is not None:
+            try:
+                return fast(data)[0]
+            except Reject:
+                pass  # the reference path names the problem (or accepts what the fast pass was unsure of)
+        check_schema(self.reference(), f.kind, data, f.label)
+        return convert_units(self.reference(), f.kind, data, f.label)
 
 
-def load_catalog(extra_dirs: list[Path] | None = None, *, use_cache: bool = True) -> Catalog:
-    files = _all_files(extra_dirs)
-    schema_files = sorted(locations.schema_dir().glob("*.schema.json"))
-    key = _fingerprint(files, schema_files)
-    cache_root = locations.cache_dir() if use_cache else None
-    cache_path = cache_root / f"catalog-{key[:32]}.json" if cache_root else None
-    payload = _read_cache(cache_path)
-    if payload is None:
-        payload = _validated(files)
-        _write_cache(cache_path, payload)
+def _entries(payload: list[dict]) -> list[LoadedEntry]:
     entries = []
     for item in payload:
         for array in locations.ENTRY_ARRAYS[item["kind"]]:
             for raw in item["data"].get(array, ()):
                 entries.append(LoadedEntry(array, structure(array, raw, file=item["file"]), item["file"]))
-    return Catalog(tuple(entries), tuple(i["file"] for i in payload))
+    return entries
+
+
+def load_catalog(extra_dirs: list[Path] | None = None, *, use_cache: bool = True) -> Catalog:
+    """Every entry of the shipped catalog and the user catalogs, structured into specs (all or nothing).
+
+    The cache is only ever a shortcut to the same result: it is keyed on the bytes parsed, verified on read,
+    and written (atomically) only after every entry has been structured.
+    """
+    files = all_catalog_files(extra_dirs)
+    schema_files = _schema_files()
+    key = _fingerprint(files, schema_files)
+    labels = [f.label for f in files]
+    cache_root = locations.cache_dir() if use_cache else None
+    cache_path = cache_root / f"catalog-{key[:32]}.json" if cache_root else None
+    payload = cache.read(cache_path, key, LOADER_FORMAT, labels)
+    if payload is not None:
+        try:
+            return Catalog(tuple(_entries(payload)), tuple(labels))
+        except CatalogError:
+            pass  # a cache that does not structure is not trusted: validate the files themselves
+    validation = _Validation(schema_files)
+    payload = [{"kind": f.kind, "file": f.label, "data": validation.file(f)} for f in files]
+    catalog = Catalog(tuple(_entries(payload)), tuple(labels))
+    cache.write(cache_path, key, LOADER_FORMAT, payload)
+    return catalog
 
 
 def build_spec(array: str, data: dict, *, label: str = "<python>") -> Any:
@@ -133,7 +147,7 @@ def build_spec(array: str, data: dict, *, label: str = "<python>") -> Any:
     if kind is None:
         raise CatalogError(f"unknown catalog table {array!r}",
                            expected=f"one of {', '.join(a for arrays in locations.ENTRY_ARRAYS.values() for a in arrays)}")
-    schemas = SchemaSet(locations.schema_dir())
+    schemas = SchemaSet({name.removesuffix(".schema.json"): json.loads(raw) for name, raw in _schema_files()})
     doc = {"schema_version": 1, array: [data]}
     check_schema(schemas, kind, doc, label)
     return structure(array, convert_units(schemas, kind, doc, label)[array][0], file=label)

@@ -1,33 +1,35 @@
-"""Cold path of catalog loading: TOML syntax, JSON Schema, unit parsing and dimension checks.
+"""Reference path of catalog validation: TOML syntax, JSON Schema (jsonschema), unit parsing, dimensions.
 
-Runs only when a catalog or schema file changed since the last import (the cache is keyed on contents).
+The loader runs the compiled fast pass (fastcheck.py) first; this path runs when that pass does not accept a
+file, to produce the exact error (file, entry, field, what is expected), and for specs built in Python.
 """
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 from ..errors import CatalogError
 from .locations import ENTRY_ARRAYS
+from .quantities import QuantityError, parse_quantity
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
-
+# Deepest nesting of tables and arrays a catalog file may have: the deepest shipped structure (a model's
+# layer table: file > models > entry > layer_table > rows > row) is 6 levels. Bounding it keeps the TOML
+# parser and jsonschema (both recursive) away from the interpreter's recursion limit.
+MAX_NESTING = 32
 
 
 class SchemaSet:
-    """All JSON Schemas of schemas/, resolvable by $id, with validators built once."""
+    """All JSON Schemas of schemas/ (name -> parsed JSON), resolvable by $id, with validators built once."""
 
-    def __init__(self, directory: Path):
+    def __init__(self, raw: dict[str, dict] | Path):
         import jsonschema
         import referencing
 
-        self.raw = {p.name.removesuffix(".schema.json"): json.loads(p.read_text(encoding="utf-8"))
-                    for p in sorted(directory.glob("*.schema.json"))}
+        if isinstance(raw, Path):  # a schemas/ directory
+            raw = {p.name.removesuffix(".schema.json"): json.loads(p.read_bytes())
+                   for p in sorted(raw.glob("*.schema.json"))}
+        self.raw = raw
         resources = [(s["$id"], referencing.Resource.from_contents(s)) for s in self.raw.values()]
         self.registry = referencing.Registry().with_resources(resources)
         self._by_id = {s["$id"]: s for s in self.raw.values()}
@@ -67,13 +69,32 @@ def _merge(base: dict, extra: dict) -> dict:
     return merged
 
 
-def read_toml(path: Path, label: str) -> dict:
+def parse_toml(data: bytes, label: str) -> dict:
+    """Parse one catalog file's bytes (tomli: the compiled TOML parser), bounded in nesting depth."""
+    import tomli
+
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
+        doc = tomli.loads(data.decode("utf-8"))
+    except tomli.TOMLDecodeError as exc:
         raise CatalogError(f"TOML syntax error: {exc}", file=label, expected="valid TOML (https://toml.io)") from None
     except UnicodeDecodeError as exc:
         raise CatalogError(f"not UTF-8 text: {exc}", file=label) from None
+    except RecursionError:
+        raise CatalogError(f"nested too deeply (over {MAX_NESTING} levels of arrays or tables)", file=label,
+                           expected=f"at most {MAX_NESTING} levels") from None
+    _check_depth(doc, label)
+    return doc
+
+
+def _check_depth(doc: dict, label: str) -> None:
+    stack: list[tuple[Any, int]] = [(doc, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            raise CatalogError(f"nested too deeply (over {MAX_NESTING} levels of arrays or tables)", file=label,
+                               expected=f"at most {MAX_NESTING} levels")
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
 
 
 def _entry_label(data: dict, path: list) -> tuple[str | None, list]:
@@ -118,9 +139,6 @@ def check_schema(schemas: SchemaSet, kind: str, data: dict, label: str) -> None:
 
 def convert_units(schemas: SchemaSet, kind: str, data: dict, label: str) -> dict:
     """Replace every quantity string by a float in the schema's canonical unit (x-unit), checking dimension."""
-    from ..units import get_ureg
-
-    ureg = get_ureg()
     top = schemas.raw[kind]
 
     def walk(value: Any, node: dict, doc: dict, entry: str | None, field: str) -> Any:
@@ -128,11 +146,10 @@ def convert_units(schemas: SchemaSet, kind: str, data: dict, label: str) -> dict
         unit = node.get("x-unit")
         if unit is not None and isinstance(value, str):
             try:
-                q = ureg.Quantity(value)
-                return float(q.to(unit).magnitude)
-            except Exception as exc:  # pint raises several unrelated types here
+                return parse_quantity(value, unit)
+            except QuantityError as exc:
                 raise CatalogError(f"cannot read {value!r} as {unit}: {exc}", file=label, entry=entry, field=field,
-                                   expected=f"a number with a unit convertible to {unit}") from None
+                                   expected=f"a number with a unit convertible to {unit}, e.g. '80 GiB'") from None
         if isinstance(value, dict):
             props = schemas.properties(node, doc)
             extra = node.get("additionalProperties")
