@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any
 
 import attrs
@@ -9,15 +10,31 @@ import attrs
 from ..errors import CatalogError
 
 
+# Plausibility bounds per canonical unit: several orders of magnitude beyond the smallest and largest figure of
+# any device or model in the catalog (an nRF52840's 64 MFLOP/s to an NVL72 rack's 1.4 EFLOP/s, a 5 uW idle
+# to a 120 kW rack, 8 KiB to 14 TB). A value outside is a unit slip ("3.35 B/s" for "3.35 TB/s"), or a
+# subnormal / overflowing number that would give infinite or zero results, never a real device.
+PLAUSIBLE_RANGE = {
+    "B": (1.0, 1e18), "B/s": (1e3, 1e18), "flop/s": (1e3, 1e21), "flop": (1.0, 1e30), "s": (1e-12, 1e7),
+    "W": (1e-9, 1e9), "J": (1e-15, 1e15), "g/kWh": (1e-3, 1e4), "L/kWh": (1e-3, 1e3), "": (1e-9, 1e16),
+}
+
+
 def _check_positive(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
     if value is None:
         return
+    unit = attribute.metadata.get("unit", "")
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise CatalogError(f"must be a number, got {value!r}", entry=getattr(instance, "name", None),
-                           field=attribute.name, expected=f"a positive number in {attribute.metadata.get('unit', 'units')}")
+                           field=attribute.name, expected=f"a positive number in {unit or 'units'}")
     if not math.isfinite(value) or value <= 0:
         raise CatalogError(f"must be positive and finite, got {value!r}", entry=getattr(instance, "name", None),
-                           field=attribute.name, expected=f"a positive number in {attribute.metadata.get('unit', 'units')}")
+                           field=attribute.name, expected=f"a positive number in {unit or 'units'}")
+    low, high = PLAUSIBLE_RANGE.get(unit, (sys.float_info.min, sys.float_info.max))
+    if not low <= value <= high:
+        raise CatalogError(f"{value:.4g} {unit} is outside the plausible range {low:g}-{high:g} {unit}".rstrip(),
+                           entry=getattr(instance, "name", None), field=attribute.name,
+                           expected="a real device's figure: check the unit prefix (GB/s vs B/s, TFLOP/s vs FLOP/s)")
 
 
 def _check_count(instance: Any, attribute: attrs.Attribute, value: Any) -> None:

@@ -12,6 +12,8 @@ from .provenance import Provenance
 # Every precision the catalog and the engine know, fastest-to-slowest is NOT implied by this order.
 PRECISIONS = ("fp64", "fp32", "tf32", "fp16", "bf16", "fp8", "int8", "int4", "fp4")
 CATEGORIES = ("Cloud", "Workstation", "Edge", "Mobile", "Tiny")
+# Rounding slack when a measured rate is compared with its datasheet peak (figures printed to 3-4 digits).
+PEAK_TOLERANCE = 1e-3
 
 
 @attrs.frozen(kw_only=True)
@@ -128,6 +130,30 @@ class HardwareSpec(QuantityAccess):
                     raise CatalogError(f"sparse {precision} peak {sparse:.4g} is below the dense peak {dense:.4g}",
                                        entry=self.name, field=f"peak_sparse.{precision}",
                                        expected="dense figures in peak_dense, 2:4-sparsity figures in peak_sparse")
+        self._check_calibration()
+
+    def _check_calibration(self) -> None:
+        """A measured rate above the datasheet peak is impossible (it would give an MFU above 1): a wrong
+        unit, a sparse figure measured as dense, or the peak of another precision."""
+        cal = self.calibration
+        if cal is None:
+            return
+        if cal.matmul_flops is not None:
+            for precision, measured in cal.matmul_flops.items():
+                dense = self.peak_dense.get(precision)
+                if dense is None:
+                    raise CatalogError(f"a measured {precision} matmul rate for a device without {precision} units",
+                                       entry=self.name, field=f"calibration.matmul_flops.{precision}",
+                                       expected=f"precisions of peak_dense ({', '.join(p for p, _ in self.peak_dense.items())})")
+                if measured > dense * (1.0 + PEAK_TOLERANCE):
+                    raise CatalogError(f"measured {precision} matmul rate {measured / 1e12:.4g} TFLOP/s is above the "
+                                       f"dense datasheet peak {dense / 1e12:.4g} TFLOP/s", entry=self.name,
+                                       field=f"calibration.matmul_flops.{precision}",
+                                       expected="a measured rate at or below peak_dense (dense, not 2:4 sparse)")
+        if cal.memory_bandwidth is not None and cal.memory_bandwidth > self.memory.bandwidth * (1.0 + PEAK_TOLERANCE):
+            raise CatalogError(f"measured memory bandwidth {cal.memory_bandwidth / 1e9:.4g} GB/s is above the datasheet "
+                               f"{self.memory.bandwidth / 1e9:.4g} GB/s", entry=self.name,
+                               field="calibration.memory_bandwidth", expected="a measured rate at or below memory.bandwidth")
 
     @property
     def kind(self) -> str:
