@@ -17,7 +17,7 @@ class CatalogError(MlsysimError, ValueError):
 
     def __init__(self, message: str, *, file: str | None = None, entry: str | None = None,
                  field: str | None = None, expected: str | None = None):
-        self.file, self.entry, self.field, self.expected = file, entry, field, expected
+        self.message, self.file, self.entry, self.field, self.expected = message, file, entry, field, expected
         where = []
         if file:
             where.append(f"file {file}")

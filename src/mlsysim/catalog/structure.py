@@ -31,17 +31,32 @@ def spec_class(array: str, item: dict) -> type:
     }[array]
 
 
+def _field_path(item: dict, field: str | None) -> str | None:
+    """A nested spec's validator knows only its own field name ("bandwidth"); name it from the entry
+    ("memory.bandwidth") when exactly one place in the entry has that key."""
+    if field is None or field in item or "." in field:
+        return field
+    found: list[str] = []
+    stack: list[tuple[str, dict]] = [("", item)]
+    while stack:
+        prefix, node = stack.pop()
+        for key, value in node.items():
+            if isinstance(value, dict):
+                stack.append((f"{prefix}{key}.", value))
+            elif key == field and prefix:
+                found.append(prefix + key)
+    return found[0] if len(found) == 1 else field
+
+
 def structure(array: str, item: dict, *, file: str | None = None) -> Any:
     """Build one spec; any failure becomes a CatalogError naming the file, entry and field."""
     cls = spec_class(array, item)
     try:
         return converter().structure(item, cls)
     except CatalogError as exc:
-        if exc.file is None and exc.entry is None:
-            raise CatalogError(str(exc), file=file, entry=item.get("name")) from None
         if exc.file is None:
-            msg = str(exc).split(": ", 1)[-1] if exc.entry else str(exc)
-            raise CatalogError(msg, file=file, entry=exc.entry or item.get("name"), field=exc.field) from None
+            raise CatalogError(exc.message, file=file, entry=exc.entry or item.get("name"),
+                               field=_field_path(item, exc.field), expected=exc.expected) from None
         raise
     except Exception as exc:  # cattrs/attrs errors: unknown key, wrong type
         raise CatalogError(f"{type(exc).__name__}: {exc}", file=file, entry=item.get("name"),
