@@ -15,20 +15,27 @@ def converter():
     return cattrs.Converter(forbid_extra_keys=True, detailed_validation=False)
 
 
-def spec_class(array: str, item: dict) -> type:
+@lru_cache(maxsize=1)
+def _classes() -> tuple[dict[str, type], dict[str, type], tuple[str, ...]]:
     from .. import specs
 
-    if array == "models":
-        arch = item.get("architecture")
-        if arch not in specs.SPEC_BY_ARCHITECTURE:
-            raise CatalogError(f"unknown architecture {arch!r}", entry=item.get("name"), field="architecture",
-                               expected=f"one of {', '.join(specs.ARCHITECTURES)}")
-        return specs.SPEC_BY_ARCHITECTURE[arch]
-    return {
+    by_array = {
         "hardware": specs.HardwareSpec, "scenarios": specs.ScenarioSpec, "fabrics": specs.FabricSpec,
         "nodes": specs.NodeSpec, "clusters": specs.ClusterSpec, "tiers": specs.TierSpec, "grids": specs.GridSpec,
         "racks": specs.RackSpec, "classes": specs.CalibrationClass,
-    }[array]
+    }
+    return by_array, specs.SPEC_BY_ARCHITECTURE, specs.ARCHITECTURES
+
+
+def spec_class(array: str, item: dict) -> type:
+    by_array, by_architecture, architectures = _classes()
+    if array == "models":
+        arch = item.get("architecture")
+        if arch not in by_architecture:
+            raise CatalogError(f"unknown architecture {arch!r}", entry=item.get("name"), field="architecture",
+                               expected=f"one of {', '.join(architectures)}")
+        return by_architecture[arch]
+    return by_array[array]
 
 
 def _field_path(item: dict, field: str | None) -> str | None:

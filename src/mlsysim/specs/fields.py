@@ -18,19 +18,22 @@ PLAUSIBLE_RANGE = {
     "B": (1.0, 1e18), "B/s": (1e3, 1e18), "flop/s": (1e3, 1e21), "flop": (1.0, 1e30), "s": (1e-12, 1e7),
     "W": (1e-9, 1e9), "J": (1e-15, 1e15), "g/kWh": (1e-3, 1e4), "L/kWh": (1e-3, 1e3), "": (1e-9, 1e16),
 }
+_ANY_NORMAL = (sys.float_info.min, sys.float_info.max)  # a unit without bounds: any normal positive float
 
 
 def _check_positive(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
     if value is None:
         return
     unit = attribute.metadata.get("unit", "")
+    low, high = PLAUSIBLE_RANGE.get(unit, _ANY_NORMAL)
+    if type(value) is float and low <= value <= high:  # the common case, decided in one comparison
+        return
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise CatalogError(f"must be a number, got {value!r}", entry=getattr(instance, "name", None),
                            field=attribute.name, expected=f"a positive number in {unit or 'units'}")
     if not math.isfinite(value) or value <= 0:
         raise CatalogError(f"must be positive and finite, got {value!r}", entry=getattr(instance, "name", None),
                            field=attribute.name, expected=f"a positive number in {unit or 'units'}")
-    low, high = PLAUSIBLE_RANGE.get(unit, (sys.float_info.min, sys.float_info.max))
     if not low <= value <= high:
         raise CatalogError(f"{value:.4g} {unit} is outside the plausible range {low:g}-{high:g} {unit}".rstrip(),
                            entry=getattr(instance, "name", None), field=attribute.name,
