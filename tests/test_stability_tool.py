@@ -250,9 +250,10 @@ def test_poisoned_cache_is_ignored(tmp_path):
     payload = json.loads(body)
     renamed = 0
     for item in payload:
-        for entry in item["data"].get("hardware", []):
-            if entry["name"] == "H100":
-                entry["display_name"] = "Poisoned H100"
+        for row in item["entries"]:  # [array, name, display_name, category, aliases, refs, entry JSON]
+            if row[0] == "hardware" and row[1] == "H100":
+                row[2] = "Poisoned H100"
+                row[6] = json.dumps(dict(json.loads(row[6]), display_name="Poisoned H100"))
                 renamed += 1
     assert renamed == 1
     from mlsysim.catalog import cache

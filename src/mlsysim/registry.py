@@ -27,14 +27,18 @@ ROOTS = ("Hardware", "Models", "Scenarios", "Systems", "Infra", "Tiers", "Applic
 
 
 class Namespace:
-    """One level of registry paths. Attribute access gives entries and sub-namespaces."""
+    """One level of registry paths. Attribute access gives entries and sub-namespaces.
+
+    Children are sub-namespaces or catalog entries (mlsysim.catalog.loader.LoadedEntry); an entry's spec is
+    built when it is first reached, so placing 10,000 user entries costs no structuring.
+    """
 
     __slots__ = ("_path", "_children", "_canonical", "_entries", "_index")
 
     def __init__(self, path: str, canonical: dict[int, str]):
         self._path = path
         self._children: dict[str, Any] = {}
-        self._canonical = canonical  # id(spec) -> canonical path, shared by the whole registry set
+        self._canonical = canonical  # id(entry) -> canonical path, shared by the whole registry set
         # Built on first use, once the registry set is complete (it never changes afterwards): the sorted
         # entries, and a case-folded index of names, display names and path suffixes for O(1) get().
         self._entries: list[Any] | None = None
@@ -45,10 +49,11 @@ class Namespace:
         if name.startswith("__"):
             raise AttributeError(name)
         try:
-            return self._children[name]
+            child = self._children[name]
         except KeyError:
             # Suggestions are computed only if the message is read: hasattr() misses stay O(1).
             raise UnknownEntryError(self._path, name, self._suggestions) from None
+        return child if isinstance(child, Namespace) else child.spec
 
     def __dir__(self) -> list[str]:
         return sorted(set(self._children) | {"get", "names", "paths", "entries"})
@@ -61,17 +66,16 @@ class Namespace:
         """Unique specs under this namespace, sorted by name. Entries that live elsewhere and are only
         aliased here (Hardware.Networks.* are Systems fabrics) are left out, unless the namespace holds
         nothing but aliases (Applications, Archetypes, Tiers)."""
-        if self._entries is None:
-            self._entries = self._collect()
-        return list(self._entries)
+        return [e.spec for e in self._loaded()]
 
-    def _collect(self) -> list[Any]:
-        seen: dict[int, Any] = {}
-        for child in self._children.values():
-            for spec in (child._reachable() if isinstance(child, Namespace) else [child]):
-                seen.setdefault(id(spec), spec)
-        own = [s for s in seen.values() if self._canonical[id(s)].startswith(self._path + ".")]
-        return sorted(own or seen.values(), key=lambda s: s.name)
+    def _loaded(self) -> list[Any]:
+        if self._entries is None:
+            seen: dict[int, Any] = {}
+            for entry in self._reachable():
+                seen.setdefault(id(entry), entry)
+            own = [e for e in seen.values() if self._canonical[id(e)].startswith(self._path + ".")]
+            self._entries = sorted(own or seen.values(), key=lambda e: e.name)
+        return self._entries
 
     def _reachable(self) -> list[Any]:
         out = []
@@ -83,9 +87,7 @@ class Namespace:
         return iter(self.entries())
 
     def __len__(self) -> int:
-        if self._entries is None:
-            self._entries = self._collect()
-        return len(self._entries)
+        return len(self._loaded())
 
     def __contains__(self, item: object) -> bool:
         if isinstance(item, str):
@@ -98,7 +100,7 @@ class Namespace:
 
     def names(self) -> list[str]:
         """Canonical entry names under this namespace."""
-        return [s.name for s in self.entries()]
+        return [e.name for e in self._loaded()]
 
     def paths(self, prefix: str | None = None) -> list[str]:
         """Every path (canonical, flat and alias) that reaches an entry under this namespace."""
@@ -121,12 +123,12 @@ class Namespace:
         for candidate in (text, text[len(self._path) + 1:] if text.startswith(self._path + ".") else None,
                           text[len(root) + 1:] if text.startswith(root + ".") else None):
             if candidate:
-                found = self._walk(candidate)
+                found = self._walk_entry(candidate)
                 if found is not None:
-                    return found
+                    return found.spec
         found = self._lookup_index().get(text.casefold())
         if found is not None:
-            return found
+            return found.spec
         raise UnknownEntryError(self._path, text, self._suggestions)
 
     def _lookup_index(self) -> dict[str, Any]:
@@ -134,19 +136,19 @@ class Namespace:
         as the linear search it replaces did: names, then display names, then paths)."""
         if self._index is None:
             index: dict[str, Any] = {}
-            for spec in self.entries():
-                index.setdefault(spec.name.casefold(), spec)
-            for spec in self.entries():
-                index.setdefault(spec.display_name.casefold(), spec)
+            for entry in self._loaded():
+                index.setdefault(entry.name.casefold(), entry)
+            for entry in self._loaded():
+                index.setdefault(entry.display_name.casefold(), entry)
             for path in self.paths():
                 parts = path.casefold().split(".")
-                target = self._walk(path[len(self._path) + 1:])
+                target = self._walk_entry(path[len(self._path) + 1:])
                 for i in range(len(parts)):
                     index.setdefault(".".join(parts[i:]), target)
             self._index = index
         return self._index
 
-    def _walk(self, dotted: str) -> Any:
+    def _walk_entry(self, dotted: str) -> Any:
         node: Any = self
         for part in dotted.split("."):
             if not isinstance(node, Namespace) or part not in node._children:
@@ -154,11 +156,26 @@ class Namespace:
             node = node._children[part]
         return None if isinstance(node, Namespace) else node
 
+    def _walk(self, dotted: str) -> Any:
+        entry = self._walk_entry(dotted)
+        return None if entry is None else entry.spec
+
     def _suggestions(self) -> list[str]:
         out = set(self._children)
-        for spec in self.entries():
-            out.update((spec.name, spec.display_name))
+        for entry in self._loaded():
+            out.update((entry.name, entry.display_name))
         return sorted(out)
+
+
+# What a reference field must name: the catalog tables it may point into.
+_TARGETS = {"a model": ("models",), "hardware, a node or a cluster": ("hardware", "nodes", "clusters"),
+            "hardware": ("hardware",), "a fabric": ("fabrics",), "a node": ("nodes",)}
+_REFERENCES = {
+    "scenarios": (("model", "a model"), ("target", "hardware, a node or a cluster")),
+    "nodes": (("accelerator", "hardware"), ("fabric", "a fabric")),
+    "clusters": (("node", "a node"), ("fabric", "a fabric")),
+    "tiers": (("representative_hardware", "hardware"),),
+}
 
 
 class RegistrySet:
@@ -170,49 +187,50 @@ class RegistrySet:
         self._canonical: dict[int, str] = {}
         self.roots = {r: Namespace(r, self._canonical) for r in ROOTS}
         self.calibration: dict[str, Any] = {}
+        self._calibration_files: dict[str, str] = {}
         self._origin: dict[str, tuple[Any, str]] = {}
         self._display: dict[tuple[str, str], tuple[Any, str]] = {}
-        self._files: dict[int, str] = {}
+        self._all: list[Any] = []
         for entry in catalog.entries:
-            self._files[id(entry.spec)] = entry.file
             if entry.array == "classes":
-                if entry.spec.name in self.calibration:
+                if entry.name in self.calibration:
                     raise CatalogError(f"calibration class defined twice (also in "
-                                       f"{self._files[id(self.calibration[entry.spec.name])]})",
-                                       file=entry.file, entry=entry.spec.name, field="name")
-                self.calibration[entry.spec.name] = entry.spec
+                                       f"{self._calibration_files[entry.name]})",
+                                       file=entry.file, entry=entry.name, field="name")
+                self.calibration[entry.name] = entry.spec
+                self._calibration_files[entry.name] = entry.file
                 continue
+            self._all.append(entry)
             root, group, flat = PLACEMENT[entry.array]
-            group = entry.spec.category if group is None else group
-            spec = entry.spec
-            canonical = ".".join(p for p in (root, group, spec.name) if p)
-            self._canonical[id(spec)] = canonical
-            self._place(canonical, spec, entry.file, "name")
+            group = entry.category if group is None else group
+            canonical = ".".join(p for p in (root, group, entry.name) if p)
+            self._canonical[id(entry)] = canonical
+            self._place(canonical, entry, "name")
             if flat and group:
-                self._place(f"{root}.{spec.name}", spec, entry.file, "name")
+                self._place(f"{root}.{entry.name}", entry, "name")
             # Display names are looked up too (Hardware.get("NVIDIA H100")): they must be unique per registry.
-            key = (root, spec.display_name.casefold())
+            key = (root, entry.display_name.casefold())
             if key in self._display:
                 other, other_file = self._display[key]
-                raise CatalogError(f"display name {spec.display_name!r} is already used by entry {other.name!r} "
-                                   f"in {other_file}", file=entry.file, entry=spec.name, field="display_name",
+                raise CatalogError(f"display name {entry.display_name!r} is already used by entry {other.name!r} "
+                                   f"in {other_file}", file=entry.file, entry=entry.name, field="display_name",
                                    expected="a display name no other entry of the registry has")
-            self._display[key] = (spec, entry.file)
-            for alias in spec.aliases:
+            self._display[key] = (entry, entry.file)
+            for alias in entry.aliases:
                 if alias.split(".")[0] not in ROOTS:
-                    raise CatalogError(f"alias {alias!r} is under no registry", file=entry.file, entry=spec.name,
+                    raise CatalogError(f"alias {alias!r} is under no registry", file=entry.file, entry=entry.name,
                                        field="aliases", expected=f"a path starting with one of {', '.join(ROOTS)}")
-                self._place(alias, spec, entry.file, "aliases")
+                self._place(alias, entry, "aliases")
         if check_references:
             self._check_references()
 
-    def _place(self, path: str, spec: Any, file: str, field: str) -> None:
+    def _place(self, path: str, entry: Any, field: str) -> None:
         previous = self._origin.get(path)
         if previous is not None:
-            if previous[0] is spec:
+            if previous[0] is entry:
                 return
             raise CatalogError(f"{path} is already defined by entry {previous[0].name!r} in {previous[1]}",
-                               file=file, entry=spec.name, field=field,
+                               file=entry.file, entry=entry.name, field=field,
                                expected="a unique name (rename one entry; shipped names never change)")
         parts = path.split(".")
         node = self.roots[parts[0]]
@@ -222,47 +240,40 @@ class RegistrySet:
                 child = node._children[part] = Namespace(".".join(parts[: i + 1]), self._canonical)
             elif not isinstance(child, Namespace):
                 raise CatalogError(f"{'.'.join(parts[:i + 1])} is an entry and cannot also hold {path}",
-                                   file=file, entry=spec.name, field=field)
+                                   file=entry.file, entry=entry.name, field=field)
             node = child
         if isinstance(node._children.get(parts[-1]), Namespace):
-            raise CatalogError(f"{path} is a group and cannot also be an entry", file=file, entry=spec.name,
+            raise CatalogError(f"{path} is a group and cannot also be an entry", file=entry.file, entry=entry.name,
                                field=field)
-        node._children[parts[-1]] = spec
-        self._origin[path] = (spec, file)
+        node._children[parts[-1]] = entry
+        self._origin[path] = (entry, entry.file)
+
+    def _resolve_entry(self, path: str) -> Any | None:
+        root, _, rest = path.partition(".")
+        return self.roots[root]._walk_entry(rest) if root in self.roots and rest else None
 
     def resolve_path(self, path: str) -> Any | None:
-        root, _, rest = path.partition(".")
-        return self.roots[root]._walk(rest) if root in self.roots and rest else None
+        """The spec at a full registry path ("Hardware.H100"), or None."""
+        entry = self._resolve_entry(path)
+        return None if entry is None else entry.spec
 
     def _check_references(self) -> None:
-        from .specs import HardwareSpec, ModelSpec
-
-        def need(spec: Any, field: str, kinds: tuple[type, ...], what: str) -> None:
-            target = self.resolve_path(getattr(spec, field))
-            if target is None or not isinstance(target, kinds):
-                raise CatalogError(f"{getattr(spec, field)!r} does not name {what}", file=self._files[id(spec)],
-                                   entry=spec.name, field=field, expected=f"a registry path of {what}")
-
-        from .specs import ClusterSpec, FabricSpec, NodeSpec, ScenarioSpec, TierSpec
-
-        for root in self.roots.values():
-            for spec in root.entries():
-                if isinstance(spec, HardwareSpec) and spec.calibration_class not in self.calibration:
-                    raise CatalogError(f"unknown calibration class {spec.calibration_class!r}",
-                                       file=self._files[id(spec)], entry=spec.name, field="calibration_class",
+        """Every path an entry names exists and is of the right kind; decided on the catalog's index, so no
+        spec is built for it."""
+        for entry in self._all:
+            if entry.array == "hardware":
+                cls = entry.refs.get("calibration_class")
+                if cls not in self.calibration:
+                    raise CatalogError(f"unknown calibration class {cls!r}", file=entry.file, entry=entry.name,
+                                       field="calibration_class",
                                        expected=f"one of {', '.join(sorted(self.calibration))} "
                                                 "(catalog/calibration/*.toml)")
-                elif isinstance(spec, ScenarioSpec):
-                    need(spec, "model", (ModelSpec,), "a model")
-                    need(spec, "target", (HardwareSpec, NodeSpec, ClusterSpec), "hardware, a node or a cluster")
-                elif isinstance(spec, NodeSpec):
-                    need(spec, "accelerator", (HardwareSpec,), "hardware")
-                    need(spec, "fabric", (FabricSpec,), "a fabric")
-                elif isinstance(spec, ClusterSpec):
-                    need(spec, "node", (NodeSpec,), "a node")
-                    need(spec, "fabric", (FabricSpec,), "a fabric")
-                elif isinstance(spec, TierSpec):
-                    need(spec, "representative_hardware", (HardwareSpec,), "hardware")
+            for field, what in _REFERENCES.get(entry.array, ()):
+                path = entry.refs.get(field)
+                target = self._resolve_entry(path) if isinstance(path, str) else None
+                if target is None or target.array not in _TARGETS[what]:
+                    raise CatalogError(f"{path!r} does not name {what}", file=entry.file, entry=entry.name,
+                                       field=field, expected=f"a registry path of {what}")
 
 
 _lock = threading.Lock()

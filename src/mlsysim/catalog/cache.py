@@ -3,7 +3,8 @@
 File format (one file per catalog fingerprint, catalog-<key[:32]>.json):
 
     line 1: MAGIC <format> <full key> <sha256 of the payload bytes>
-    rest:   the payload: JSON list of {"kind", "file", "data"} (validated, unit-converted catalog files)
+    rest:   the payload: JSON list, one {"kind", "file", "entries"} per catalog file; each entry is
+            [array, name, display_name, category, aliases, references, validated entry as JSON text]
 
 A read returns the payload only if the header, the key, the digest and the payload's shape all check out;
 anything else (truncated, edited, foreign, from another catalog or loader version) reads as a miss, and the
@@ -30,13 +31,18 @@ def _shape_ok(payload: Any, labels: list[str]) -> bool:
     if not isinstance(payload, list) or len(payload) != len(labels):
         return False
     for item, label in zip(payload, labels):
-        if not isinstance(item, dict) or set(item) != {"kind", "file", "data"}:
+        if not isinstance(item, dict) or set(item) != {"kind", "file", "entries"}:
             return False
-        if item["file"] != label or item["kind"] not in locations.ENTRY_ARRAYS or not isinstance(item["data"], dict):
+        if item["file"] != label or item["kind"] not in locations.ENTRY_ARRAYS or not isinstance(item["entries"], list):
             return False
-        for array in locations.ENTRY_ARRAYS[item["kind"]]:
-            entries = item["data"].get(array, [])
-            if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        arrays = locations.ENTRY_ARRAYS[item["kind"]]
+        for row in item["entries"]:
+            # [array, name, display_name, category, aliases, {reference: path}, entry JSON text]
+            if not (isinstance(row, list) and len(row) == 7 and row[0] in arrays and isinstance(row[1], str)
+                    and isinstance(row[2], str) and (row[3] is None or isinstance(row[3], str))
+                    and isinstance(row[4], list) and all(isinstance(a, str) for a in row[4])
+                    and isinstance(row[5], dict) and all(isinstance(v, str) for v in row[5].values())
+                    and isinstance(row[6], str)):
                 return False
     return True
 

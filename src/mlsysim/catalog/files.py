@@ -11,8 +11,6 @@ import os
 import stat
 from pathlib import Path
 
-import attrs
-
 from ..errors import CatalogError
 from . import locations
 
@@ -22,11 +20,14 @@ MAX_FILE_BYTES = 32 * 2**20
 LAYOUT = f"<catalog>/<kind>/<name>.toml with kind one of {', '.join(locations.KINDS)}"
 
 
-@attrs.frozen
 class CatalogFile:
-    kind: str       # "hardware", "models", ...
-    label: str      # what error messages call it: catalog/hardware/nvidia.toml or <user dir>/...
-    data: bytes     # the file's bytes, read once
+    """One catalog file: its kind ("hardware"), its label in messages (catalog/hardware/nvidia.toml or
+    <user dir>/...), and its bytes, read once."""
+
+    __slots__ = ("kind", "label", "data")
+
+    def __init__(self, kind: str, label: str, data: bytes):
+        self.kind, self.label, self.data = kind, label, data
 
 
 def _target(path: Path, root_real: str, label: str) -> os.stat_result:

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from pathlib import Path
 from typing import Any
-
-import attrs
 
 from .._version import __version__
 from ..errors import CatalogError
@@ -20,20 +19,56 @@ from .files import CatalogFile, all_catalog_files
 from .structure import structure
 
 # Bump when the normalised format or the conversion rules change, so old caches are ignored.
-LOADER_FORMAT = 4
+LOADER_FORMAT = 5
 
 
-@attrs.frozen
+# Registry paths an entry names, per catalog table (checked by the registry at load).
+REFERENCE_FIELDS = {
+    "hardware": ("calibration_class",), "scenarios": ("model", "target"), "nodes": ("accelerator", "fabric"),
+    "clusters": ("node", "fabric"), "tiers": ("representative_hardware",),
+}
+_materialise = threading.Lock()
+
+
 class LoadedEntry:
-    array: str          # "hardware", "models", "fabrics", ...
-    spec: Any
-    file: str           # label of the file that defined it (for error messages)
+    """One catalog entry: what the registry needs to place and check it, and its spec, built on first use.
+
+    A cold load structures every entry (that is the validation); a warm load reads entries from the verified
+    cache of a load that structured all of them, so each spec is built only when it is first reached.
+    """
+
+    __slots__ = ("array", "file", "name", "display_name", "category", "aliases", "refs", "_raw", "_spec")
+
+    def __init__(self, array: str, file: str, index: list, raw: Any, spec: Any = None):
+        self.array, self.file = array, file       # catalog table ("hardware", "fabrics", ...), defining file
+        self.name, self.display_name, self.category, aliases, self.refs = index
+        self.aliases = tuple(aliases)
+        self._raw, self._spec = raw, spec          # raw: the entry's validated data, or its JSON text
+
+    @property
+    def spec(self) -> Any:
+        if self._spec is None:
+            with _materialise:  # one spec object per entry, whichever thread reaches it first
+                if self._spec is None:
+                    raw = json.loads(self._raw) if isinstance(self._raw, str) else self._raw
+                    self._spec = structure(self.array, raw, file=self.file)
+                    self._raw = None
+        return self._spec
 
 
-@attrs.frozen
+def _index(array: str, raw: dict) -> list:
+    """[name, display_name, category, aliases, {reference field: path}] of one validated entry."""
+    return [raw["name"], raw.get("display_name", raw["name"]), raw.get("category"), list(raw.get("aliases", ())),
+            {f: raw[f] for f in REFERENCE_FIELDS.get(array, ()) if f in raw}]
+
+
 class Catalog:
-    entries: tuple[LoadedEntry, ...]
-    files: tuple[str, ...]
+    """The loaded entries, in file order, and the labels of the files they came from."""
+
+    __slots__ = ("entries", "files")
+
+    def __init__(self, entries: tuple[LoadedEntry, ...], files: tuple[str, ...]):
+        self.entries, self.files = entries, files
 
     def entries_by_kind(self) -> dict[str, list[Any]]:
         out: dict[str, list[Any]] = {}
@@ -54,10 +89,24 @@ def _schema_files() -> list[tuple[str, bytes]]:
     return out
 
 
+def _code_files() -> list[tuple[str, bytes]]:
+    """The modules that decide what a validated entry becomes (specs, catalog conversion): a cached payload
+    from an older version of them is never reused, even when the version number did not change."""
+    package = Path(__file__).resolve().parents[1]
+    out = []
+    for directory in ("catalog", "specs"):
+        for path in sorted((package / directory).glob("*.py")):
+            try:
+                out.append((f"{directory}/{path.name}", path.read_bytes()))
+            except OSError:  # an unreadable module could not have been imported either
+                out.append((f"{directory}/{path.name}", b""))
+    return out
+
+
 def _fingerprint(files: list[CatalogFile], schema_files: list[tuple[str, bytes]]) -> str:
     """Hash of every byte that decides the validated result: loader format, schemas, catalog files."""
     h = hashlib.sha256(f"{LOADER_FORMAT}|{__version__}".encode())
-    for label, data in schema_files + [(f.label, f.data) for f in files]:
+    for label, data in _code_files() + schema_files + [(f.label, f.data) for f in files]:
         h.update(label.encode() + b"\0" + len(data).to_bytes(8, "little") + data)
     return h.hexdigest()
 
@@ -102,20 +151,31 @@ class _Validation:
         return convert_units(self.reference(), f.kind, data, f.label)
 
 
-def _entries(payload: list[dict]) -> list[LoadedEntry]:
-    entries = []
-    for item in payload:
+def _structured(validated: list[dict]) -> tuple[list[LoadedEntry], list[dict]]:
+    """Structure every entry of the validated files (all or nothing); also the cache payload for them."""
+    entries, payload = [], []
+    for item in validated:
+        rows = []
         for array in locations.ENTRY_ARRAYS[item["kind"]]:
             for raw in item["data"].get(array, ()):
-                entries.append(LoadedEntry(array, structure(array, raw, file=item["file"]), item["file"]))
-    return entries
+                spec = structure(array, raw, file=item["file"])
+                index = _index(array, raw)
+                entries.append(LoadedEntry(array, item["file"], index, None, spec))
+                rows.append([array, *index, json.dumps(raw, separators=(",", ":"), allow_nan=False)])
+        payload.append({"kind": item["kind"], "file": item["file"], "entries": rows})
+    return entries, payload
+
+
+def _from_cache(payload: list[dict]) -> list[LoadedEntry]:
+    return [LoadedEntry(row[0], item["file"], row[1:6], row[6]) for item in payload for row in item["entries"]]
 
 
 def load_catalog(extra_dirs: list[Path] | None = None, *, use_cache: bool = True) -> Catalog:
-    """Every entry of the shipped catalog and the user catalogs, structured into specs (all or nothing).
+    """Every entry of the shipped catalog and the user catalogs (all or nothing).
 
-    The cache is only ever a shortcut to the same result: it is keyed on the bytes parsed, verified on read,
-    and written (atomically) only after every entry has been structured.
+    The cache is only ever a shortcut to the same result: it is keyed on the bytes parsed (and on the code
+    that validates and structures them), verified on read, and written (atomically) only after every entry
+    has been structured, so a warm load may build each spec when it is first used.
     """
     files = all_catalog_files(extra_dirs)
     schema_files = _schema_files()
@@ -125,15 +185,11 @@ def load_catalog(extra_dirs: list[Path] | None = None, *, use_cache: bool = True
     cache_path = cache_root / f"catalog-{key[:32]}.json" if cache_root else None
     payload = cache.read(cache_path, key, LOADER_FORMAT, labels)
     if payload is not None:
-        try:
-            return Catalog(tuple(_entries(payload)), tuple(labels))
-        except CatalogError:
-            pass  # a cache that does not structure is not trusted: validate the files themselves
+        return Catalog(tuple(_from_cache(payload)), tuple(labels))
     validation = _Validation(schema_files)
-    payload = [{"kind": f.kind, "file": f.label, "data": validation.file(f)} for f in files]
-    catalog = Catalog(tuple(_entries(payload)), tuple(labels))
+    entries, payload = _structured([{"kind": f.kind, "file": f.label, "data": validation.file(f)} for f in files])
     cache.write(cache_path, key, LOADER_FORMAT, payload)
-    return catalog
+    return Catalog(tuple(entries), tuple(labels))
 
 
 def build_spec(array: str, data: dict, *, label: str = "<python>") -> Any:
