@@ -71,7 +71,7 @@ def test_whatever_the_fast_pass_accepts_jsonschema_accepts_with_equal_data(index
                 node.pop(path[-1], None)
             else:
                 node[path[-1]] = data.draw(junk)
-        except (KeyError, TypeError):
+        except (KeyError, TypeError, AttributeError):  # an earlier mutation replaced a table
             break
     doc = {"schema_version": 1, array: [item]}
     try:
