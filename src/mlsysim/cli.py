@@ -6,9 +6,41 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from ._version import __version__
+
+# Unit symbols pint's pretty format prints, spelled in ASCII for a terminal that cannot encode them
+# (PYTHONIOENCODING=ascii, a C locale, a Windows code page).
+_ASCII = str.maketrans({"\u00b5": "u", "\u03bc": "u", "\u00b2": "^2", "\u00b3": "^3", "\u00b7": "*",
+                        "\u00d7": "x", "\u00b0": "deg", "\u2013": "-", "\u2014": "-", "\u2264": "<=",
+                        "\u2265": ">=", "\u2248": "~", "\u2212": "-"})
+
+
+def encodable(text: str, encoding: str | None) -> str:
+    """`text` as the stream's encoding can carry it: unchanged if it can, else ASCII unit symbols, and any
+    character still left as a backslash escape."""
+    encoding = encoding or "utf-8"
+    try:
+        text.encode(encoding)
+        return text
+    except (UnicodeEncodeError, LookupError):
+        pass
+    try:
+        return text.translate(_ASCII).encode(encoding, "backslashreplace").decode(encoding)
+    except LookupError:  # an encoding Python does not know: plain ASCII is always safe
+        return text.translate(_ASCII).encode("ascii", "backslashreplace").decode("ascii")
+
+
+def _out(text: str = "") -> None:
+    """Every line the CLI prints goes through here."""
+    sys.stdout.write(encodable(text, getattr(sys.stdout, "encoding", None)) + "\n")
+
+
+def _dumps(data: object) -> str:
+    """JSON output is always valid JSON: a non-finite number is an error, never `Infinity`."""
+    return json.dumps(data, indent=2, allow_nan=False)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -49,9 +81,9 @@ def _eval(args: argparse.Namespace) -> int:
     result = Engine.solve(args.model, args.hardware, args.batch_size, args.precision, args.efficiency,
                           is_training=args.training, seq_len=args.seq_len)
     if args.json:
-        print(result.to_json(indent=2))
+        _out(result.to_json(indent=2))
     else:
-        print(result.summary())
+        _out(result.summary())
     return 0 if result.feasible else 2
 
 
@@ -61,11 +93,11 @@ def _list(args: argparse.Namespace) -> int:
     root = registries().roots[args.registry.capitalize()]
     rows = [{"name": s.name, "display_name": s.display_name, "kind": type(s).__name__} for s in root]
     if args.json:
-        print(json.dumps(rows, indent=2))
+        _out(_dumps(rows))
     else:
         width = max(len(r["name"]) for r in rows)
         for r in rows:
-            print(f"{r['name']:<{width}}  {r['display_name']}")
+            _out(f"{r['name']:<{width}}  {r['display_name']}")
     return 0
 
 
@@ -87,9 +119,9 @@ def _show(args: argparse.Namespace) -> int:
         raise UnknownEntryError("the catalog", args.name, [n for r in order for n in roots[r].names()])
     rows = describe(spec)
     width = max(len(k) for k, _ in rows)
-    print(f"{type(spec).__name__} {spec.name}")
+    _out(f"{type(spec).__name__} {spec.name}")
     for key, text in rows:
-        print(f"  {key:<{width}}  {text}")
+        _out(f"  {key:<{width}}  {text}")
     return 0
 
 
@@ -98,23 +130,50 @@ def _scenario(args: argparse.Namespace) -> int:
 
     ev = registries().roots["Scenarios"].get(args.name).evaluate()
     if args.json:
-        print(json.dumps({"scenario": ev.scenario, "passed": ev.passed, "profile": ev.profile.to_dict(),
-                          "checks": [{"name": c.name, "passed": c.passed, "value": c.value.magnitude,
-                                      "limit": c.limit.magnitude, "unit": str(c.value.units)} for c in ev.checks]},
-                         indent=2))
+        _out(_dumps({"scenario": ev.scenario, "passed": ev.passed, "profile": ev.profile.to_dict(),
+                     "checks": [{"name": c.name, "passed": c.passed, "value": c.value.magnitude,
+                                 "limit": c.limit.magnitude, "unit": str(c.value.units)} for c in ev.checks]}))
     else:
-        print(ev.summary())
+        _out(ev.summary())
     return 0 if ev.passed else 2
+
+
+def _detach_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail a second time."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (captured output in tests)
+        pass
+
+
+def _error(message: str) -> None:
+    sys.stderr.write(encodable(f"mlsysim: error: {message}", getattr(sys.stderr, "encoding", None)) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
     from .errors import MlsysimError
 
-    args = _parser().parse_args(argv)
     try:
-        return {"eval": _eval, "list": _list, "show": _show, "scenario": _scenario}[args.command](args)
+        args = _parser().parse_args(argv)
+        code = {"eval": _eval, "list": _list, "show": _show, "scenario": _scenario}[args.command](args)
+        sys.stdout.flush()  # inside the guard: buffered output fails here, not at interpreter exit
+        return code
+    except BrokenPipeError:  # `mlsysim list models | head -1`: the reader has all it wants
+        _detach_stdout()
+        return 0
     except MlsysimError as exc:
-        print(f"mlsysim: error: {exc}", file=sys.stderr)
+        _error(str(exc))
+        return 1
+    except ValueError as exc:  # json.dumps(allow_nan=False) on a non-finite number
+        if "JSON" not in str(exc):
+            raise
+        _error(f"result is not finite and cannot be written as JSON: {exc}")
+        return 1
+    except OSError as exc:  # stdout unwritable: a full disk, /dev/full, a closed terminal
+        _detach_stdout()
+        _error(f"cannot write output: {exc.strerror or exc}")
         return 1
 
 

@@ -119,7 +119,8 @@ class PerformanceProfile:
         }
 
     def to_json(self, **kwargs: Any) -> str:
-        return json.dumps(self.to_dict(), **kwargs)
+        """Valid JSON (RFC 8259): a non-finite number raises instead of printing `Infinity`."""
+        return json.dumps(self.to_dict(), **{"allow_nan": False, **kwargs})
 
     def summary(self) -> str:
         gib = 1024.0 ** 3
