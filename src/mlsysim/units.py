@@ -16,6 +16,17 @@ _DEFINITIONS = (
     # Throughput counts: dimensionless, so tokens/s converts to 1/s, but kept as a readable label.
     "token = [] = tokens",
     "sample = [] = samples",
+    # Names mlsysim 0.1.x code uses. Parameters are counts (Models.X.parameters.to("count")); K/M/B/T are the
+    # thousand/million/billion/trillion of model cards ("7B"), not SI prefixes, so each is spelled out.
+    "param = count = params",
+    "Kparam = 1e3 * param",
+    "Mparam = 1e6 * param",
+    "Bparam = 1e9 * param",
+    "Tparam = 1e12 * param",
+    # Money has its own dimension: a price never converts silently into a count, nor one currency into another
+    # (an exchange rate is data with a date, not a unit definition).
+    "USD = [currency_usd] = dollar = dollars",
+    "EUR = [currency_eur] = euro = euros",
 )
 
 
