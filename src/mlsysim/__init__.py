@@ -10,6 +10,7 @@ import sys
 import warnings
 from typing import Any
 
+from . import _hooks
 from ._version import __version__
 
 _REGISTRIES = ("Hardware", "Models", "Scenarios", "Systems", "Infra", "Tiers", "Applications", "Archetypes")
@@ -23,6 +24,16 @@ _DEPRECATED = {
 }
 
 __all__ = ["__version__", "Engine", "ureg", "PerformanceProfile", *_REGISTRIES]
+
+
+def _evaluate_scenario(scenario: Any, **overrides: Any) -> Any:
+    """ScenarioSpec.evaluate's implementation, imported on first call (specs never import core)."""
+    from .core.scenario_eval import evaluate_scenario
+
+    return evaluate_scenario(scenario, **overrides)
+
+
+_hooks.scenario_evaluator = _evaluate_scenario
 
 
 def __getattr__(name: str) -> Any:

@@ -7,20 +7,20 @@ One training step of `batch_size` sequences (the global batch) of `seq_len` toke
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
 from ..errors import InvalidInputError, InvalidTypeError
 from ..specs.hardware import HardwareSpec
-from ..specs.systems import ClusterSpec, NodeSpec
+from ..specs.systems import ClusterSpec, FabricSpec, NodeSpec
 from ..units import quantity
 from .collectives import all_reduce, hierarchical_all_reduce
 from ..specs.models import TransformerSpec
-from .inputs import check_positive_int, resolve_model
+from .inputs import Source, check_outputs, check_positive_int, resolve_model, resolve_reference
 from .precision import resolve_precision
 from .results import MemoryBreakdown, PerformanceProfile
-from .solver import ForwardModel, RooflineModel, registries
+from .solver import ForwardModel, RooflineModel, mfu_source, registries
 
 # Per-hop latency of an NVLink ring step inside a node: ~1 us (nccl-tests small-message all-reduce on an
 # 8-GPU HGX node takes ~10-15 us over 14 ring steps). Estimate.
@@ -73,7 +73,8 @@ class DistributedModel(ForwardModel):
               pipeline_parallel: int = 1, microbatch_size: int = 1, zero_stage: int = 0,
               activation_recomputation: str | bool = "none") -> DistributedResult:
         m = resolve_model(model)
-        hw, per_node, devices, intra_bw, inter_bw, inter_lat = _topology(system)
+        topo = _topology(system)
+        hw, per_node, devices, intra_bw, inter_bw, inter_lat = topo[:6]
         tp = check_positive_int("tensor_parallel", tensor_parallel)
         pp = check_positive_int("pipeline_parallel", pipeline_parallel)
         mb = check_positive_int("microbatch_size", microbatch_size)
@@ -139,37 +140,67 @@ class DistributedModel(ForwardModel):
         comm = tp_time + pp_time + exposed
         items = batch * seq if prof.throughput_unit == "token" else batch
         flops = prof.flops * dp  # model FLOPs of the whole global batch
-        mfu = min(flops / (step * devices * prof.dense_peak_flops), 1.0)
+        mfu = flops / (step * devices * prof.dense_peak_flops)
+        throughput, energy = items / step, devices * prof.power_w * step
+        # Which links each communication time crossed, for blame if a result is not physical.
+        stage_src = topo.intra_src if tp * pp <= per_node else topo.inter_src
+        dp_src = topo.intra_src if dp <= local_peers else topo.inter_src
+        mfu = check_outputs(f"DistributedModel ({m.name} on {topo.name})", latency=step, throughput=throughput,
+                            energy=energy, mfu=mfu, terms=(
+            (compute + bubble, Source(None, entry=hw.name)),
+            (tp_time, topo.intra_src if tp_in_node else topo.inter_src), (pp_time, stage_src), (exposed, dp_src)),
+            mfu_source=mfu_source(m, hw, prof.compute_precision, prof.efficiency))
         feasible = memory.total <= memory.capacity
         # The single-device profile's memory verdict is about an unsharded replica: not this system's.
         reasons = [r for r in prof.reasons if r not in prof.memory_reasons]
         if not feasible:
             reasons.append(f"needs {memory.total / 2**30:.2f} GiB per device, has {memory.capacity / 2**30:.2f} GiB")
         return DistributedResult(
-            latency=quantity(step, "s"), throughput=quantity(items / step, f"{prof.throughput_unit}/s"),
+            latency=quantity(step, "s"), throughput=quantity(throughput, f"{prof.throughput_unit}/s"),
             bottleneck="Communication" if comm > compute + bubble else prof.bottleneck, mfu=mfu, feasible=feasible,
-            energy=quantity(devices * prof.power_w * step, "J"), devices=devices, tensor_parallel=tp,
+            energy=quantity(energy, "J"), devices=devices, tensor_parallel=tp,
             pipeline_parallel=pp, data_parallel=dp, microbatches=micro, compute_time_s=compute,
             bubble_time_s=bubble, tp_comm_time_s=tp_time, pp_comm_time_s=pp_time, dp_comm_time_s=dp_time,
             dp_comm_exposed_s=exposed, memory=memory, device_profile=prof, reasons=tuple(reasons))
 
 
-def _topology(system: Any) -> tuple[HardwareSpec, int, int, float, float, float]:
-    """(device, devices per node, devices, intra-node B/s per direction, inter-node B/s per device and
-    direction, inter-node hop latency)."""
+class _Topology(NamedTuple):
+    device: HardwareSpec
+    per_node: int           # devices per node
+    devices: int
+    intra_bw: float         # intra-node B/s per direction
+    inter_bw: float         # inter-node B/s per device and direction
+    inter_lat: float        # inter-node hop latency, s
+    name: str               # the system entry
+    intra_src: Source       # the figure intra_bw comes from
+    inter_src: Source       # the figure inter_bw comes from
+
+
+def _topology(system: Any) -> _Topology:
+    """The devices and links of a node or cluster, every reference checked (a spec built in Python may name
+    a node, fabric or accelerator that does not exist)."""
     reg = registries()
     if isinstance(system, str):
         system = reg.roots["Systems"].get(system)
     if isinstance(system, ClusterSpec):
-        node, count = reg.resolve_path(system.node), system.node_count
-        fabric, oversubscription = reg.resolve_path(system.fabric), system.oversubscription
+        node, count = resolve_reference(system, "node", NodeSpec, "a node", "Systems"), system.node_count
+        fabric = resolve_reference(system, "fabric", FabricSpec, "a fabric", "Systems")
+        oversubscription = system.oversubscription
     elif isinstance(system, NodeSpec):
-        node, count, fabric, oversubscription = system, 1, reg.resolve_path(system.fabric), 1.0
+        node, count, oversubscription = system, 1, 1.0
+        fabric = resolve_reference(system, "fabric", FabricSpec, "a fabric", "Systems")
     else:
         raise InvalidTypeError(f"system must be a Systems.Nodes/Systems.Clusters entry or its name, "
                                f"got {type(system).__name__}")
-    hw = reg.resolve_path(node.accelerator)
+    hw = resolve_reference(node, "accelerator", HardwareSpec, "hardware", "Hardware")
     per_node = node.accelerators_per_node
     intra = node.intra_node_bandwidth / 2.0  # catalog prints both directions summed
-    inter = node.nics_per_node * fabric.bandwidth / per_node / oversubscription
-    return hw, per_node, per_node * count, intra, inter, fabric.latency + INTER_NODE_STACK_LATENCY
+    links = node.nics_per_node * fabric.bandwidth / per_node  # a device's share of its node's NICs
+    inter = links / oversubscription
+    # Blame for a bad inter-node time: the fabric, unless the cluster's oversubscription slows the link down
+    # more than the fabric does relative to the node's own intra-node bandwidth.
+    inter_src = (Source("oversubscription", oversubscription, system.name)
+                 if isinstance(system, ClusterSpec) and oversubscription > intra / links
+                 else Source("bandwidth", fabric.bandwidth, fabric.name))
+    return _Topology(hw, per_node, per_node * count, intra, inter, fabric.latency + INTER_NODE_STACK_LATENCY,
+                     system.name, Source("intra_node_bandwidth", node.intra_node_bandwidth, node.name), inter_src)

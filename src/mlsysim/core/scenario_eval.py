@@ -5,46 +5,70 @@ from typing import Any
 
 import attrs
 
-from ..errors import UnsupportedModelError
+from ..errors import InvalidInputError, UnsupportedModelError
 from ..specs.hardware import HardwareSpec
-from ..specs.scenarios import ConstraintCheck, ScenarioEvaluation, ScenarioSpec
+from ..specs.models import ModelSpec
+from ..specs.scenarios import EVALUATE_OVERRIDES, ConstraintCheck, ScenarioEvaluation, ScenarioSpec
 from ..specs.systems import ClusterSpec, NodeSpec
 from ..units import quantity
+from .engine import Engine
+from .inputs import check_bool, resolve_reference
+from .solver import RooflineModel
+
+# ZeRO stage a training scenario on several devices defaults to: fully sharded data parallel over the target
+# (Rajbhandari et al. 2020, ZeRO-3 partitions parameters, gradients and optimizer state).
+MULTI_DEVICE_ZERO_STAGE = 3
 
 
-def _device_and_count(reg: Any, target: Any) -> tuple[HardwareSpec, int]:
+def _device_and_count(target: Any) -> tuple[HardwareSpec, int]:
     """A scenario on a node or cluster is evaluated per device, data parallel over all devices."""
     if isinstance(target, HardwareSpec):
         return target, 1
     if isinstance(target, NodeSpec):
-        return reg.resolve_path(target.accelerator), target.accelerators_per_node
+        return resolve_reference(target, "accelerator", HardwareSpec, "hardware", "Hardware"), \
+            target.accelerators_per_node
     if isinstance(target, ClusterSpec):
-        node = reg.resolve_path(target.node)
-        return reg.resolve_path(node.accelerator), node.accelerators_per_node * target.node_count
+        node = resolve_reference(target, "node", NodeSpec, "a node", "Systems")
+        return resolve_reference(node, "accelerator", HardwareSpec, "hardware", "Hardware"), \
+            node.accelerators_per_node * target.node_count
     raise UnsupportedModelError(f"cannot evaluate a scenario on {type(target).__name__}")
 
 
-def evaluate_scenario(s: ScenarioSpec, **overrides: Any) -> ScenarioEvaluation:
-    from ..core.engine import Engine
-    from ..registry import registries
+def check_overrides(overrides: dict[str, Any]) -> None:
+    unknown = sorted(k for k in overrides if k not in EVALUATE_OVERRIDES)
+    if unknown:
+        raise InvalidInputError(f"unknown scenario override{'s' if len(unknown) > 1 else ''} "
+                                f"{', '.join(map(repr, unknown))}; accepted: {', '.join(EVALUATE_OVERRIDES)}")
 
-    reg = registries()
-    model, target = reg.resolve_path(s.model), reg.resolve_path(s.target)
-    device, devices = _device_and_count(reg, target)
-    options: dict[str, Any] = {"seq_len": s.seq_len, "is_training": s.mode == "training"}
-    if s.mode == "training" and devices > 1:
-        options |= {"zero_stage": 3, "dp_size": devices}  # fully sharded data parallel over the target
+
+def evaluate_scenario(s: ScenarioSpec, **overrides: Any) -> ScenarioEvaluation:
+    """See ScenarioSpec.evaluate for the accepted overrides."""
+    check_overrides(overrides)
+    model = resolve_reference(s, "model", ModelSpec, "a model", "Models")
+    target = resolve_reference(s, "target", (HardwareSpec, NodeSpec, ClusterSpec), "hardware, a node or a cluster",
+                               ("Hardware", "Systems"))
+    device, devices = _device_and_count(target)
+    batch = overrides.pop("batch_size", s.batch_size)
+    precision = overrides.pop("precision", s.precision)
+    efficiency = overrides.pop("efficiency", s.efficiency)
+    seq_len = overrides.pop("seq_len", s.seq_len)
+    training = check_bool("is_training", overrides.pop("is_training", s.mode == "training"))
+    options: dict[str, Any] = {"seq_len": seq_len, "is_training": training}
+    if training and devices > 1:  # fully sharded data parallel over the target, unless overridden
+        options |= {"zero_stage": MULTI_DEVICE_ZERO_STAGE, "dp_size": devices}
     options |= overrides
-    profile = Engine.solve(model, device, s.batch_size, s.precision, s.efficiency, **options)
+    profile = Engine.solve(model, device, batch, precision, efficiency, **options)
     c = s.constraints
     checks = []
     if c.max_latency is not None:
         timed, label = profile, "latency"
         if s.latency_metric == "ttft":  # the prompt's prefill, not one decode step
-            from .solver import RooflineModel
-
-            timed, label = RooflineModel().solve(model, device, s.batch_size, s.precision, s.efficiency,
-                                                 seq_len=s.seq_len, prefill=True), "time to first token"
+            if training:
+                raise InvalidInputError(f"scenario {s.name}'s latency constraint is on time to first token, which a "
+                                        "training step has none of: evaluate it with is_training=False")
+            timed, label = RooflineModel().solve(model, device, batch, precision, efficiency, seq_len=seq_len,
+                                                 weight_only=overrides.get("weight_only", False),
+                                                 prefill=True), "time to first token"
         checks.append(ConstraintCheck(name=label, passed=timed.latency.to("s").magnitude <= c.max_latency,
                                       value=timed.latency.to("ms"), limit=quantity(c.max_latency, "s").to("ms")))
     if c.max_power is not None:
@@ -59,6 +83,8 @@ def evaluate_scenario(s: ScenarioSpec, **overrides: Any) -> ScenarioEvaluation:
                                       limit=quantity(c.max_memory, "B").to("GiB")))
     if devices > 1:
         profile = attrs.evolve(profile, reasons=profile.reasons + (
-            f"evaluated per device of {devices} (ZeRO-3 sharded, fully data parallel); inter-device communication "
-            "is not included: see mlsysim.solvers.DistributedModel",))
+            f"evaluated per device of {devices} ("
+            + (f"ZeRO-{options.get('zero_stage', 0)} sharded, " if training else "")
+            + "fully data parallel); inter-device communication is not included: see "
+              "mlsysim.solvers.DistributedModel",))
     return ScenarioEvaluation(scenario=s.name, profile=profile, checks=tuple(checks))

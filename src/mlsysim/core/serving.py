@@ -13,9 +13,9 @@ import attrs
 from ..errors import InvalidInputError, UnsupportedModelError
 from ..specs.models import TransformerSpec
 from ..units import quantity
-from .inputs import check_positive_int, resolve_hardware, resolve_model
+from .inputs import Source, check_outputs, check_positive_int, resolve_hardware, resolve_model
 from .results import PerformanceProfile
-from .solver import ForwardModel, RooflineModel
+from .solver import ForwardModel, RooflineModel, mfu_source
 
 
 @attrs.frozen(kw_only=True)
@@ -69,14 +69,19 @@ class ServingModel(ForwardModel):
         latency = ttft + (output - 1) * tpot
         flops = pre.flops + (output - 1) * dec.flops
         energy = pre.energy.to("J").magnitude + (output - 1) * dec.energy.to("J").magnitude
+        throughput = batch_size / tpot
+        mfu = check_outputs(f"ServingModel ({m.name} on {hw.name})", latency=latency, throughput=throughput,
+                            energy=energy / batch_size, mfu=flops / (latency * dec.dense_peak_flops), terms=(
+            (ttft, Source(None, entry=hw.name)), ((output - 1) * tpot, Source("output_len", output))),
+            mfu_source=mfu_source(m, hw, dec.compute_precision, max(pre.efficiency, dec.efficiency)))
         feasible = pre.feasible and dec.feasible and slots >= batch_size
         reasons = tuple(dict.fromkeys(pre.reasons + dec.reasons + end.reasons))
         if slots < batch_size:
             reasons += (f"KV cache for {batch_size} sequences of {prompt + output} tokens needs "
                         f"{batch_size * kv_per_seq / 2**30:.2f} GiB; {slots} fit beside the weights",)
         return ServingResult(
-            latency=quantity(latency, "s"), throughput=quantity(batch_size / tpot, "token/s"),
-            bottleneck=dec.bottleneck, mfu=min(flops / (latency * dec.dense_peak_flops), 1.0), feasible=feasible,
+            latency=quantity(latency, "s"), throughput=quantity(throughput, "token/s"),
+            bottleneck=dec.bottleneck, mfu=mfu, feasible=feasible,
             energy=quantity(energy / batch_size, "J"), ttft=quantity(ttft, "s"), tpot=quantity(tpot, "s"),
             max_concurrent_sequences=slots, kv_cache_per_sequence_bytes=kv_per_seq, prefill=pre, decode=dec,
             reasons=reasons)

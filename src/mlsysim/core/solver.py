@@ -4,14 +4,16 @@ Experimental API (see the stability promise): prefer ``Engine.solve``.
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from ..errors import InfeasibleError
-from ..specs.hardware import HardwareSpec
+from ..errors import CatalogError, InfeasibleError, InvalidInputError
+from ..specs.calibration import CalibrationClass
+from ..specs.hardware import PEAK_TOLERANCE, HardwareSpec
 from ..specs.models import ModelSpec, SSMSpec, TransformerSpec
 from ..units import quantity
-from ..errors import InvalidInputError
-from .inputs import check_bool, check_efficiency, check_positive_int, resolve_hardware, resolve_model
+from .inputs import (MIN_EFFICIENCY, Source, check_bool, check_efficiency, check_outputs, check_positive_int,
+                     resolve_hardware, resolve_model)
 from .power import average_power
 from .precision import resolve_precision
 from .results import MemoryBreakdown, PerformanceProfile
@@ -60,7 +62,7 @@ class RooflineModel(ForwardModel):
         reasons: list[str] = []
         seq = _sequence_length(m, seq_len, reasons)
         prec = resolve_precision(hw, precision, weight_only=weight_only, training=is_training)
-        cls = registries().calibration[hw.calibration_class]
+        cls = calibration_class(hw)
         if prefill and is_training:
             raise InvalidInputError("prefill and is_training are exclusive: a training step already covers the prompt")
         cost = workload_cost(m, batch, seq or 0, prec, training, prefill)
@@ -71,17 +73,19 @@ class RooflineModel(ForwardModel):
 
         # Compute roof: dense peak x efficiency (measured matmul rate of this device, else class efficiency).
         if eff is None:
-            measured = hw.calibration.matmul_flops.get(prec.compute) if hw.calibration and hw.calibration.matmul_flops else None
-            eff = measured / prec.peak_flops if measured else cls.matmul_efficiency
+            measured = _measured_matmul(hw, prec.compute)
+            eff = _measured_efficiency(hw, prec.compute, measured / prec.peak_flops) if measured \
+                else cls.matmul_efficiency
         achieved_flops = prec.peak_flops * eff
         compute_time = cost.hardware_flops / achieved_flops
 
         # Memory roof: measured device bandwidth, else datasheet x class streaming efficiency.
-        bandwidth = (hw.calibration.memory_bandwidth if hw.calibration and hw.calibration.memory_bandwidth
-                     else hw.memory.bandwidth * cls.memory_efficiency)
+        measured_bw = hw.calibration.memory_bandwidth if hw.calibration else None
+        bandwidth = measured_bw or hw.memory.bandwidth * cls.memory_efficiency
         # Microcontrollers: weights stream from flash, activations from SRAM (same streaming efficiency).
         weight_bw = hw.flash.bandwidth * cls.memory_efficiency if hw.flash is not None else bandwidth
-        memory_time = cost.weight_traffic / weight_bw + cost.other_traffic / bandwidth
+        weight_time, other_time = cost.weight_traffic / weight_bw, cost.other_traffic / bandwidth
+        memory_time = weight_time + other_time
         overhead = cost.kernels * hw.launch_overhead
         if cost.phases:  # per-kernel roofline: each phase waits on its own slower roof
             bound_compute = bound_memory = 0.0
@@ -110,19 +114,78 @@ class RooflineModel(ForwardModel):
         power = average_power(hw.power.tdp, hw.power.idle, compute_time, memory_time, latency,
                               cls.memory_bound_power_fraction)
         throughput = cost.items / latency
+        energy = power * latency
         # MFU: model FLOPs per second over the dense peak, excluding recomputation (Chowdhery et al. 2022, PaLM,
         # appendix B).
-        mfu = min(cost.model_flops / (latency * prec.peak_flops), 1.0)
+        mfu = cost.model_flops / (latency * prec.peak_flops)
+        model_src = Source(None, entry=m.name)
+        bw_field = "calibration.memory_bandwidth" if measured_bw else "memory.bandwidth"
+        mfu = check_outputs(f"RooflineModel ({m.name} on {hw.name})", latency=latency, throughput=throughput,
+                            energy=energy, mfu=mfu, mfu_source=mfu_source(m, hw, prec.compute, eff), terms=(
+            (compute_time, _blame(cost.hardware_flops, model_src,
+                                  Source(f"peak_dense.{prec.compute}", prec.peak_flops, hw.name))),
+            (weight_time, _blame(cost.weight_traffic, model_src,
+                                 Source("flash.bandwidth", hw.flash.bandwidth, hw.name) if hw.flash is not None
+                                 else Source(bw_field, bandwidth, hw.name))),
+            (other_time, _blame(cost.other_traffic, model_src, Source(bw_field, bandwidth, hw.name))),
+            (overhead, Source("launch_overhead", hw.launch_overhead, hw.name))))
         return PerformanceProfile(
             latency=quantity(latency, "s"), throughput=quantity(throughput, f"{cost.item_unit}/s"),
             bottleneck=bottleneck, mfu=mfu, feasible=feasible,
-            energy=quantity(power * latency, "J"), model=m.name, hardware=hw.name, batch_size=batch,
+            energy=quantity(energy, "J"), model=m.name, hardware=hw.name, batch_size=batch,
             precision=prec.requested, compute_precision=prec.compute, seq_len=seq, is_training=bool(is_training),
             compute_time_s=compute_time, memory_time_s=memory_time, overhead_s=overhead, flops=cost.model_flops,
             hardware_flops=cost.hardware_flops, bytes_moved=cost.weight_traffic + cost.other_traffic,
             dense_peak_flops=prec.peak_flops, efficiency=eff, peak_flops_used=achieved_flops,
             bandwidth_used=bandwidth, power_w=power, memory=memory,
             throughput_unit=cost.item_unit, reasons=tuple(reasons + misfit), memory_reasons=tuple(misfit))
+
+
+def calibration_class(hw: HardwareSpec) -> CalibrationClass:
+    """The calibration class a device names, checked: a HardwareSpec built in Python may name any class, and
+    a class fraction below MIN_EFFICIENCY (a subnormal passes its (0, 1] validator) would give infinite times."""
+    classes = registries().calibration
+    cls = classes.get(hw.calibration_class) if isinstance(hw.calibration_class, str) else None
+    if cls is None:
+        raise CatalogError(f"unknown calibration class {hw.calibration_class!r}", entry=hw.name,
+                           field="calibration_class",
+                           expected=f"one of {', '.join(sorted(classes))} (catalog/calibration/*.toml)")
+    for field in ("matmul_efficiency", "memory_efficiency"):
+        if getattr(cls, field) < MIN_EFFICIENCY:
+            raise CatalogError(f"{getattr(cls, field)!r} is below the lowest real efficiency", entry=cls.name,
+                               field=field, expected=f"a fraction in [{MIN_EFFICIENCY:g}, 1]")
+    return cls
+
+
+def _measured_matmul(hw: HardwareSpec, precision: str) -> float | None:
+    table = hw.calibration.matmul_flops if hw.calibration else None
+    return table.get(precision) if table else None
+
+
+def _measured_efficiency(hw: HardwareSpec, precision: str, ratio: float) -> float:
+    """Measured rate / dense peak. A ratio within the catalog's rounding slack above 1 (PEAK_TOLERANCE: figures
+    printed to 3-4 digits) is the peak itself; a ratio further above stays, and check_outputs blames it."""
+    if 1.0 < ratio <= 1.0 + PEAK_TOLERANCE:
+        return 1.0
+    if ratio < MIN_EFFICIENCY:
+        raise CatalogError(f"measured {precision} matmul rate is {ratio:.3g} of the dense peak", entry=hw.name,
+                           field=f"calibration.matmul_flops.{precision}",
+                           expected=f"a measured rate of at least {MIN_EFFICIENCY:g} x peak_dense.{precision}")
+    return ratio
+
+
+def mfu_source(model: ModelSpec, hw: HardwareSpec, compute_precision: str, efficiency: float) -> Source:
+    """The figure an MFU above 1 comes from. MFU <= efficiency x model FLOPs / executed FLOPs, so it is the
+    measured matmul rate when the efficiency applied exceeds 1, else the model's FLOP count."""
+    if efficiency > 1.0:
+        return Source(f"calibration.matmul_flops.{compute_precision}", _measured_matmul(hw, compute_precision),
+                      hw.name)
+    return Source(None, entry=model.name)
+
+
+def _blame(work: float, model_src: Source, rate_src: Source) -> Source:
+    """A time is work / rate: a non-finite amount of work is the model's doing, anything else the rate's."""
+    return rate_src if math.isfinite(work) else model_src
 
 
 def _sequence_length(model: ModelSpec, seq_len: int | None, reasons: list[str]) -> int | None:

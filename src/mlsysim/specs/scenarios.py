@@ -5,9 +5,18 @@ from typing import Any
 
 import attrs
 
+from .. import _hooks
+from ..errors import MlsysimError
 from .fields import QuantityAccess, as_tuple, integer, one_of, quantity
 from .hardware import PRECISIONS
 from .provenance import Provenance
+
+
+# Keywords ScenarioSpec.evaluate accepts: the scenario's own workload fields, replaced for this evaluation ...
+SCENARIO_OVERRIDES = ("batch_size", "precision", "efficiency", "seq_len")
+# ... and the keyword options of Engine.solve, passed through.
+SOLVE_OPTIONS = ("is_training", "raise_errors", "zero_stage", "dp_size", "activation_recomputation", "weight_only")
+EVALUATE_OVERRIDES = SCENARIO_OVERRIDES + SOLVE_OPTIONS
 
 
 @attrs.frozen(kw_only=True)
@@ -71,7 +80,18 @@ class ScenarioSpec(QuantityAccess):
         return f"ScenarioSpec({self.name!r}, {self.display_name!r})"
 
     def evaluate(self, **overrides: Any) -> ScenarioEvaluation:
-        """Solve the scenario with the engine and check every constraint (experimental options pass through)."""
-        from ..core.scenario_eval import evaluate_scenario
+        """Solve the scenario with the engine and check every constraint.
 
-        return evaluate_scenario(self, **overrides)
+        Keyword overrides (experimental), each applied over the scenario's own value for this evaluation only:
+          batch_size, precision, efficiency, seq_len -- replace the scenario's workload fields;
+          is_training -- True/False (default: the scenario's mode is "training"); a latency constraint on time
+            to first token needs inference;
+          raise_errors, zero_stage, dp_size, activation_recomputation, weight_only -- Engine.solve's options
+            (a training scenario on a node or cluster defaults to zero_stage=3, dp_size = its device count).
+        Any other keyword raises InvalidInputError listing these.
+        """
+        evaluator = _hooks.scenario_evaluator
+        if evaluator is None:
+            raise MlsysimError("no scenario evaluator is installed: import mlsysim (the package installs it in "
+                               "mlsysim._hooks.scenario_evaluator) before evaluating a scenario")
+        return evaluator(self, **overrides)

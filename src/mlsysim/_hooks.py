@@ -1,0 +1,10 @@
+"""Late-bound hooks: the bottom layer calls into a higher one without importing it.
+
+``specs`` (data) sits below ``core`` (solvers), yet ``ScenarioSpec.evaluate`` needs a solver. Rather than the
+lower layer importing the higher one, the package facade (``mlsysim/__init__.py``, always imported first)
+installs the function here, and the spec calls whatever is installed. This module imports nothing.
+"""
+from __future__ import annotations
+
+# evaluate(scenario: ScenarioSpec, **overrides) -> ScenarioEvaluation; installed by mlsysim/__init__.py.
+scenario_evaluator = None
