@@ -103,3 +103,24 @@ class QuantityAccess:
         if not unit:
             raise CatalogError(f"{path!r} is not a physical quantity", entry=getattr(self, "name", None), field=path)
         return wrap(obj, unit)
+
+
+def figure(spec: Any, path: str) -> Any:
+    """A spec's figure as a plain float in its canonical unit (``figure(hw, "memory.bandwidth")`` -> B/s),
+    None where the optional figure is not set. This is the float view solvers compute with; users read the
+    same figure as a pint Quantity by attribute (``hw.memory.bandwidth``)."""
+    obj: Any = spec
+    parts = path.split(".")
+    for part in parts[:-1]:
+        obj = getattr(obj, part)
+        if obj is None:
+            return None
+    last = parts[-1]
+    storage = f"_{last}"
+    fields = attrs.fields_dict(type(obj)) if attrs.has(type(obj)) else {}
+    if storage in fields:
+        return getattr(obj, storage)
+    value = getattr(obj, last)
+    if hasattr(value, "magnitude") and last in fields:
+        return value.to(fields[last].metadata["unit"]).magnitude
+    return value
