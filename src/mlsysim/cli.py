@@ -129,13 +129,34 @@ def _scenario(args: argparse.Namespace) -> int:
     from .registry import registries
 
     ev = registries().roots["Scenarios"].get(args.name).evaluate()
+    checks = scenario_checks(ev)
     if args.json:
+        rows = []
+        for c in checks:
+            unit = c.value.units
+            rows.append({"name": c.name, "passed": c.passed, "value": c.value.magnitude,
+                         "limit": c.limit.to(unit).magnitude, "unit": f"{unit:~}"})
         _out(_dumps({"scenario": ev.scenario, "passed": ev.passed, "profile": ev.profile.to_dict(),
-                     "checks": [{"name": c.name, "passed": c.passed, "value": c.value.magnitude,
-                                 "limit": c.limit.magnitude, "unit": str(c.value.units)} for c in ev.checks]}))
+                     "checks": rows}))
     else:
-        _out(ev.summary())
+        from .core.formatting import human
+
+        _out(f"Scenario {ev.scenario}: {'PASS' if ev.passed else 'FAIL'}")
+        for c in checks:
+            _out(f"  {'PASS' if c.passed else 'FAIL'} {c.name}: {human(c.value)} (limit {human(c.limit)})")
+        for reason in ev.profile.reasons:
+            _out(f"  note: {reason}")
     return 0 if ev.passed else 2
+
+
+def scenario_checks(ev) -> list:
+    """Every verdict a scenario's pass/fail rests on, in the order they are printed: the memory fit that
+    `profile.feasible` summarises (in GiB, as the memory constraint is), then the scenario's constraints.
+    The human output and the JSON `checks` list the same checks."""
+    import attrs
+
+    fits = [attrs.evolve(c, value=c.value.to("GiB"), limit=c.limit.to("GiB")) for c in ev.profile.memory_checks()]
+    return fits + list(ev.checks)
 
 
 def _detach_stdout() -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import attrs
 
 from ..units import quantity
+from .formatting import human
 
 
 @attrs.frozen(kw_only=True)
@@ -106,7 +107,8 @@ class PerformanceProfile:
             "precision": self.precision, "compute_precision": self.compute_precision, "seq_len": self.seq_len,
             "is_training": self.is_training,
             "latency_s": self.latency.to("s").magnitude,
-            f"throughput_{self.throughput_unit}s_per_s": self.throughput.to("1/s").magnitude,
+            # one key whatever the model kind; the unit beside it ("token/s" or "sample/s")
+            "throughput": self.throughput.to("1/s").magnitude, "throughput_unit": f"{self.throughput_unit}/s",
             "bottleneck": self.bottleneck, "mfu": self.mfu, "feasible": self.feasible,
             "energy_j": self.energy.to("J").magnitude,
             "compute_time_s": self.compute_time_s, "memory_time_s": self.memory_time_s,
@@ -122,32 +124,69 @@ class PerformanceProfile:
         """Valid JSON (RFC 8259): a non-finite number raises instead of printing `Infinity`."""
         return json.dumps(self.to_dict(), **{"allow_nan": False, **kwargs})
 
-    def summary(self) -> str:
-        gib = 1024.0 ** 3
+    def memory_checks(self) -> tuple[Any, ...]:
+        """The memory-fit verdicts behind `feasible`, as ConstraintChecks (value and limit in bytes): one for
+        the device memory, or on a microcontroller one for SRAM (everything but the weights) and one for the
+        flash that holds the weights."""
+        from ..specs.scenarios import ConstraintCheck
+
+        m = self.memory
+
+        def check(name: str, used: float, capacity: float) -> Any:
+            return ConstraintCheck(name=name, passed=used <= capacity, value=quantity(used, "B"),
+                                   limit=quantity(capacity, "B"))
+
+        if m.weights_capacity is None:
+            return (check("fits in memory", m.total, m.capacity),)
+        return (check("fits in memory (SRAM)", m.total - m.weights, m.capacity),
+                check("weights fit in flash", m.weights, m.weights_capacity))
+
+    def _rows(self) -> list[tuple[str, str]]:
+        """(label, text) pairs of the human summary: every figure in the unit that suits its magnitude."""
         m = self.memory
         rows = [
             ("model", self.model), ("hardware", self.hardware),
             ("workload", f"batch {self.batch_size}, {self.precision}"
                          f"{' (computed in ' + self.compute_precision + ')' if self.compute_precision != self.precision else ''}"
                          f"{', seq_len ' + str(self.seq_len) if self.seq_len else ''}{', training' if self.is_training else ''}"),
-            ("latency", f"{self.latency.to('ms').magnitude:.4g} ms"),
-            ("throughput", f"{self.throughput.to('1/s').magnitude:.4g} {self.throughput_unit}s/s"),
+            ("latency", human(self.latency)),
+            ("throughput", human(self.throughput)),
             ("bottleneck", self.bottleneck), ("mfu", f"{self.mfu:.1%}"),
             ("feasible", "yes" if self.feasible else "NO"),
-            ("energy", f"{self.energy.to('J').magnitude:.4g} J"),
-            ("  compute / memory / overhead",
-             f"{self.compute_time_s * 1e3:.4g} / {self.memory_time_s * 1e3:.4g} / {self.overhead_s * 1e3:.4g} ms"),
-            ("memory", f"{m.total / gib:.4g} GiB of {m.capacity / gib:.4g} GiB"),
+            ("energy", human(self.energy)),
+            ("  compute / memory / overhead", " / ".join(human(quantity(t, "s")) for t in
+                                                         (self.compute_time_s, self.memory_time_s, self.overhead_s))),
         ]
+        if m.weights_capacity is None:
+            rows.append(("memory", f"{human(quantity(m.total, 'B'))} of {human(quantity(m.capacity, 'B'))}"))
+        else:  # microcontroller: the weights sit in flash, the rest in SRAM
+            rows.append(("memory (SRAM)", f"{human(quantity(m.total - m.weights, 'B'))} of "
+                                          f"{human(quantity(m.capacity, 'B'))}"))
+            rows.append(("flash (weights)", f"{human(quantity(m.weights, 'B'))} of "
+                                            f"{human(quantity(m.weights_capacity, 'B'))}"))
         for label, value in (("  weights", m.weights), ("  kv cache", m.kv_cache), ("  activations", m.activations),
                              ("  gradients", m.gradients), ("  optimizer state", m.optimizer_state),
                              ("  runtime reserve", m.runtime_reserve)):
             if value:
-                rows.append((label, f"{value / gib:.4g} GiB"))
+                rows.append((label, human(quantity(value, "B"))))
+        return rows
+
+    def summary(self) -> str:
+        rows = self._rows()
         width = max(len(r[0]) for r in rows)
         lines = [f"{k:<{width}}  {v}" for k, v in rows]
         lines += [f"note: {r}" for r in self.reasons]
         return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """A small table for notebooks (Jupyter calls this to display the profile)."""
+        from html import escape
+
+        cells = "".join(f"<tr><th style='text-align:left'>{escape(k.strip())}</th><td>{escape(v)}</td></tr>"
+                        for k, v in self._rows())
+        notes = "".join(f"<li>{escape(r)}</li>" for r in self.reasons)
+        return (f"<table><caption>PerformanceProfile: {escape(self.model)} on {escape(self.hardware)}</caption>"
+                f"{cells}</table>" + (f"<ul>{notes}</ul>" if notes else ""))
 
     def __str__(self) -> str:
         return self.summary()
