@@ -30,7 +30,7 @@ def test_names_and_specs_are_interchangeable():
 def test_positional_order_is_stable():
     r = Engine.solve("Llama3_8B", "H100", 8, "fp8", 0.7)
     assert r.batch_size == 8 and r.precision == "fp8" and r.peak_flops_used == pytest.approx(
-        0.7 * Hardware.H100.peak_dense.fp8)
+        0.7 * Hardware.H100.peak_dense.fp8.m_as("flop/s"))
 
 
 @pytest.mark.parametrize("kwargs,error,fragment", [
@@ -69,7 +69,7 @@ def test_quantised_storage_without_units_runs_weight_only():
 
 def test_fp32_uses_the_fp32_peak_not_the_tensor_peak():
     r = Engine.solve("ResNet50", "H100", 256, "fp32", 1.0)
-    assert r.peak_flops_used == pytest.approx(Hardware.H100.peak_dense.fp32)
+    assert r.peak_flops_used == pytest.approx(Hardware.H100.peak_dense.fp32.m_as("flop/s"))
 
 
 def test_decode_batch1_is_memory_bound_and_weight_streaming():
@@ -77,7 +77,7 @@ def test_decode_batch1_is_memory_bound_and_weight_streaming():
     assert r.bottleneck == "Memory"
     m = Models.Llama3_70B
     # Roofline lower bound: every matmul weight byte crosses the memory bus once per token.
-    assert r.latency.to("s").magnitude >= m.matmul_parameters_per_token * 1.0 / Hardware.H200.memory.bandwidth
+    assert r.latency.to("s").magnitude >= m.matmul_parameters_per_token * 1.0 / Hardware.H200.memory.bandwidth.m_as("B/s")
 
 
 def test_large_batch_prefill_like_cnn_is_compute_bound():
@@ -103,7 +103,7 @@ def test_model_that_does_not_fit_is_infeasible_with_reason():
 def test_microcontroller_uses_flash_and_sram():
     r = Engine.solve("DS_CNN", "STM32L4R5", 1, "int8")
     assert r.feasible
-    assert r.memory.weights_capacity == Hardware.STM32L4R5.flash.capacity
+    assert r.memory.weights_capacity == Hardware.STM32L4R5.flash.capacity.m_as("B")
     too_big = Engine.solve("ResNet50", "STM32L4R5", 1, "int8")
     assert too_big.feasible is False
 
@@ -136,7 +136,7 @@ def test_energy_is_power_times_latency_between_idle_and_tdp():
     for batch in (1, 64):
         r = Engine.solve("Llama3_8B", hw, batch, "bf16")
         watts = (r.energy / r.latency).to("W").magnitude
-        assert hw.power.idle <= watts <= hw.power.tdp
+        assert hw.power.idle.m_as("W") <= watts <= hw.power.tdp.m_as("W")
         assert watts == pytest.approx(r.power_w)
 
 

@@ -22,7 +22,7 @@ def test_valid_private_catalog_is_merged():
     reg = build("valid")
     npu = reg.roots["Hardware"].PrivateNPU
     assert npu is reg.roots["Hardware"].Edge.PrivateNPU
-    assert npu.memory.bandwidth == pytest.approx(200e9)
+    assert npu.memory.bandwidth.m_as("B/s") == pytest.approx(200e9)
     assert reg.roots["Hardware"].H100.display_name == "NVIDIA H100"  # shipped entries still there
 
 
@@ -89,10 +89,10 @@ def test_cache_is_keyed_on_contents(tmp_path, monkeypatch):
     private = tmp_path / "private"
     shutil.copytree(FIXTURES / "valid", private)
     first = RegistrySet(load_catalog(extra_dirs=[private]))
-    assert first.roots["Hardware"].PrivateNPU.power.tdp == 30
+    assert first.roots["Hardware"].PrivateNPU.power.tdp.m_as("W") == 30
     f = private / "hardware" / "accel.toml"
     f.write_text(f.read_text().replace('tdp = "30 W"', 'tdp = "35 W"'))
-    assert RegistrySet(load_catalog(extra_dirs=[private])).roots["Hardware"].PrivateNPU.power.tdp == 35
+    assert RegistrySet(load_catalog(extra_dirs=[private])).roots["Hardware"].PrivateNPU.power.tdp.m_as("W") == 35
     f.write_text(f.read_text().replace('bandwidth = "200 GB/s"', 'bandwidth = "200 GB"'))
     with pytest.raises(CatalogError, match="memory.bandwidth"):
         load_catalog(extra_dirs=[private])
@@ -111,7 +111,7 @@ def test_spec_built_in_python_gets_the_same_validation():
         "provenance": {"source": "my notes", "checked": "2026-11-26", "kind": "estimate"},
     }
     chip = build_spec("hardware", data)
-    assert isinstance(chip, HardwareSpec) and chip.memory.capacity == 96 * 2**30
+    assert isinstance(chip, HardwareSpec) and chip.memory.capacity.m_as("B") == 96 * 2**30
     with pytest.raises(CatalogError, match="memory.bandwidth"):
         build_spec("hardware", data | {"memory": {"kind": "HBM3", "capacity": "96 GiB", "bandwidth": "4 TB"}})
     with pytest.raises(CatalogError, match="bandwidth"):
@@ -128,4 +128,4 @@ def test_readme_minimal_accelerator_entry_is_valid(tmp_path):
     (tmp_path / "hardware").mkdir()
     (tmp_path / "hardware" / "mine.toml").write_text("schema_version = 1\n\n" + textwrap.dedent(block))
     reg = RegistrySet(load_catalog(extra_dirs=[tmp_path], use_cache=False))
-    assert reg.roots["Hardware"].Edge.MyChip.memory.capacity == 16 * 2**30
+    assert reg.roots["Hardware"].Edge.MyChip.memory.capacity.m_as("B") == 16 * 2**30

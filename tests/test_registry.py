@@ -65,8 +65,8 @@ def test_required_entries_exist():
 
 def test_dense_and_sparse_peaks_are_kept_apart():
     b200 = mlsysim.Hardware.B200
-    assert b200.peak_sparse.bf16 == pytest.approx(2 * b200.peak_dense.bf16)
-    assert 2.0e15 <= b200.peak_dense.bf16 <= 2.5e15  # dense, not the 4.5 PFLOP/s sparse marketing figure
+    assert b200.peak_sparse.bf16.m_as("flop/s") == pytest.approx(2 * b200.peak_dense.bf16.m_as("flop/s"))
+    assert 2.0e15 <= b200.peak_dense.bf16.m_as("flop/s") <= 2.5e15  # dense, not the 4.5 PFLOP/s sparse marketing figure
     for hw in mlsysim.Hardware:
         if hw.peak_sparse:
             for precision, sparse in hw.peak_sparse.items():
@@ -75,15 +75,21 @@ def test_dense_and_sparse_peaks_are_kept_apart():
 
 def test_binary_and_decimal_prefixes_are_kept_apart():
     h100 = mlsysim.Hardware.H100
-    assert h100.memory.capacity == 80 * 2**30       # HBM3 stacks: binary
-    assert h100.memory.bandwidth == pytest.approx(3.35e12)  # vendor bandwidth: decimal
-    assert str(h100.q("memory.capacity").to("GiB")) .startswith("80")
+    assert h100.memory.capacity.m_as("B") == 80 * 2**30       # HBM3 stacks: binary
+    assert h100.memory.bandwidth.m_as("B/s") == pytest.approx(3.35e12)  # vendor bandwidth: decimal
+    assert str(h100.memory.capacity.to("GiB")).startswith("80")
 
 
-def test_quantity_view_uses_the_one_registry():
-    q = mlsysim.Hardware.H100.q("peak_dense.bf16")
+def test_figures_are_quantities_of_the_one_registry():
+    q = mlsysim.Hardware.H100.peak_dense.bf16
     assert q.to("TFLOP/s").magnitude == pytest.approx(989.4, rel=1e-3)
     assert q._REGISTRY is mlsysim.ureg
+
+
+def test_q_is_the_deprecated_spelling_of_the_attribute():
+    with pytest.warns(DeprecationWarning, match="read spec.peak_dense.bf16"):
+        q = mlsysim.Hardware.H100.q("peak_dense.bf16")
+    assert q == mlsysim.Hardware.H100.peak_dense.bf16
 
 
 def test_scenarios_evaluate_each_constraint():

@@ -81,7 +81,7 @@ def test_edited_payload_with_stale_digest_is_ignored(tmp_path):
     spec, _ = private_npu(extra, cdir)
     (path,) = cdir.glob("catalog-*.json")
     path.write_bytes(path.read_bytes().replace(b"200000000000.0", b"999000000000.0"))
-    assert private_npu(extra, cdir)[0].memory.bandwidth == spec.memory.bandwidth == 200e9
+    assert private_npu(extra, cdir)[0].memory.bandwidth == spec.memory.bandwidth == spec.memory.bandwidth.__class__(200e9, "B/s")
 
 
 def test_cache_from_another_catalog_is_not_accepted(tmp_path):
@@ -93,7 +93,7 @@ def test_cache_from_another_catalog_is_not_accepted(tmp_path):
     private_npu(b, cdir)
     (b_file,) = [p for p in cdir.glob("catalog-*.json") if p != a_file]
     shutil.copyfile(a_file, b_file)  # a foreign cache under b's name
-    assert private_npu(b, cdir)[0].memory.bandwidth == 300e9
+    assert private_npu(b, cdir)[0].memory.bandwidth.m_as("B/s") == 300e9
 
 
 def test_file_edited_during_import_never_stores_new_contents_under_the_old_key(tmp_path, monkeypatch):
@@ -110,10 +110,10 @@ def test_file_edited_during_import_never_stores_new_contents_under_the_old_key(t
     monkeypatch.setattr(cache, "write", edit_then_write)
     first, _ = private_npu(extra, cdir)
     monkeypatch.setattr(cache, "write", real_write)
-    assert first.memory.bandwidth == 200e9  # what was read is what was loaded
-    assert private_npu(extra, cdir)[0].memory.bandwidth == 999e9  # the edit is seen on the next import
+    assert first.memory.bandwidth.m_as("B/s") == 200e9  # what was read is what was loaded
+    assert private_npu(extra, cdir)[0].memory.bandwidth.m_as("B/s") == 999e9  # the edit is seen on the next import
     accel.write_text(original)  # `git checkout` back
-    assert private_npu(extra, cdir)[0].memory.bandwidth == 200e9
+    assert private_npu(extra, cdir)[0].memory.bandwidth.m_as("B/s") == 200e9
 
 
 def test_cache_write_is_atomic_and_leaves_no_temporary_files(tmp_path):

@@ -44,7 +44,7 @@ def spec_fields(cls, prefix=""):
     out = {}
     for f in attrs.fields(cls):
         nested = [t for t in getattr(f.type, "__args__", (f.type,)) if attrs.has(t)] if f.type else []
-        path = f"{prefix}{f.name}"
+        path = f"{prefix}{f.alias}"  # the catalog key: a figure stored as `_x` is written `x`
         if nested and nested[0] is specs.PrecisionTable:
             out[path] = specs.PrecisionTable.UNIT
         elif nested and nested[0] is not specs.Provenance:

@@ -9,10 +9,17 @@ from ..errors import CatalogError
 
 @lru_cache(maxsize=1)
 def converter():
+    import attrs
     import cattrs
+    from cattrs.gen import make_dict_structure_fn
 
     # forbid_extra_keys: a field the spec does not know is an error, never silently dropped.
-    return cattrs.Converter(forbid_extra_keys=True, detailed_validation=False)
+    conv = cattrs.Converter(forbid_extra_keys=True, detailed_validation=False)
+    # Catalog keys are the fields' aliases: a figure stored as `_bandwidth` is written `bandwidth`.
+    conv.register_structure_hook_factory(
+        attrs.has, lambda cls: make_dict_structure_fn(cls, conv, _cattrs_use_alias=True,
+                                                      _cattrs_forbid_extra_keys=True))
+    return conv
 
 
 @lru_cache(maxsize=1)

@@ -124,7 +124,7 @@ class DistributedModel(ForwardModel):
         # Each micro-batch sends activations forward and gradients back across a stage boundary.
         stage_bw, stage_lat = (intra_bw, INTRA_NODE_HOP_LATENCY) if tp * pp <= per_node else (inter_bw, inter_lat)
         pp_time = (2.0 * micro * (micro_bytes / stage_bw + stage_lat)) if pp > 1 else 0.0
-        grad_bytes = m.parameters / shards * prec.weight_bytes  # gradients of this device's shard
+        grad_bytes = m.parameter_count / shards * prec.weight_bytes  # gradients of this device's shard
         local_peers = max(per_node // shards, 1)
         all_reduce_time = hierarchical_all_reduce(grad_bytes, dp, local_peers, intra_bw, INTRA_NODE_HOP_LATENCY,
                                                   inter_bw, inter_lat)
@@ -194,13 +194,13 @@ def _topology(system: Any) -> _Topology:
                                f"got {type(system).__name__}")
     hw = resolve_reference(node, "accelerator", HardwareSpec, "hardware", "Hardware")
     per_node = node.accelerators_per_node
-    intra = node.intra_node_bandwidth / 2.0  # catalog prints both directions summed
-    links = node.nics_per_node * fabric.bandwidth / per_node  # a device's share of its node's NICs
+    intra = node._intra_node_bandwidth / 2.0  # catalog prints both directions summed
+    links = node.nics_per_node * fabric._bandwidth / per_node  # a device's share of its node's NICs
     inter = links / oversubscription
     # Blame for a bad inter-node time: the fabric, unless the cluster's oversubscription slows the link down
     # more than the fabric does relative to the node's own intra-node bandwidth.
     inter_src = (Source("oversubscription", oversubscription, system.name)
                  if isinstance(system, ClusterSpec) and oversubscription > intra / links
-                 else Source("bandwidth", fabric.bandwidth, fabric.name))
-    return _Topology(hw, per_node, per_node * count, intra, inter, fabric.latency + INTER_NODE_STACK_LATENCY,
-                     system.name, Source("intra_node_bandwidth", node.intra_node_bandwidth, node.name), inter_src)
+                 else Source("bandwidth", fabric._bandwidth, fabric.name))
+    return _Topology(hw, per_node, per_node * count, intra, inter, fabric._latency + INTER_NODE_STACK_LATENCY,
+                     system.name, Source("intra_node_bandwidth", node._intra_node_bandwidth, node.name), inter_src)

@@ -4,11 +4,7 @@ from __future__ import annotations
 import attrs
 
 from ..errors import InvalidTypeError, UnsupportedPrecisionError
-from ..specs.hardware import PRECISIONS, HardwareSpec
-
-# Bytes per stored element (IEEE 754 / OCP FP8 & MX formats; tf32 is stored as fp32).
-BYTES_PER_ELEMENT = {"fp64": 8.0, "fp32": 4.0, "tf32": 4.0, "fp16": 2.0, "bf16": 2.0, "fp8": 1.0, "int8": 1.0,
-                     "int4": 0.5, "fp4": 0.5}
+from ..specs.hardware import BYTES_PER_ELEMENT, PRECISIONS, HardwareSpec
 # Storage-only formats: when the hardware has no units for them, weights stay quantised and are dequantised
 # to a float format for the math (weight-only quantisation, e.g. AWQ/GPTQ W4A16, llama.cpp Q4/Q8).
 QUANTISED_STORAGE = ("fp8", "int8", "int4", "fp4")
@@ -53,7 +49,7 @@ def resolve_precision(hardware: HardwareSpec, precision: str, *, weight_only: bo
         if name == "fp8" and hardware.peak_dense.get("fp8"):
             # FP8 training (Micikevicius et al. 2022; Transformer Engine): fp8 GEMMs, bf16 weights/gradients/
             # saved activations, fp32 master weights in the optimizer state.
-            return ExecutionPrecision(name, name, 2.0, 2.0, False, hardware.peak_dense.fp8)
+            return ExecutionPrecision(name, name, 2.0, 2.0, False, hardware.peak_dense._fp8)
     native = hardware.peak_dense.get(name)
     if native is not None and not weight_only:
         act = max(BYTES_PER_ELEMENT[name], 1.0)  # sub-byte activations/KV are not stored: int8 at least

@@ -60,7 +60,7 @@ def evaluate_scenario(s: ScenarioSpec, **overrides: Any) -> ScenarioEvaluation:
     profile = Engine.solve(model, device, batch, precision, efficiency, **options)
     c = s.constraints
     checks = []
-    if c.max_latency is not None:
+    if c._max_latency is not None:
         timed, label = profile, "latency"
         if s.latency_metric == "ttft":  # the prompt's prefill, not one decode step
             if training:
@@ -69,18 +69,18 @@ def evaluate_scenario(s: ScenarioSpec, **overrides: Any) -> ScenarioEvaluation:
             timed, label = RooflineModel().solve(model, device, batch, precision, efficiency, seq_len=seq_len,
                                                  weight_only=overrides.get("weight_only", False),
                                                  prefill=True), "time to first token"
-        checks.append(ConstraintCheck(name=label, passed=timed.latency.to("s").magnitude <= c.max_latency,
-                                      value=timed.latency.to("ms"), limit=quantity(c.max_latency, "s").to("ms")))
-    if c.max_power is not None:
-        checks.append(ConstraintCheck(name="power", passed=profile.power_w * devices <= c.max_power,
-                                      value=quantity(profile.power_w * devices, "W"), limit=quantity(c.max_power, "W")))
-    if c.max_energy is not None:
-        checks.append(ConstraintCheck(name="energy", passed=profile.energy.to("J").magnitude <= c.max_energy,
-                                      value=profile.energy.to("mJ"), limit=quantity(c.max_energy, "J").to("mJ")))
-    if c.max_memory is not None:
-        checks.append(ConstraintCheck(name="memory", passed=profile.memory.total <= c.max_memory,
+        checks.append(ConstraintCheck(name=label, passed=timed.latency.to("s").magnitude <= c._max_latency,
+                                      value=timed.latency.to("ms"), limit=quantity(c._max_latency, "s").to("ms")))
+    if c._max_power is not None:
+        checks.append(ConstraintCheck(name="power", passed=profile.power_w * devices <= c._max_power,
+                                      value=quantity(profile.power_w * devices, "W"), limit=quantity(c._max_power, "W")))
+    if c._max_energy is not None:
+        checks.append(ConstraintCheck(name="energy", passed=profile.energy.to("J").magnitude <= c._max_energy,
+                                      value=profile.energy.to("mJ"), limit=quantity(c._max_energy, "J").to("mJ")))
+    if c._max_memory is not None:
+        checks.append(ConstraintCheck(name="memory", passed=profile.memory.total <= c._max_memory,
                                       value=quantity(profile.memory.total, "B").to("GiB"),
-                                      limit=quantity(c.max_memory, "B").to("GiB")))
+                                      limit=quantity(c._max_memory, "B").to("GiB")))
     if devices > 1:
         profile = attrs.evolve(profile, reasons=profile.reasons + (
             f"evaluated per device of {devices} ("

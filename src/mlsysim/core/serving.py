@@ -63,7 +63,7 @@ class ServingModel(ForwardModel):
         # (vLLM-style paged allocation, Kwon et al. 2023).
         end = self._roofline.solve(m, hw, 1, precision, efficiency, seq_len=prompt + output, **common)
         kv_per_seq = end.memory.kv_cache
-        free = hw.memory.capacity - end.memory.weights - end.memory.runtime_reserve - end.memory.activations
+        free = hw.memory._capacity - end.memory.weights - end.memory.runtime_reserve - end.memory.activations
         slots = max(int(free // kv_per_seq), 0) if kv_per_seq else 0
         ttft, tpot = pre.latency.to("s").magnitude, dec.latency.to("s").magnitude
         latency = ttft + (output - 1) * tpot

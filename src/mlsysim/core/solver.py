@@ -80,13 +80,13 @@ class RooflineModel(ForwardModel):
         compute_time = cost.hardware_flops / achieved_flops
 
         # Memory roof: measured device bandwidth, else datasheet x class streaming efficiency.
-        measured_bw = hw.calibration.memory_bandwidth if hw.calibration else None
-        bandwidth = measured_bw or hw.memory.bandwidth * cls.memory_efficiency
+        measured_bw = hw.calibration._memory_bandwidth if hw.calibration else None
+        bandwidth = measured_bw or hw.memory._bandwidth * cls.memory_efficiency
         # Microcontrollers: weights stream from flash, activations from SRAM (same streaming efficiency).
-        weight_bw = hw.flash.bandwidth * cls.memory_efficiency if hw.flash is not None else bandwidth
+        weight_bw = hw.flash._bandwidth * cls.memory_efficiency if hw.flash is not None else bandwidth
         weight_time, other_time = cost.weight_traffic / weight_bw, cost.other_traffic / bandwidth
         memory_time = weight_time + other_time
-        overhead = cost.kernels * hw.launch_overhead
+        overhead = cost.kernels * hw._launch_overhead
         if cost.phases:  # per-kernel roofline: each phase waits on its own slower roof
             bound_compute = bound_memory = 0.0
             for flops, w_bytes, o_bytes in cost.phases:
@@ -104,14 +104,14 @@ class RooflineModel(ForwardModel):
 
         memory = MemoryBreakdown(weights=cost.weights, kv_cache=cost.kv_cache, activations=cost.activations,
                                  gradients=cost.gradients, optimizer_state=cost.optimizer_state,
-                                 runtime_reserve=cls.runtime_reserve, capacity=hw.memory.capacity,
-                                 weights_capacity=hw.flash.capacity if hw.flash is not None else None)
+                                 runtime_reserve=cls._runtime_reserve, capacity=hw.memory._capacity,
+                                 weights_capacity=hw.flash._capacity if hw.flash is not None else None)
         misfit: list[str] = []
         feasible = _fits(memory, hw, misfit)
         if not feasible and raise_errors:
             raise InfeasibleError(f"{m.display_name} does not fit on {hw.display_name}: " + "; ".join(misfit))
 
-        power = average_power(hw.power.tdp, hw.power.idle, compute_time, memory_time, latency,
+        power = average_power(hw.power._tdp, hw.power._idle, compute_time, memory_time, latency,
                               cls.memory_bound_power_fraction)
         throughput = cost.items / latency
         energy = power * latency
@@ -125,10 +125,10 @@ class RooflineModel(ForwardModel):
             (compute_time, _blame(cost.hardware_flops, model_src,
                                   Source(f"peak_dense.{prec.compute}", prec.peak_flops, hw.name))),
             (weight_time, _blame(cost.weight_traffic, model_src,
-                                 Source("flash.bandwidth", hw.flash.bandwidth, hw.name) if hw.flash is not None
+                                 Source("flash.bandwidth", hw.flash._bandwidth, hw.name) if hw.flash is not None
                                  else Source(bw_field, bandwidth, hw.name))),
             (other_time, _blame(cost.other_traffic, model_src, Source(bw_field, bandwidth, hw.name))),
-            (overhead, Source("launch_overhead", hw.launch_overhead, hw.name))))
+            (overhead, Source("launch_overhead", hw._launch_overhead, hw.name))))
         return PerformanceProfile(
             latency=quantity(latency, "s"), throughput=quantity(throughput, f"{cost.item_unit}/s"),
             bottleneck=bottleneck, mfu=mfu, feasible=feasible,

@@ -126,13 +126,13 @@ def transformer_cost(m: TransformerSpec, batch: int, seq_len: int, prec: Executi
         if prefill:  # the prompt's K and V are written to the cache (Pope et al. 2022, sec. 3.1)
             kv = tokens * m.kv_elements_per_token * ab
             phases = phases[:1] + ((phases[1][0], phases[1][1], phases[1][2] + kv),) + phases[2:]
-        return WorkloadCost(fwd, fwd, sum(p[1] for p in phases), sum(p[2] for p in phases), m.parameters * wb,
+        return WorkloadCost(fwd, fwd, sum(p[1] for p in phases), sum(p[2] for p in phases), m.parameter_count * wb,
                             kv, live, 0.0, 0.0, kernels, float(tokens if prefill else batch),
                             "token" if (decode or prefill) else "sample", phases=phases)
     factor = {"none": ACTIVATION_FACTOR_NO_RECOMPUTE, "selective": ACTIVATION_FACTOR_NO_RECOMPUTE,
               "full": ACTIVATION_FACTOR_FULL_RECOMPUTE}[training.recomputation]
     acts = L * factor * tokens * d * (ab / 2.0) + tokens * vocab * 4.0  # + fp32 logits
-    w, g, o = _training_state(m.parameters, prec, training)
+    w, g, o = _training_state(m.parameter_count, prec, training)
     # Backward costs two forwards (input and weight gradients): 6N per token (Kaplan et al. 2020). Full
     # recomputation replays the whole forward; selective recomputation replays only the attention core
     # (Korthikanti et al. 2022, sec. 5). Weights are read in every pass.
@@ -157,7 +157,7 @@ def ssm_cost(m: SSMSpec, batch: int, seq_len: int, prec: ExecutionPrecision,
     # (discretise A and B, update h, read out C: Gu & Dao 2023, alg. 2).
     flops = batch * (2.0 * m.matmul_parameters_per_token + 9.0 * m.layers * m.inner_size * m.state_size)
     state = batch * m.state_elements * ab
-    return WorkloadCost(flops, flops, m.matmul_parameters_per_token * wb, 2.0 * state, m.parameters * wb, state,
+    return WorkloadCost(flops, flops, m.matmul_parameters_per_token * wb, 2.0 * state, m.parameter_count * wb, state,
                         batch * (2 * m.inner_size + m.vocab_size) * ab, 0.0, 0.0,
                         m.layers * KERNELS_PER_SSM_LAYER + 2, float(batch), "token",
                         ("decode step: the recurrent state replaces the KV cache; seq_len does not change the cost",))
@@ -166,10 +166,10 @@ def ssm_cost(m: SSMSpec, batch: int, seq_len: int, prec: ExecutionPrecision,
 def fixed_graph_cost(m: ModelSpec, batch: int, prec: ExecutionPrecision,
                      training: TrainingOptions | None) -> WorkloadCost:
     wb, ab = prec.weight_bytes, prec.activation_bytes
-    params = m.parameters
+    params = m.parameter_count
     if isinstance(m, RecommendationSpec):
         # Embedding rows gathered per sample (Naumov et al. 2019) plus the dense MLP weights.
-        fwd = batch * m.flops_per_sample
+        fwd = batch * m._flops_per_sample
         gathered = batch * m.lookups_per_sample * m.embedding_dim * wb
         acts_live = batch * (m.lookups_per_sample + DLRM_DENSE_TENSORS) * m.embedding_dim * ab
         if training is not None:
@@ -177,7 +177,7 @@ def fixed_graph_cost(m: ModelSpec, batch: int, prec: ExecutionPrecision,
         return WorkloadCost(fwd, fwd, m.dense_parameters * wb, gathered + 2 * acts_live, params * wb, 0.0,
                             acts_live, 0.0, 0.0, m.layers, float(batch), "sample")
     assert isinstance(m, (FixedGraphSpec, DiffusionSpec))
-    fwd = batch * m.flops_per_sample
+    fwd = batch * m._flops_per_sample
     act_traffic = 2.0 * batch * m.activations_per_sample * ab  # each layer output written once, read once
     live = batch * m.peak_activations_per_sample * ab
     notes = ("one forward pass = one denoising step",) if isinstance(m, DiffusionSpec) else ()

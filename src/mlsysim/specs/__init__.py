@@ -2,6 +2,7 @@
 from .calibration import CalibrationClass
 from .hardware import (CATEGORIES, PRECISIONS, FlashSpec, HardwareCalibration, HardwareSpec, InterconnectSpec,
                        MemorySpec, OnChipSpec, PowerSpec, PrecisionTable)
+from .economics import GridElectricity, HardwareEconomics
 from .infra import GridSpec, RackSpec
 from .models import (ARCHITECTURES, SPEC_BY_ARCHITECTURE, CNNSpec, DiffusionSpec, FixedGraphSpec, LayerTable, MLAGeometry,
                      MLPSpec, ModelSpec, MoESpec, RecommendationSpec, SSMSpec, TransformerSpec)

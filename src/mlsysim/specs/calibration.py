@@ -4,7 +4,7 @@ from __future__ import annotations
 import attrs
 
 from ..errors import CatalogError
-from .fields import QuantityAccess, quantity
+from .fields import QuantityAccess, quantity, spec
 from .provenance import Provenance
 
 
@@ -14,12 +14,12 @@ def _fraction(instance, attribute, value) -> None:
                            field=attribute.name, expected="a fraction in (0, 1]")
 
 
-@attrs.frozen(kw_only=True)
+@spec
 class CalibrationClass(QuantityAccess):
     name: str
     description: str
     matmul_efficiency: float = attrs.field(validator=_fraction)
     memory_efficiency: float = attrs.field(validator=_fraction)
-    runtime_reserve: float = quantity("B")
+    _runtime_reserve: float = quantity("B")
     memory_bound_power_fraction: float = attrs.field(validator=_fraction)
     provenance: Provenance

@@ -18,7 +18,7 @@ def describe(spec: Any, prefix: str = "") -> list[tuple[str, str]]:
         value = getattr(spec, f.name)
         if value is None or value == () or value == "":
             continue
-        name = f"{prefix}{f.name}"
+        name = f"{prefix}{f.name.lstrip('_')}"
         if isinstance(value, Provenance):
             text = f"{value.kind}, checked {value.checked}: {value.source}" + (f" ({value.notes})" if value.notes else "")
             later.append((name, text))

@@ -2,101 +2,113 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import attrs
 
 from ..errors import CatalogError
-from .fields import QuantityAccess, as_tuple, integer, one_of, quantity
+from .fields import QuantityAccess, as_tuple, integer, one_of, quantity, spec
+from .economics import HardwareEconomics
 from .provenance import Provenance
 
 # Every precision the catalog and the engine know, fastest-to-slowest is NOT implied by this order.
 PRECISIONS = ("fp64", "fp32", "tf32", "fp16", "bf16", "fp8", "int8", "int4", "fp4")
+# Bytes per stored element (IEEE 754 / OCP FP8 & MX formats; tf32 is stored as fp32).
+BYTES_PER_ELEMENT = {"fp64": 8.0, "fp32": 4.0, "tf32": 4.0, "fp16": 2.0, "bf16": 2.0, "fp8": 1.0, "int8": 1.0,
+                     "int4": 0.5, "fp4": 0.5}
+# The order in which a device's headline "peak FLOP/s" precision is chosen (see HardwareSpec.compute).
+HEADLINE_PRECISIONS = ("fp16", "bf16", "fp32", "int8")
 CATEGORIES = ("Cloud", "Workstation", "Edge", "Mobile", "Tiny")
 # Rounding slack when a measured rate is compared with its datasheet peak (figures printed to 3-4 digits).
 PEAK_TOLERANCE = 1e-3
 
 
-@attrs.frozen(kw_only=True)
+@spec
 class PrecisionTable(QuantityAccess):
     """Throughput per precision in FLOP/s (integer precisions count OP/s); None where the silicon has no units."""
 
     UNIT = "flop/s"
-    fp64: float | None = quantity("flop/s", optional=True)
-    fp32: float | None = quantity("flop/s", optional=True)
-    tf32: float | None = quantity("flop/s", optional=True)
-    fp16: float | None = quantity("flop/s", optional=True)
-    bf16: float | None = quantity("flop/s", optional=True)
-    fp8: float | None = quantity("flop/s", optional=True)
-    int8: float | None = quantity("flop/s", optional=True)
-    int4: float | None = quantity("flop/s", optional=True)
-    fp4: float | None = quantity("flop/s", optional=True)
+    _fp64: float | None = quantity("flop/s", optional=True)
+    _fp32: float | None = quantity("flop/s", optional=True)
+    _tf32: float | None = quantity("flop/s", optional=True)
+    _fp16: float | None = quantity("flop/s", optional=True)
+    _bf16: float | None = quantity("flop/s", optional=True)
+    _fp8: float | None = quantity("flop/s", optional=True)
+    _int8: float | None = quantity("flop/s", optional=True)
+    _int4: float | None = quantity("flop/s", optional=True)
+    _fp4: float | None = quantity("flop/s", optional=True)
 
+    # Float view (FLOP/s), what the solvers read; ``table.fp16`` is the same figure as a pint Quantity.
     def get(self, precision: str) -> float | None:
-        return getattr(self, precision, None) if precision in PRECISIONS else None
+        return getattr(self, "_" + precision) if precision in PRECISIONS else None
 
     def items(self) -> Iterator[tuple[str, float]]:
-        return ((p, v) for p in PRECISIONS if (v := getattr(self, p)) is not None)
+        return ((p, v) for p in PRECISIONS if (v := getattr(self, "_" + p)) is not None)
+
+    def as_quantities(self) -> dict[str, Any]:
+        """{precision: pint Quantity in flop/s} of every precision the silicon has units for."""
+        return {p: getattr(self, p) for p, _ in self.items()}
 
     def __contains__(self, precision: object) -> bool:
         return isinstance(precision, str) and self.get(precision) is not None
 
 
-@attrs.frozen(kw_only=True)
+@spec
 class FlashSpec(QuantityAccess):
     """A memory level: how much it holds and how fast it streams (microcontroller flash, main memory)."""
 
-    capacity: float = quantity("B")
-    bandwidth: float = quantity("B/s")
+    _capacity: float = quantity("B")
+    _bandwidth: float = quantity("B/s")
     provenance: Provenance | None = None
 
 
-@attrs.frozen(kw_only=True)
+@spec
 class MemorySpec(FlashSpec):
     """Main memory (HBM, GDDR, LPDDR; a microcontroller's SRAM)."""
 
     kind: str
 
 
-@attrs.frozen(kw_only=True)
+@spec
 class OnChipSpec(QuantityAccess):
-    sram: float = quantity("B")
-    sram_bandwidth: float | None = quantity("B/s", optional=True)
+    _sram: float = quantity("B")
+    _sram_bandwidth: float | None = quantity("B/s", optional=True)
     provenance: Provenance | None = None
 
 
 
 
-@attrs.frozen(kw_only=True)
+@spec
 class PowerSpec(QuantityAccess):
-    tdp: float = quantity("W")
-    idle: float = quantity("W")
+    _tdp: float = quantity("W")
+    _idle: float = quantity("W")
     provenance: Provenance | None = None
 
     def __attrs_post_init__(self) -> None:
-        if self.idle > self.tdp:
-            raise CatalogError(f"idle power {self.idle} W exceeds TDP {self.tdp} W", field="power.idle",
+        if self._idle > self._tdp:
+            raise CatalogError(f"idle power {self._idle} W exceeds TDP {self._tdp} W", field="power.idle",
                                expected="idle <= tdp")
 
 
-@attrs.frozen(kw_only=True)
+@spec
 class InterconnectSpec(QuantityAccess):
     device_link: str | None = None
-    device_link_bandwidth: float | None = quantity("B/s", optional=True)
+    _device_link_bandwidth: float | None = quantity("B/s", optional=True)
     host_link: str | None = None
-    host_link_bandwidth: float | None = quantity("B/s", optional=True)
+    _host_link_bandwidth: float | None = quantity("B/s", optional=True)
     provenance: Provenance | None = None
 
 
-@attrs.frozen(kw_only=True)
+@spec
 class HardwareCalibration(QuantityAccess):
     """Measured achievable figures of this exact device; they take precedence over class efficiencies."""
 
     provenance: Provenance
     matmul_flops: PrecisionTable | None = None
-    memory_bandwidth: float | None = quantity("B/s", optional=True)
+    _memory_bandwidth: float | None = quantity("B/s", optional=True)
 
 
-@attrs.frozen(kw_only=True)
+@spec
 class HardwareSpec(QuantityAccess):
     """One accelerator (GPU, TPU, NPU, SoC or microcontroller)."""
 
@@ -109,7 +121,7 @@ class HardwareSpec(QuantityAccess):
     peak_dense: PrecisionTable
     memory: MemorySpec
     power: PowerSpec
-    launch_overhead: float = quantity("s", doc="fixed cost per kernel launch / layer dispatch")
+    _launch_overhead: float = quantity("s", doc="fixed cost per kernel launch / layer dispatch")
     provenance: Provenance
     description: str = ""
     aliases: tuple[str, ...] = attrs.field(default=(), converter=as_tuple)
@@ -118,6 +130,7 @@ class HardwareSpec(QuantityAccess):
     flash: FlashSpec | None = None
     interconnect: InterconnectSpec | None = None
     calibration: HardwareCalibration | None = None
+    economics: HardwareEconomics | None = None
 
     def __attrs_post_init__(self) -> None:
         if not any(True for _ in self.peak_dense.items()):
@@ -150,9 +163,10 @@ class HardwareSpec(QuantityAccess):
                                        f"dense datasheet peak {dense / 1e12:.4g} TFLOP/s", entry=self.name,
                                        field=f"calibration.matmul_flops.{precision}",
                                        expected="a measured rate at or below peak_dense (dense, not 2:4 sparse)")
-        if cal.memory_bandwidth is not None and cal.memory_bandwidth > self.memory.bandwidth * (1.0 + PEAK_TOLERANCE):
-            raise CatalogError(f"measured memory bandwidth {cal.memory_bandwidth / 1e9:.4g} GB/s is above the datasheet "
-                               f"{self.memory.bandwidth / 1e9:.4g} GB/s", entry=self.name,
+        measured, datasheet = cal._memory_bandwidth, self.memory._bandwidth
+        if measured is not None and measured > datasheet * (1.0 + PEAK_TOLERANCE):
+            raise CatalogError(f"measured memory bandwidth {measured / 1e9:.4g} GB/s is above the datasheet "
+                               f"{datasheet / 1e9:.4g} GB/s", entry=self.name,
                                field="calibration.memory_bandwidth", expected="a measured rate at or below memory.bandwidth")
 
     @property
@@ -166,3 +180,61 @@ class HardwareSpec(QuantityAccess):
 
     def __repr__(self) -> str:
         return f"HardwareSpec({self.name!r}, {self.display_name!r})"
+
+    # --- 0.1.x's flat figures, as pint Quantities -----------------------------------------------------
+    @property
+    def headline_precision(self) -> str:
+        """The precision a device's single "peak FLOP/s" figure is quoted at: fp16 where the silicon has it
+        (0.1.x's peak_flops), else the first of bf16, fp32, int8 it has (microcontrollers: fp32 or int8)."""
+        return next((p for p in HEADLINE_PRECISIONS if p in self.peak_dense),
+                    next(p for p, _ in self.peak_dense.items()))
+
+    @property
+    def compute(self) -> ComputeView:
+        """0.1.x's ``hw.compute``: ``peak_flops`` (dense, at the headline precision) and ``precision_flops``
+        (dense, every precision the silicon has)."""
+        return ComputeView(peak_flops=getattr(self.peak_dense, self.headline_precision),
+                           precision_flops=self.peak_dense.as_quantities())
+
+    @property
+    def peak_flops(self):
+        return getattr(self.peak_dense, self.headline_precision)
+
+    @property
+    def tdp(self):
+        return self.power.tdp
+
+    power_budget = tdp
+
+    @property
+    def memory_bw(self):
+        return self.memory.bandwidth
+
+    @property
+    def memory_capacity(self):
+        return self.memory.capacity
+
+    ram = memory_capacity
+
+    @property
+    def dispatch_tax(self):
+        """0.1.x's name for the fixed cost per kernel launch (``launch_overhead``)."""
+        return self.launch_overhead
+
+    def ridge_point(self, precision: str | None = None):
+        """Roofline ridge point: dense peak / memory bandwidth, in flop/B (Williams et al. 2009)."""
+        peak = self.peak_dense.get(precision or self.headline_precision)
+        if peak is None:
+            raise CatalogError(f"no {precision} units", entry=self.name, field=f"peak_dense.{precision}",
+                               expected=f"one of {', '.join(p for p, _ in self.peak_dense.items())}")
+        from ..units import quantity as wrap
+
+        return wrap(peak / self.memory._bandwidth, "flop/B")
+
+
+@attrs.frozen
+class ComputeView:
+    """Read-only view of a device's compute figures in 0.1.x's shape (built from peak_dense)."""
+
+    peak_flops: Any
+    precision_flops: dict

@@ -7,9 +7,36 @@ from __future__ import annotations
 
 import attrs
 
-from ..errors import CatalogError
-from .fields import QuantityAccess, as_tuple, integer, number, one_of, quantity
+from typing import Any
+
+from ..errors import CatalogError, InvalidInputError, InvalidTypeError
+from .hardware import BYTES_PER_ELEMENT as WEIGHT_BYTES
+from .fields import QuantityAccess, as_tuple, integer, number, one_of, quantity, spec
 from .provenance import Provenance
+
+def _wrap(value: float, unit: str):
+    from ..units import quantity as wrap
+
+    return wrap(value, unit)
+
+
+def bytes_per_parameter(precision: Any) -> float:
+    """Bytes one weight takes at `precision`: a precision name, or a number / pint Quantity of bytes."""
+    if isinstance(precision, str):
+        if precision not in WEIGHT_BYTES:
+            raise InvalidInputError(f"unknown precision {precision!r}; known: {', '.join(WEIGHT_BYTES)}, or bytes "
+                                    "per parameter as a number or a quantity such as 2 * ureg.byte")
+        return WEIGHT_BYTES[precision]
+    if hasattr(precision, "units"):
+        value = precision.to("B").magnitude
+    elif isinstance(precision, (int, float)) and not isinstance(precision, bool):
+        value = float(precision)
+    else:
+        raise InvalidTypeError(f"precision must be a name such as 'fp16' or bytes per parameter, got {precision!r}")
+    if not 0.0 < value < 64.0 or value != value:
+        raise InvalidInputError(f"bytes per parameter must be in (0, 64), got {value!r}")
+    return value
+
 
 MODEL_CATEGORIES = ("Language", "Vision", "Tiny", "StateSpace", "GenerativeVision", "Recommendation")
 ARCHITECTURES = ("decoder", "encoder", "moe", "cnn", "mlp", "ssm", "diffusion", "recommendation")
@@ -36,7 +63,7 @@ def _check_seq_len(spec) -> None:
                            entry=spec.name, field="default_seq_len", expected="a length <= context_length")
 
 
-@attrs.frozen(kw_only=True)
+@spec
 class ModelSpec(QuantityAccess):
     """Base of every workload: identity, provenance and the published parameter count."""
 
@@ -53,20 +80,43 @@ class ModelSpec(QuantityAccess):
     def kind(self) -> str:
         return "model"
 
+    # --- float view (what the solvers compute with) -------------------------------------------------
     @property
-    def parameters(self) -> float:  # pragma: no cover - every subclass defines it
+    def parameter_count(self) -> float:  # pragma: no cover - every subclass defines it
         raise NotImplementedError
 
     @property
-    def active_parameters(self) -> float:
+    def active_parameter_count(self) -> float:
         """Parameters touched per token / sample (all of them unless the model routes)."""
-        return self.parameters
+        return self.parameter_count
+
+    # --- figures as pint Quantities (0.1.x's shape) ----------------------------------------------------
+    @property
+    def parameters(self):
+        """Total parameters, a pint Quantity in ``param`` (``.to("count")``, ``.to("Bparam")``)."""
+        return _wrap(self.parameter_count, "param")
+
+    @property
+    def active_parameters(self):
+        """Parameters used per token / sample, a pint Quantity in ``param``."""
+        return _wrap(self.active_parameter_count, "param")
+
+    def size_in_bytes(self, precision: Any = "fp16"):
+        """Bytes of the weights at `precision`: a precision name ("fp16", "int4") or bytes per parameter as a
+        number or a pint Quantity (0.1.x passed ``2 * ureg.byte``). Weights only: no KV cache, no activations."""
+        return _wrap(self.parameter_count * bytes_per_parameter(precision), "B")
+
+    @property
+    def inference_flops(self):
+        """Forward FLOPs of one inference unit: per token for transformers and SSMs (2 x active parameters,
+        Kaplan et al. 2020 eq. 2.1, attention excluded), per sample for fixed-graph models."""
+        return _wrap(2.0 * self.active_parameter_count, "flop")
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r}, {self.display_name!r})"
 
 
-@attrs.frozen(kw_only=True)
+@spec
 class MLAGeometry:
     """Multi-head latent attention (DeepSeek-V2, arXiv:2405.04434 sec. 2.1)."""
 
@@ -77,7 +127,7 @@ class MLAGeometry:
     v_head_dim: int = integer()
 
 
-@attrs.frozen(kw_only=True)
+@spec
 class TransformerSpec(ModelSpec):
     """Decoder (GPT, Llama) or encoder (BERT) transformer."""
 
@@ -108,7 +158,7 @@ class TransformerSpec(ModelSpec):
             raise CatalogError("attention = 'mla' needs an [mla] table and the table needs attention = 'mla'",
                                entry=self.name, field="mla")
         _check_seq_len(self)
-        _check_published(self, "published_parameters", self.parameters, PUBLISHED_TOLERANCE)
+        _check_published(self, "published_parameters", self.parameter_count, PUBLISHED_TOLERANCE)
 
     # --- parameter counting (each term: a weight matrix of the named shape) ---------------------------
     @property
@@ -158,7 +208,7 @@ class TransformerSpec(ModelSpec):
         return self.layers * (self.attention_parameters_per_layer + self.ffn_parameters_per_layer + 2 * self._norm_size)
 
     @property
-    def parameters(self) -> float:
+    def parameter_count(self) -> float:
         return float(self.embedding_parameters + self.lm_head_parameters + self.layer_parameters
                      + self._tail_parameters)
 
@@ -189,7 +239,7 @@ class TransformerSpec(ModelSpec):
         return float(self.layers * 4 * self.heads * self.head_dim)
 
 
-@attrs.frozen(kw_only=True)
+@spec
 class MoESpec(TransformerSpec):
     """Mixture-of-experts decoder: routed experts replace the dense FFN (after `dense_layers` leading layers)."""
 
@@ -207,7 +257,7 @@ class MoESpec(TransformerSpec):
                                entry=self.name, field="experts_per_token", expected="top-k <= experts")
         if self.dense_layers > self.layers:
             raise CatalogError("dense_layers exceeds layers", entry=self.name, field="dense_layers")
-        _check_published(self, "published_active_parameters", self.active_parameters, PUBLISHED_ACTIVE_TOLERANCE)
+        _check_published(self, "published_active_parameters", self.active_parameter_count, PUBLISHED_ACTIVE_TOLERANCE)
 
     @property
     def moe_layers(self) -> int:
@@ -237,7 +287,7 @@ class MoESpec(TransformerSpec):
         return self._layers_with(self.experts_per_token)
 
     @property
-    def active_parameters(self) -> float:
+    def active_parameter_count(self) -> float:
         return float(self.embedding_parameters + self.lm_head_parameters + self.active_layer_parameters
                      + self._tail_parameters)
 
@@ -260,7 +310,7 @@ def _rows(value) -> tuple[tuple[float, ...], ...]:
     return tuple(tuple(float(x) for x in row) for row in value)
 
 
-@attrs.frozen(kw_only=True)
+@spec
 class LayerTable:
     """One row per kernel: MACs, input and output activation elements, parameters (per sample)."""
 
@@ -273,17 +323,26 @@ class LayerTable:
                                field="layer_table", expected=f"columns = {list(LAYER_COLUMNS)}")
 
 
-@attrs.frozen(kw_only=True)
+@spec
 class FixedGraphSpec(ModelSpec):
     """A network summarised by sourced totals at its input size (no regular geometry to derive from)."""
 
-    parameters: float = number()
-    flops_per_sample: float = quantity("flop", doc="forward FLOPs (2 x MACs) for one sample")
+    _parameters: float = quantity("param")
+    _flops_per_sample: float = quantity("flop", doc="forward FLOPs (2 x MACs) for one sample")
     activations_per_sample: float = number(doc="activation elements written per sample")
     peak_activations_per_sample: float = number(doc="largest live activation working set, elements")
     input_shape: tuple[int, ...] = attrs.field(converter=as_tuple)
     layers: int = integer()
     layer_table: LayerTable | None = None
+
+    @property
+    def parameter_count(self) -> float:
+        return self._parameters
+
+    @property
+    def inference_flops(self):
+        """Forward FLOPs of one sample at the model's input size."""
+        return self.flops_per_sample
 
     def __attrs_post_init__(self) -> None:
         if self.layer_table is None:
@@ -291,24 +350,24 @@ class FixedGraphSpec(ModelSpec):
         # The per-layer profile and the sourced totals must describe the same network (1% tolerance).
         macs = sum(r[0] for r in self.layer_table.rows)
         params = sum(r[3] for r in self.layer_table.rows)
-        for label, got, want in (("flops_per_sample", 2 * macs, self.flops_per_sample),
-                                 ("parameters", params, self.parameters)):
+        for label, got, want in (("flops_per_sample", 2 * macs, self._flops_per_sample),
+                                 ("parameters", params, self._parameters)):
             if abs(got - want) > 0.01 * want:
                 raise CatalogError(f"layer_table sums to {got:.6g} but {label} is {want:.6g}", entry=self.name,
                                    field="layer_table", expected=f"rows consistent with {label} within 1%")
 
 
-@attrs.frozen(kw_only=True)
+@spec
 class CNNSpec(FixedGraphSpec):
     """Convolutional network (ResNet, MobileNet, DS-CNN)."""
 
 
-@attrs.frozen(kw_only=True)
+@spec
 class MLPSpec(FixedGraphSpec):
     """Fully connected network (MLPerf Tiny anomaly-detection autoencoder)."""
 
 
-@attrs.frozen(kw_only=True)
+@spec
 class SSMSpec(ModelSpec):
     """Mamba selective state-space model (Gu & Dao 2023, arXiv:2312.00752)."""
 
@@ -325,7 +384,7 @@ class SSMSpec(ModelSpec):
 
     def __attrs_post_init__(self) -> None:
         _check_seq_len(self)
-        _check_published(self, "published_parameters", self.parameters, PUBLISHED_TOLERANCE)
+        _check_published(self, "published_parameters", self.parameter_count, PUBLISHED_TOLERANCE)
 
     @property
     def inner_size(self) -> int:
@@ -343,7 +402,7 @@ class SSMSpec(ModelSpec):
         return in_proj + conv + x_proj + dt_proj + a_and_d + out_proj + d  # + RMSNorm
 
     @property
-    def parameters(self) -> float:
+    def parameter_count(self) -> float:
         head = 0 if self.tied_embeddings else self.vocab_size * self.hidden_size
         return float(self.vocab_size * self.hidden_size + head + self.layers * self.parameters_per_layer
                      + self.hidden_size)
@@ -358,12 +417,12 @@ class SSMSpec(ModelSpec):
         return self.layers * self.inner_size * (self.state_size + self.conv_kernel - 1)
 
 
-@attrs.frozen(kw_only=True)
+@spec
 class DiffusionSpec(ModelSpec):
     """Latent diffusion: one forward pass = one denoising step of the denoiser (UNet/DiT)."""
 
-    parameters: float = number()
-    flops_per_step: float = quantity("flop")
+    _parameters: float = quantity("param")
+    _flops_per_step: float = quantity("flop")
     denoising_steps: int = integer()
     resolution: int = integer()
     activations_per_sample: float = number()
@@ -371,24 +430,41 @@ class DiffusionSpec(ModelSpec):
     layers: int = integer()
 
     @property
-    def flops_per_sample(self) -> float:
+    def parameter_count(self) -> float:
+        return self._parameters
+
+    @property
+    def _flops_per_sample(self) -> float:
+        return self._flops_per_step  # one denoising step is the unit of work
+
+    @property
+    def flops_per_sample(self):
+        return _wrap(self._flops_per_sample, "flop")
+
+    @property
+    def inference_flops(self):
+        """FLOPs of one denoising step."""
         return self.flops_per_step
 
 
-@attrs.frozen(kw_only=True)
+@spec
 class RecommendationSpec(ModelSpec):
     """DLRM-style recommender: embedding-table gathers feeding dense MLPs (Naumov et al. 2019)."""
 
     embedding_parameters: float = number()
     dense_parameters: float = number()
-    flops_per_sample: float = quantity("flop")
+    _flops_per_sample: float = quantity("flop")
     embedding_dim: int = integer()
     lookups_per_sample: int = integer()
     layers: int = integer()
 
     @property
-    def parameters(self) -> float:
+    def parameter_count(self) -> float:
         return float(self.embedding_parameters + self.dense_parameters)
+
+    @property
+    def inference_flops(self):
+        return self.flops_per_sample
 
 
 SPEC_BY_ARCHITECTURE: dict[str, type[ModelSpec]] = {

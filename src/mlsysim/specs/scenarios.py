@@ -7,7 +7,7 @@ import attrs
 
 from .. import _hooks
 from ..errors import MlsysimError
-from .fields import QuantityAccess, as_tuple, integer, one_of, quantity
+from .fields import QuantityAccess, as_tuple, integer, one_of, quantity, spec
 from .hardware import PRECISIONS
 from .provenance import Provenance
 
@@ -19,15 +19,15 @@ SOLVE_OPTIONS = ("is_training", "raise_errors", "zero_stage", "dp_size", "activa
 EVALUATE_OVERRIDES = SCENARIO_OVERRIDES + SOLVE_OPTIONS
 
 
-@attrs.frozen(kw_only=True)
+@spec
 class Constraints(QuantityAccess):
-    max_latency: float | None = quantity("s", optional=True)
-    max_power: float | None = quantity("W", optional=True)
-    max_energy: float | None = quantity("J", optional=True)
-    max_memory: float | None = quantity("B", optional=True)
+    _max_latency: float | None = quantity("s", optional=True)
+    _max_power: float | None = quantity("W", optional=True)
+    _max_energy: float | None = quantity("J", optional=True)
+    _max_memory: float | None = quantity("B", optional=True)
 
 
-@attrs.frozen(kw_only=True)
+@spec
 class ConstraintCheck:
     """One constraint's verdict with the measured (predicted) value and the limit, both pint Quantities."""
 
@@ -40,7 +40,7 @@ class ConstraintCheck:
         return f"{'PASS' if self.passed else 'FAIL'} {self.name}: {self.value:.4g~P} (limit {self.limit:.4g~P})"
 
 
-@attrs.frozen(kw_only=True)
+@spec
 class ScenarioEvaluation:
     scenario: str
     profile: Any
@@ -59,7 +59,7 @@ class ScenarioEvaluation:
         return "\n".join(lines)
 
 
-@attrs.frozen(kw_only=True)
+@spec
 class ScenarioSpec(QuantityAccess):
     name: str
     display_name: str

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import attrs
 
-from .fields import QuantityAccess, as_tuple, integer, number, one_of, quantity
+from .fields import QuantityAccess, as_tuple, integer, number, one_of, quantity, spec
 from .provenance import Provenance
 
 
-@attrs.frozen(kw_only=True)
+@spec
 class _Entry(QuantityAccess):
     name: str
     display_name: str
@@ -19,25 +19,25 @@ class _Entry(QuantityAccess):
         return f"{type(self).__name__}({self.name!r}, {self.display_name!r})"
 
 
-@attrs.frozen(kw_only=True)
+@spec
 class FabricSpec(_Entry):
     kind: str = one_of("InfiniBand", "Ethernet", "RoCE", "NVLink", "ICI")
-    bandwidth: float = quantity("B/s", doc="per port, per direction")
-    latency: float = quantity("s", doc="one hop, port to port")
+    _bandwidth: float = quantity("B/s", doc="per port, per direction")
+    _latency: float = quantity("s", doc="one hop, port to port")
 
 
-@attrs.frozen(kw_only=True)
+@spec
 class NodeSpec(_Entry):
     accelerator: str  # registry path, resolved by the registry (see Registry.resolve_path)
     accelerators_per_node: int = integer()
-    intra_node_bandwidth: float = quantity("B/s")
+    _intra_node_bandwidth: float = quantity("B/s")
     nics_per_node: int = integer()
     fabric: str
-    host_memory: float = quantity("B")
-    power: float = quantity("W")
+    _host_memory: float = quantity("B")
+    _power: float = quantity("W")
 
 
-@attrs.frozen(kw_only=True)
+@spec
 class ClusterSpec(_Entry):
     node: str
     node_count: int = integer()
@@ -45,9 +45,9 @@ class ClusterSpec(_Entry):
     oversubscription: float = number()
 
 
-@attrs.frozen(kw_only=True)
+@spec
 class TierSpec(_Entry):
     representative_hardware: str
-    power_budget: float = quantity("W")
-    latency_budget: float = quantity("s")
-    memory_budget: float = quantity("B")
+    _power_budget: float = quantity("W")
+    _latency_budget: float = quantity("s")
+    _memory_budget: float = quantity("B")
