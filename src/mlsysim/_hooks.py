@@ -8,3 +8,7 @@ from __future__ import annotations
 
 # evaluate(scenario: ScenarioSpec, **overrides) -> ScenarioEvaluation; installed by mlsysim/__init__.py.
 scenario_evaluator = None
+
+# resolve_path(path: str) -> spec | None, the registry lookup of a full path ("Systems.Nodes.DGX_H100");
+# installed by mlsysim/__init__.py, used by spec reference fields (cluster.node, node.accelerator).
+resolve_path = None

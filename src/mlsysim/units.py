@@ -52,9 +52,24 @@ def get_ureg():
             for line in _DEFINITIONS:
                 ureg.define(line)
             ureg.formatter.default_format = "~P"
-            pint.set_application_registry(ureg)
+            # Pickles of our quantities (results sent to worker processes) rebuild in this registry, not in
+            # pint's application registry, which mlsysim leaves to the user's own code.
+            ureg.Quantity.__reduce__ = _reduce_quantity
+            ureg.Unit.__reduce__ = _reduce_unit
             _ureg = ureg
     return _ureg
+
+
+def _reduce_quantity(q):
+    return _rebuild_quantity, (q.magnitude, str(q.units))
+
+
+def _reduce_unit(u):
+    return unit, (str(u),)
+
+
+def _rebuild_quantity(magnitude, unit_name: str):
+    return get_ureg().Quantity(magnitude, unit_name)
 
 
 @lru_cache(maxsize=64)

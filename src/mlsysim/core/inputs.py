@@ -156,7 +156,11 @@ def resolve_reference(owner: Any, field: str, spec_type: type | tuple[type, ...]
     from ..registry import registries
 
     reg = registries()
-    path = getattr(owner, field)
+    path = getattr(owner, f"_{field}", None)  # a reference field stores the path as `_field`
+    if path is None:
+        path = getattr(owner, field)
+    if isinstance(path, spec_type):  # a spec built in Python may hold the spec itself
+        return path
     target = reg.resolve_path(path) if isinstance(path, str) else None
     if isinstance(target, spec_type):
         return target

@@ -132,6 +132,39 @@ class _Figure:
         raise attrs.exceptions.FrozenInstanceError()
 
 
+class _Reference:
+    # Attribute ``x`` of a spec whose field ``_x`` names another entry: the named spec (0.1.x's
+    # ``cluster.node.accelerator``), resolved on each read through the registry the package installs in
+    # mlsysim._hooks (specs never import the registry). A spec given directly (built in Python) is returned.
+    __slots__ = ("storage", "public")
+
+    def __init__(self, storage: str, public: str) -> None:
+        self.storage, self.public = storage, public
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        value = getattr(obj, self.storage)
+        if not isinstance(value, str):
+            return value
+        from .. import _hooks
+
+        target = _hooks.resolve_path(value) if _hooks.resolve_path is not None else None
+        if target is None:
+            raise CatalogError(f"{value!r} names no registry entry", entry=getattr(obj, "name", None),
+                               field=self.public, expected="a registry path such as 'Systems.Nodes.DGX_H100'")
+        return target
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        raise attrs.exceptions.FrozenInstanceError()
+
+
+def reference(doc: str = ""):
+    """A field naming another catalog entry by registry path: declare it as ``_x: str = reference()``; the
+    catalog key and ``__init__`` keyword are ``x``, ``spec.x`` is the named spec, ``spec._x`` the path."""
+    return attrs.field(metadata={"reference": True, "doc": doc})
+
+
 def spec(cls: type) -> type:
     """``attrs.frozen(kw_only=True)`` plus a Quantity attribute ``x`` for every figure field ``_x``."""
     cls = attrs.frozen(kw_only=True, repr=False)(cls)
@@ -142,6 +175,8 @@ def spec(cls: type) -> type:
         public = field.name[1:]
         if unit and field.name.startswith("_") and not hasattr(cls, public):
             setattr(cls, public, _Figure(field.name, unit, field.metadata.get("doc", "")))
+        elif field.metadata.get("reference") and field.name.startswith("_") and not hasattr(cls, public):
+            setattr(cls, public, _Reference(field.name, public))
     return cls
 
 
@@ -149,7 +184,9 @@ def _public_repr(self: Any) -> str:
     """Fields by the names users know them by (``bandwidth``, not the storage ``_bandwidth``), figures with units."""
     parts = []
     for field in attrs.fields(type(self)):
-        if field.name.startswith("_") and field.metadata.get("unit"):
+        if field.name.startswith("_") and field.metadata.get("reference"):
+            parts.append(f"{field.alias}={getattr(self, field.name)!r}")
+        elif field.name.startswith("_") and field.metadata.get("unit"):
             value = getattr(self, field.alias)
             parts.append(f"{field.alias}={value.to_compact():.4g~P}" if value is not None else f"{field.alias}=None")
         else:

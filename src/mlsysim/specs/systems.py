@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import attrs
 
-from .fields import QuantityAccess, as_tuple, integer, number, one_of, quantity, spec
+from .fields import QuantityAccess, as_tuple, integer, number, one_of, quantity, reference, spec
 from .provenance import Provenance
 
 
@@ -28,21 +28,40 @@ class FabricSpec(_Entry):
 
 @spec
 class NodeSpec(_Entry):
-    accelerator: str  # registry path, resolved by the registry (see Registry.resolve_path)
+    _accelerator: str = reference("registry path of the accelerator, e.g. 'Hardware.H100'")
     accelerators_per_node: int = integer()
     _intra_node_bandwidth: float = quantity("B/s")
     nics_per_node: int = integer()
-    fabric: str
+    _fabric: str = reference("registry path of the fabric its NICs attach to")
     _host_memory: float = quantity("B")
     _power: float = quantity("W")
+
+    @property
+    def intra_node_bw(self):
+        """0.1.x's name of ``intra_node_bandwidth`` (both directions summed, as vendors print it)."""
+        return self.intra_node_bandwidth
 
 
 @spec
 class ClusterSpec(_Entry):
-    node: str
+    _node: str = reference("registry path of the node")
     node_count: int = integer()
-    fabric: str
+    _fabric: str = reference("registry path of the inter-node fabric")
     oversubscription: float = number()
+
+    # --- 0.1.x's Fleet shape ------------------------------------------------------------------------
+    @property
+    def count(self) -> int:
+        """Nodes in the cluster (0.1.x's ``Fleet.count``)."""
+        return self.node_count
+
+    @property
+    def total_accelerators(self) -> int:
+        return self.node_count * self.node.accelerators_per_node
+
+    @property
+    def oversubscription_ratio(self) -> float:
+        return self.oversubscription
 
 
 @spec
