@@ -36,7 +36,7 @@ _LAZY = {
     "Engine": ("mlsysim.core.engine", "Engine"), "PerformanceProfile": ("mlsysim.core.results", "PerformanceProfile"),
     "plot_roofline": ("mlsysim.viz", "plot_roofline"),
     "plot_evaluation_scorecard": ("mlsysim.viz", "plot_evaluation_scorecard"),
-    "load_config": ("mlsysim.config", "load_config"),
+    "load_config": ("mlsysim.config", "load_config"), "SimulationConfig": ("mlsysim.config", "SimulationConfig"),
     "SystemEvaluator": ("mlsysim.evaluation", "SystemEvaluator"),
     "SystemEvaluation": ("mlsysim.evaluation", "SystemEvaluation"),
 }

@@ -19,7 +19,7 @@ from .collectives import all_reduce, hierarchical_all_reduce
 from ..specs.models import TransformerSpec
 from .inputs import Source, check_outputs, check_positive_int, resolve_model, resolve_reference
 from .precision import resolve_precision
-from .results import MemoryBreakdown, PerformanceProfile
+from .results import MemoryBreakdown, PerformanceProfile, SolverResult
 from .solver import ForwardModel, RooflineModel, mfu_source, registries
 
 # Per-hop latency of an NVLink ring step inside a node: ~1 us (nccl-tests small-message all-reduce on an
@@ -39,7 +39,7 @@ BACKWARD_SHARE = 2.0 / 3.0
 
 
 @attrs.frozen(kw_only=True)
-class DistributedResult:
+class DistributedResult(SolverResult):
     latency: Any            # one optimizer step
     throughput: Any         # tokens/s over the whole system
     bottleneck: str         # "Compute", "Memory" or "Communication"
@@ -61,6 +61,59 @@ class DistributedResult:
     device_profile: PerformanceProfile
     reasons: tuple[str, ...] = ()
 
+    # --- 0.1.x's DistributedResult names (quantities derived from the fields above) ---------------------
+    @property
+    def node_profile(self) -> PerformanceProfile:
+        return self.device_profile
+
+    @property
+    def dp_communication_latency(self):
+        """Data-parallel gradient synchronisation left exposed after overlap with the backward pass."""
+        return quantity(self.dp_comm_exposed_s, "s")
+
+    @property
+    def tp_communication_latency(self):
+        return quantity(self.tp_comm_time_s, "s")
+
+    @property
+    def pp_communication_latency(self):
+        return quantity(self.pp_comm_time_s, "s")
+
+    @property
+    def ep_communication_latency(self):
+        """Expert-parallel all-to-all: 0, expert parallelism is not modelled yet."""
+        return quantity(0.0, "s")
+
+    @property
+    def communication_latency(self):
+        """Every communication time on the step's critical path (TP + PP + exposed DP)."""
+        return quantity(self.tp_comm_time_s + self.pp_comm_time_s + self.dp_comm_exposed_s, "s")
+
+    @property
+    def pipeline_bubble_latency(self):
+        return quantity(self.bubble_time_s, "s")
+
+    @property
+    def bubble_fraction(self) -> float:
+        return self.bubble_time_s / self.latency.m_as("s")
+
+    @property
+    def step_latency_total(self):
+        return self.latency
+
+    @property
+    def scaling_efficiency(self) -> float:
+        """Useful compute over the step: compute time / step time (1 = perfect linear scaling)."""
+        return self.compute_time_s / self.latency.m_as("s")
+
+    @property
+    def effective_throughput(self):
+        return self.throughput
+
+    @property
+    def parallelism(self) -> dict[str, int]:
+        return {"tp": self.tensor_parallel, "pp": self.pipeline_parallel, "dp": self.data_parallel, "ep": 1}
+
 
 class DistributedModel(ForwardModel):
     """3D-parallel training step on a node or cluster of the catalog."""
@@ -71,7 +124,15 @@ class DistributedModel(ForwardModel):
     def solve(self, model: Any, system: Any, batch_size: int = 1, precision: str = "bf16",
               efficiency: float | None = None, *, seq_len: int | None = None, tensor_parallel: int = 1,
               pipeline_parallel: int = 1, microbatch_size: int = 1, zero_stage: int = 0,
-              activation_recomputation: str | bool = "none") -> DistributedResult:
+              activation_recomputation: str | bool = "none", tp_size: int | None = None,
+              pp_size: int | None = None, microbatch_count: int | None = None, **unsupported: Any) -> DistributedResult:
+        """One training step. ``tp_size``, ``pp_size`` and ``microbatch_count`` are 0.1.x's names of
+        tensor_parallel, pipeline_parallel and the number of micro-batches per replica (which sets
+        microbatch_size = replica batch / count). 0.1.x options this model does not have yet are refused at
+        any value but their no-op default."""
+        _refuse_unmodelled(unsupported)
+        tensor_parallel = _renamed("tp_size", tp_size, "tensor_parallel", tensor_parallel, 1)
+        pipeline_parallel = _renamed("pp_size", pp_size, "pipeline_parallel", pipeline_parallel, 1)
         m = resolve_model(model)
         topo = _topology(system)
         hw, per_node, devices, intra_bw, inter_bw, inter_lat = topo[:6]
@@ -96,6 +157,12 @@ class DistributedModel(ForwardModel):
         if pp > layers:
             raise InvalidInputError(f"pipeline_parallel {pp} exceeds the model's {layers} layers")
         replica = batch // dp
+        if microbatch_count is not None:
+            count = check_positive_int("microbatch_count", microbatch_count)
+            if mb != 1 or replica % count:
+                raise InvalidInputError(f"microbatch_count {count} must divide the per-replica batch {replica} "
+                                        "(and microbatch_size is then derived: give one of the two)")
+            mb = replica // count
         micro = replica // mb
         # One device doing a whole replica's work, with ZeRO sharding over the data-parallel group ...
         prof = self._roofline.solve(m, hw, replica, precision, efficiency, is_training=True, seq_len=seq_len,
@@ -162,6 +229,31 @@ class DistributedModel(ForwardModel):
             pipeline_parallel=pp, data_parallel=dp, microbatches=micro, compute_time_s=compute,
             bubble_time_s=bubble, tp_comm_time_s=tp_time, pp_comm_time_s=pp_time, dp_comm_time_s=dp_time,
             dp_comm_exposed_s=exposed, memory=memory, device_profile=prof, reasons=tuple(reasons))
+
+
+# 0.1.x keywords of DistributedModel.solve this model does not implement, with the value that changes nothing.
+_UNMODELLED_DEFAULTS = {"ep_size": 1, "v_stages": 1, "topology_override": None, "is_lora": False,
+                        "overlap_comm": False, "overlap_efficiency": 0.85, "congestion_factor": 1.0,
+                        "straggler_factor": 1.0, "gradient_accumulation_steps": 1}
+
+
+def _refuse_unmodelled(options: dict[str, Any]) -> None:
+    for key, value in options.items():
+        if key not in _UNMODELLED_DEFAULTS:
+            raise InvalidInputError(f"DistributedModel.solve got an unknown keyword {key!r}")
+        if value != _UNMODELLED_DEFAULTS[key]:
+            raise InvalidInputError(f"{key}={value!r} is not modelled yet (only its no-op value "
+                                    f"{_UNMODELLED_DEFAULTS[key]!r} is accepted); gradient overlap with the backward "
+                                    "pass is always modelled")
+
+
+def _renamed(old: str, old_value: Any, new: str, new_value: Any, default: Any) -> Any:
+    """The value of a keyword that 0.1.x spelled `old`; both given and different is an error."""
+    if old_value is None:
+        return new_value
+    if new_value != default and new_value != old_value:
+        raise InvalidInputError(f"{old}={old_value!r} is 0.1.x's name of {new}={new_value!r}: give one")
+    return old_value
 
 
 class _Topology(NamedTuple):

@@ -14,12 +14,16 @@ from ..errors import InvalidInputError, UnsupportedModelError
 from ..specs.models import TransformerSpec
 from ..units import quantity
 from .inputs import Source, check_outputs, check_positive_int, resolve_hardware, resolve_model
-from .results import PerformanceProfile
+from .results import PerformanceProfile, SolverResult
 from .solver import ForwardModel, RooflineModel, mfu_source
 
 
+# Prompt length when none is given: a typical chat turn with its system prompt and history (an estimate).
+DEFAULT_PROMPT_LEN = 1024
+
+
 @attrs.frozen(kw_only=True)
-class ServingResult:
+class ServingResult(SolverResult):
     # the six fields every result carries (stable on PerformanceProfile; experimental here)
     latency: Any            # end-to-end time of one request: TTFT + (output_len - 1) x TPOT
     throughput: Any         # generated tokens/s across the batch during decode
@@ -34,7 +38,40 @@ class ServingResult:
     kv_cache_per_sequence_bytes: float
     prefill: PerformanceProfile
     decode: PerformanceProfile
+    batch_size: int = 1
     reasons: tuple[str, ...] = ()
+
+    # --- 0.1.x's ServingResult names (quantities derived from the fields above) ---------------------------
+    @property
+    def itl(self):
+        """Inter-token latency: one decode step (0.1.x's name of ``tpot``)."""
+        return self.tpot
+
+    @property
+    def kv_cache_size(self):
+        """KV cache of the whole batch at the end of generation (the prompt plus every output token)."""
+        return quantity(self.batch_size * self.kv_cache_per_sequence_bytes, "B")
+
+    @property
+    def model_weights_size(self):
+        return quantity(self.decode.memory.weights, "B")
+
+    @property
+    def total_memory_required(self):
+        """Weights + the batch's KV cache + activations + runtime reserve, at the end of generation."""
+        m = self.decode.memory
+        return quantity(m.weights + self.batch_size * self.kv_cache_per_sequence_bytes + m.activations
+                        + m.runtime_reserve, "B")
+
+    @property
+    def memory_utilization(self) -> float:
+        """total_memory_required over the device's capacity (above 1: does not fit)."""
+        return self.total_memory_required.m_as("B") / self.decode.memory.capacity
+
+    @property
+    def prompt_cache_hit_ratio(self) -> float:
+        """Share of the prompt served from a prefix cache: 0, prefix caching is not modelled."""
+        return 0.0
 
 
 class ServingModel(ForwardModel):
@@ -44,9 +81,15 @@ class ServingModel(ForwardModel):
         self._roofline = roofline or RooflineModel()
 
     def solve(self, model: Any, hardware: Any, batch_size: int = 1, precision: str = "fp16",
-              efficiency: float | None = None, *, prompt_len: int = 1024, output_len: int = 256,
-              weight_only: bool = False) -> ServingResult:
+              efficiency: float | None = None, *, prompt_len: int | None = None, output_len: int = 256,
+              weight_only: bool = False, seq_len: int | None = None) -> ServingResult:
+        """One request of `prompt_len` prompt tokens and `output_len` generated tokens for each of `batch_size`
+        sequences. ``seq_len`` is 0.1.x's name of the prompt length (give one of the two; default 1024)."""
         m, hw = resolve_model(model), resolve_hardware(hardware)
+        if seq_len is not None and prompt_len is not None and seq_len != prompt_len:
+            raise InvalidInputError(f"seq_len ({seq_len}) is 0.1.x's name of prompt_len ({prompt_len}): give one")
+        prompt_len = seq_len if seq_len is not None else (prompt_len if prompt_len is not None
+                                                          else DEFAULT_PROMPT_LEN)
         if not isinstance(m, TransformerSpec) or m.architecture == "encoder":
             raise UnsupportedModelError(f"ServingModel serves decoder transformers (prefill + decode); "
                                         f"{m.display_name} is {m.architecture}: use Engine.solve")
@@ -84,6 +127,7 @@ class ServingModel(ForwardModel):
             bottleneck=dec.bottleneck, mfu=mfu, feasible=feasible,
             energy=quantity(energy / batch_size, "J"), ttft=quantity(ttft, "s"), tpot=quantity(tpot, "s"),
             max_concurrent_sequences=slots, kv_cache_per_sequence_bytes=kv_per_seq, prefill=pre, decode=dec,
+            batch_size=batch_size,
             reasons=reasons)
 
 

@@ -201,7 +201,11 @@ def _sequence_length(model: ModelSpec, seq_len: int | None, reasons: list[str]) 
         return seq
     if seq_len is not None:
         check_positive_int("seq_len", seq_len)
-    return None  # fixed-input models (CNN, MLP, diffusion, recommendation) ignore it
+        # Fixed-input models (CNN, MLP, diffusion, recommendation) have no sequence: say so, never silently.
+        shape = getattr(model, "input_shape", None)
+        reasons.append(f"seq_len {seq_len} ignored: {model.display_name} ({model.architecture}) has a fixed input"
+                       + (f" of shape {tuple(shape)}" if shape else "") + ", not a sequence")
+    return None
 
 
 def _fits(memory: MemoryBreakdown, hw: HardwareSpec, reasons: list[str]) -> bool:

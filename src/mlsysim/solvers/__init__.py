@@ -16,7 +16,7 @@ _EXPORTS: dict[str, str] = {
     "ForwardModel": "mlsysim.core.solver", "RooflineModel": "mlsysim.core.solver",
     "ServingModel": "mlsysim.core.serving", "ServingResult": "mlsysim.core.serving",
     "DistributedModel": "mlsysim.core.distributed", "DistributedResult": "mlsysim.core.distributed",
-    "SolverResult": "mlsysim.solvers._result",
+    "SolverResult": "mlsysim.core.results",
     # inference families
     "SingleNodeModel": "mlsysim.solvers.single_node",
     "ContinuousBatchingModel": "mlsysim.solvers.continuous_batching",
