@@ -151,10 +151,13 @@ def as_float(name: str, value: Any, unit: str | None = None) -> float:
 
 
 def as_nonnegative(name: str, value: Any, unit: str | None = None) -> float:
-    """A finite float >= 0 (zero allowed: no recovery time, no carbon tax)."""
-    if not (isinstance(value, bool)) and isinstance(value, (int, float)) and value == 0:
-        return 0.0
-    if hasattr(value, "magnitude") and getattr(value, "magnitude", None) == 0:
+    """A finite float >= 0 (zero allowed: no recovery time, no carbon tax); Quantities as in as_float."""
+    if hasattr(value, "units") and hasattr(value, "magnitude") and unit is not None:
+        try:
+            value = value.m_as(unit)
+        except Exception:  # pint raises DimensionalityError or UndefinedUnitError
+            raise InvalidInputError(f"{name} must be in {unit} (or convertible to it), got {value!r}") from None
+    if not isinstance(value, bool) and isinstance(value, (int, float)) and value == 0:
         return 0.0
     return as_float(name, value, unit)
 
