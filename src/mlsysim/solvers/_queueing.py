@@ -242,3 +242,76 @@ def check_servers(value: Any, name: str = "num_replicas") -> int:
     if not 1 <= value <= MAX_SERVERS:
         raise InvalidInputError(f"{name} must be an int in [1, {MAX_SERVERS}], got {value}")
     return value
+
+
+# --- a gamma-distributed delay added to a queue's response time -------------------------------------------
+
+def gamma_quantile(shape: float, scale: float, p: float) -> float:
+    """t with P(Gamma(shape, scale) <= t) = p: Newton's method on the CDF from the Wilson-Hilferty start
+    (Johnson, Kotz & Balakrishnan, "Continuous Univariate Distributions" vol. 1, 17.5), kept inside a
+    shrinking bracket so that it falls back to bisection where a Newton step would leave it."""
+    z = _normal_quantile(p)
+    guess = shape * max(1.0 - 1.0 / (9.0 * shape) + z / (3.0 * math.sqrt(shape)), 1e-3) ** 3
+    lo, hi, x = 0.0, math.inf, guess
+    for _ in range(200):
+        f = gamma_cdf(shape, x) - p
+        if f < 0.0:
+            lo = x
+        else:
+            hi = x
+        if hi - lo <= _QUANTILE_RTOL * hi:
+            break
+        density = math.exp((shape - 1.0) * math.log(x) - x - math.lgamma(shape))
+        step = x - f / density if density > 0.0 else math.nan
+        if not (lo < step < hi):  # outside the bracket: bisect (or expand while unbounded above)
+            step = 2.0 * x if math.isinf(hi) else 0.5 * (lo + hi)
+        if abs(step - x) <= _QUANTILE_RTOL * x:
+            x = step
+            break
+        x = step
+    return x * scale
+
+
+def _normal_quantile(p: float) -> float:
+    """Standard normal quantile by bisection on erfc (a start value only: accuracy 1e-10 is ample)."""
+    lo, hi = -40.0, 40.0
+    for _ in range(80):
+        mid = 0.5 * (lo + hi)
+        if 0.5 * math.erfc(-mid / math.sqrt(2.0)) < p:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+def gamma_plus_cdf(t: float, shape: float, scale: float, cdf_other, other_min: float) -> float:
+    """P(G + Y <= t) for G ~ Gamma(shape, scale) independent of Y >= other_min with CDF cdf_other:
+    int_0^{t - other_min} f_G(x) F_Y(t - x) dx, by composite Gauss-Legendre split at the mean of G."""
+    upper = t - other_min
+    if upper <= 0.0:
+        return 0.0
+    log_norm = math.lgamma(shape) + shape * math.log(scale)
+    split = min(shape * scale, upper)
+    total = 0.0
+    for a, b in ((0.0, split), (split, upper)):
+        if b <= a:
+            continue
+        width = (b - a) / _PANELS
+        for i in range(_PANELS):
+            lo = a + i * width
+            for node, weight in zip(_GL_NODES, _GL_WEIGHTS):
+                x = lo + 0.5 * width * (node + 1.0)
+                density = math.exp((shape - 1.0) * math.log(x) - x / scale - log_norm)
+                total += 0.5 * width * weight * density * cdf_other(t - x)
+    return min(total, 1.0)
+
+
+def quantile_between(cdf, p: float, lo: float, hi: float) -> float:
+    """Smallest t in [lo, hi] with cdf(t) >= p, given cdf(lo) < p <= cdf(hi) (bisection)."""
+    while hi - lo > _QUANTILE_RTOL * hi:
+        mid = 0.5 * (lo + hi)
+        if cdf(mid) >= p:
+            hi = mid
+        else:
+            lo = mid
+    return hi
