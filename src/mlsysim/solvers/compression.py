@@ -148,7 +148,8 @@ def _format_for(hw: Any, bits: int) -> str:
     return native[0] if native else names[0]  # none native: weight-only quantisation in the first format
 
 
-def _prune(m: Any, hw: Any, base: PerformanceProfile, s: float, kind: str, trace: list[str]) -> tuple[float, float, float]:
+def _prune(m: Any, hw: Any, base: PerformanceProfile, s: float, kind: str,
+           trace: list[str]) -> tuple[float, float, float]:
     """(stored weight bytes, pass latency in s, accuracy delta) of the pruned model at the baseline precision."""
     original = base.memory.weights
     bits = BYTES_PER_ELEMENT[base.precision] * BITS_PER_BYTE

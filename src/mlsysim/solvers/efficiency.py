@@ -99,8 +99,8 @@ class EfficiencyModel:
                 nbytes = tiled if flash else standard
                 extra = dict(attention_bytes_standard=quantity(standard, "B"),
                              attention_bytes_flash=quantity(tiled, "B"))
-                trace.append(f"S and P {'stay on chip' if flash else 'go through HBM'}: "
-                             f"{standard / tiled:.3g}x the bytes of the tiled kernel without FlashAttention")
+                trace.append(f"standard attention (S and P through HBM) moves {standard / tiled:.3g}x the bytes of "
+                             f"FlashAttention's tiled kernel; this run: {'FlashAttention' if flash else 'standard'}")
             compute = executed / base.peak_flops_used
             memory = nbytes / base.bandwidth_used
             time = max(compute, memory)  # roofline
