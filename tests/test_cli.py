@@ -38,7 +38,7 @@ def test_bad_input_exits_one_with_one_line(argv, capsys):
 def test_python_dash_m_and_version():
     out = subprocess.run([sys.executable, "-m", "mlsysim", "--version"], capture_output=True, text=True,
                          cwd=str(__import__("pathlib").Path(__file__).parents[1] / "src"))
-    assert out.returncode == 0 and "0.1.0" in out.stdout
+    assert out.returncode == 0 and __import__("mlsysim").__version__ in out.stdout and out.stdout.strip().endswith("0.1.2")
 
 
 def test_training_flag(capsys):

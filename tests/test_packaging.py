@@ -41,3 +41,13 @@ def test_installed_wheel_works_outside_the_repository(wheel, tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=str(tmp_path))
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "NVIDIA H100 True"
+
+
+def test_wheel_is_typed_classified_and_sorts_after_the_original(wheel):
+    """Users pinned to mlsysim ~= 0.1.0 upgrade into this package: its version sorts after 0.1.1."""
+    archive = zipfile.ZipFile(wheel)
+    assert "mlsysim/py.typed" in archive.namelist()
+    meta = archive.read(next(n for n in archive.namelist() if n.endswith("METADATA"))).decode()
+    version = next(line.split(": ", 1)[1] for line in meta.splitlines() if line.startswith("Version: "))
+    assert tuple(int(p) for p in version.split(".")[:3]) > (0, 1, 1)
+    assert "Classifier: Typing :: Typed" in meta and "Classifier: Programming Language :: Python :: 3.10" in meta

@@ -71,7 +71,7 @@ def test_scenario_evaluate_accepts_its_documented_overrides():
 
 
 def test_scenario_evaluate_names_an_unknown_override():
-    with pytest.raises(InvalidInputError, match="'batchsize'.*accepted: batch_size"):
+    with pytest.raises(InvalidInputError, match="'batchsize'.*accepted: hardware, batch_size"):
         Scenarios.ChatbotServing.evaluate(batchsize=4)
 
 
@@ -105,3 +105,15 @@ def test_lower_layers_never_import_higher_ones(layer, above):
     offenders = {str(p.relative_to(SRC)): sorted(m for m in _imports(p) if m.startswith(above))
                  for p in (SRC / layer).rglob("*.py")}
     assert not {k: v for k, v in offenders.items() if v}
+
+
+def test_scenario_evaluate_on_other_hardware():
+    h100 = Scenarios.ChatbotServing.evaluate()
+    h200 = Scenarios.ChatbotServing.evaluate(hardware="H200")  # reported: raw TypeError
+    assert h200.profile.hardware == "H200" and h100.profile.hardware != "H200"
+    # H200 has more HBM bandwidth than H100 (4.8 vs 3.35 TB/s): a memory-bound decode step is faster.
+    assert h200.profile.latency < h100.profile.latency
+    on_node = Scenarios.ChatbotServing.evaluate(hardware="Systems.Nodes.DGX_H100")
+    assert any("per device of 8" in r for r in on_node.profile.reasons)
+    with pytest.raises(mlsysim.errors.MlsysimError, match="H2000"):
+        Scenarios.ChatbotServing.evaluate(hardware="H2000")

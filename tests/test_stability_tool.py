@@ -231,9 +231,9 @@ def test_user_catalog_path_is_ignored(tool, tmp_path):
     recorded = subprocess.run([sys.executable, str(TOOL), "--record", "--records", str(records)], cwd=REPO,
                               env=env, capture_output=True, text=True, timeout=300)
     assert recorded.returncode == 0, recorded.stderr
-    written = (records / "0.1.0.json").read_text()
+    written = (records / f"{__import__('mlsysim').__version__}.json").read_text()
     assert "PrivateNPU" not in written
-    assert written == (TOOL.parent / "stability" / "0.1.0.json").read_text()
+    assert written == (TOOL.parent / "stability" / f"{__import__('mlsysim').__version__}.json").read_text()
     checked = subprocess.run([sys.executable, str(TOOL)], cwd=REPO, env=env, capture_output=True, text=True,
                              timeout=300)
     assert checked.returncode == 0 and checked.stdout.startswith("stability OK: "), checked.stderr

@@ -12,7 +12,7 @@ from ..specs.scenarios import EVALUATE_OVERRIDES, ConstraintCheck, ScenarioEvalu
 from ..specs.systems import ClusterSpec, NodeSpec
 from ..units import quantity
 from .engine import Engine
-from .inputs import check_bool, resolve_reference
+from .inputs import check_bool, resolve_hardware, resolve_reference
 from .solver import RooflineModel
 
 # ZeRO stage a training scenario on several devices defaults to: fully sharded data parallel over the target
@@ -34,6 +34,20 @@ def _device_and_count(target: Any) -> tuple[HardwareSpec, int]:
     raise UnsupportedModelError(f"cannot evaluate a scenario on {type(target).__name__}")
 
 
+def _override_target(value: Any) -> HardwareSpec | NodeSpec | ClusterSpec:
+    """The target an evaluate(hardware=...) override names: a spec, a full registry path, or a Hardware name."""
+    if isinstance(value, (HardwareSpec, NodeSpec, ClusterSpec)):
+        return value
+    if isinstance(value, str) and value.startswith("Systems."):
+        from ..registry import registries
+
+        found = registries().resolve_path(value)
+        if isinstance(found, (NodeSpec, ClusterSpec)):
+            return found
+        raise InvalidInputError(f"hardware={value!r} names no node or cluster (e.g. 'Systems.Nodes.DGX_H100')")
+    return resolve_hardware(value)
+
+
 def check_overrides(overrides: dict[str, Any]) -> None:
     unknown = sorted(k for k in overrides if k not in EVALUATE_OVERRIDES)
     if unknown:
@@ -45,8 +59,8 @@ def evaluate_scenario(s: ScenarioSpec, **overrides: Any) -> ScenarioEvaluation:
     """See ScenarioSpec.evaluate for the accepted overrides."""
     check_overrides(overrides)
     model = resolve_reference(s, "model", ModelSpec, "a model", "Models")
-    target = resolve_reference(s, "target", (HardwareSpec, NodeSpec, ClusterSpec), "hardware, a node or a cluster",
-                               ("Hardware", "Systems"))
+    target = _override_target(overrides.pop("hardware")) if "hardware" in overrides else resolve_reference(
+        s, "target", (HardwareSpec, NodeSpec, ClusterSpec), "hardware, a node or a cluster", ("Hardware", "Systems"))
     device, devices = _device_and_count(target)
     batch = overrides.pop("batch_size", s.batch_size)
     precision = overrides.pop("precision", s.precision)

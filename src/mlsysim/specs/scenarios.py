@@ -13,7 +13,7 @@ from .provenance import Provenance
 
 
 # Keywords ScenarioSpec.evaluate accepts: the scenario's own workload fields, replaced for this evaluation ...
-SCENARIO_OVERRIDES = ("batch_size", "precision", "efficiency", "seq_len")
+SCENARIO_OVERRIDES = ("hardware", "batch_size", "precision", "efficiency", "seq_len")
 # ... and the keyword options of Engine.solve, passed through.
 SOLVE_OPTIONS = ("is_training", "raise_errors", "zero_stage", "dp_size", "activation_recomputation", "weight_only")
 EVALUATE_OVERRIDES = SCENARIO_OVERRIDES + SOLVE_OPTIONS
@@ -83,6 +83,8 @@ class ScenarioSpec(QuantityAccess):
         """Solve the scenario with the engine and check every constraint.
 
         Keyword overrides (experimental), each applied over the scenario's own value for this evaluation only:
+          hardware -- evaluate on another target: a Hardware entry or name ("H200"), or a Systems node or
+            cluster (spec or full path), in place of the scenario's own target;
           batch_size, precision, efficiency, seq_len -- replace the scenario's workload fields;
           is_training -- True/False (default: the scenario's mode is "training"); a latency constraint on time
             to first token needs inference;
