@@ -55,3 +55,9 @@ def test_import_leaves_pint_application_registry_and_dir_clean():
             "names = dir(mlsysim); assert not {'Any', 'sys', 'warnings', 'annotations'} & set(names), names; "
             "assert 'Engine' in names and 'HardwareNode' in names")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_specs_and_results_render_in_notebooks():
+    html = Hardware.H100._repr_html_()
+    assert html.startswith("<table>") and "memory.bandwidth" in html and "3.35 TB/s" in html
+    assert "<table>" in Engine.solve("Llama3_8B", "H100")._repr_html_()

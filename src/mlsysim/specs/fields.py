@@ -200,6 +200,17 @@ class QuantityAccess:
 
     __slots__ = ()
 
+    def _repr_html_(self) -> str:
+        """Notebook view: every set field with its unit, provenance last (the rows of `mlsysim show`)."""
+        from html import escape
+
+        from .describe import describe
+
+        cells = "".join(f"<tr><th style='text-align:left'>{escape(k)}</th><td>{escape(v)}</td></tr>"
+                        for k, v in describe(self))
+        return f"<table><caption>{escape(type(self).__name__)} {escape(str(getattr(self, 'name', '')))}</caption>" \
+               f"{cells}</table>"
+
     def q(self, path: str):
         import warnings
 
