@@ -55,3 +55,10 @@ def test_0_1_class_names_are_the_spec_types_with_a_warning():
         assert isinstance(Systems.Nodes.DGX_H100, mlsysim.Node)
         assert isinstance(Systems.Clusters.Research_256.fabric, mlsysim.NetworkFabric)
         assert isinstance(mlsysim.Scenarios.ChatbotServing, mlsysim.Scenario)
+
+
+def test_price_and_embodied_carbon_in_0_1_shapes():
+    h100 = Hardware.H100
+    assert 20_000 <= h100.unit_cost.to("USD").magnitude <= 40_000  # analyst estimates: $25k-$30k
+    assert 50 <= h100.embodied_carbon_kg <= 500                     # kg CO2e, the A100-class figure
+    assert Hardware.B200.unit_cost is None or Hardware.B200.unit_cost.to("USD").magnitude > 0

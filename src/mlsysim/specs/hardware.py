@@ -217,6 +217,17 @@ class HardwareSpec(QuantityAccess):
     ram = memory_capacity
 
     @property
+    def unit_cost(self):
+        """Purchase price of one device (0.1.x's ``unit_cost``), None where the catalog has no price."""
+        return self.economics.unit_cost if self.economics is not None else None
+
+    @property
+    def embodied_carbon_kg(self) -> float | None:
+        """0.1.x's manufacturing footprint in kg CO2e (a float, as 0.1.x had it), None where unknown."""
+        value = self.economics.embodied_carbon if self.economics is not None else None
+        return None if value is None else value.m_as("kg")
+
+    @property
     def dispatch_tax(self):
         """0.1.x's name for the fixed cost per kernel launch (``launch_overhead``)."""
         return self.launch_overhead
