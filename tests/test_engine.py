@@ -111,8 +111,8 @@ def test_microcontroller_uses_flash_and_sram():
 def test_moe_counts_active_parameters_for_flops_and_all_experts_for_capacity():
     m = Models.Mixtral_8x7B
     r = Engine.solve(m, "H200", 1, "fp16")
-    assert r.memory.weights == pytest.approx(m.parameters * 2)
-    assert r.flops < 2.2 * m.parameters  # FLOPs follow top-2 of 8 experts, not all of them
+    assert r.memory.weights == pytest.approx(m.parameters.m_as("param") * 2)
+    assert r.flops < 2.2 * m.parameters.m_as("param")  # FLOPs follow top-2 of 8 experts, not all of them
     big = Engine.solve(m, "H200", 256, "fp16")
     assert big.bytes_moved > r.bytes_moved  # more tokens touch more distinct experts
 
@@ -120,7 +120,7 @@ def test_moe_counts_active_parameters_for_flops_and_all_experts_for_capacity():
 def test_training_adds_gradients_optimizer_and_three_times_the_flops():
     inf = Engine.solve("Llama3_8B", "H100", 1, "bf16", seq_len=2048)
     tr = Engine.solve("Llama3_8B", "H100", 1, "bf16", is_training=True, seq_len=2048)
-    assert tr.memory.gradients > 0 and tr.memory.optimizer_state == pytest.approx(12 * Models.Llama3_8B.parameters)
+    assert tr.memory.gradients > 0 and tr.memory.optimizer_state == pytest.approx(12 * Models.Llama3_8B.parameters.m_as("param"))
     assert tr.throughput_unit == "token"
     z3 = Engine.solve("Llama3_8B", "H100", 1, "bf16", is_training=True, seq_len=2048, zero_stage=3, dp_size=8)
     assert z3.memory.total < tr.memory.total
@@ -167,7 +167,7 @@ def test_a_model_kind_the_engine_cannot_handle_is_a_clear_error():
     @_attrs.frozen(kw_only=True)
     class GraphNeuralNet(ModelSpec):
         @property
-        def parameters(self) -> float:
+        def parameter_count(self) -> float:
             return 1e6
 
     gnn = GraphNeuralNet(name="GNN", display_name="A GNN", category="Vision", architecture="cnn",
@@ -198,7 +198,7 @@ def test_seq_len_defaults_to_the_models_context():
 
 def test_fp4_runs_natively_where_the_silicon_has_it():
     r = Engine.solve("Llama3_70B", "B200", 1, "fp4")
-    assert r.compute_precision == "fp4" and r.memory.weights == pytest.approx(Models.Llama3_70B.parameters / 2)
+    assert r.compute_precision == "fp4" and r.memory.weights == pytest.approx(Models.Llama3_70B.parameters.m_as("param") / 2)
 
 
 def test_cnn_per_layer_roofline_is_no_faster_than_the_aggregate_roofline():

@@ -27,7 +27,7 @@ def test_serving_kv_capacity_counts_sequences_that_fit():
     r = ServingModel().solve("Llama3_70B", "H200", 1, "fp8", prompt_len=2048, output_len=2048)
     kv_per_seq = 2 * 80 * 8 * 128 * 1 * 4096  # fp8 KV, 4096 tokens
     assert r.kv_cache_per_sequence_bytes == pytest.approx(kv_per_seq)
-    free = 141 * 2**30 - Models.Llama3_70B.parameters - 2**30
+    free = 141 * 2**30 - Models.Llama3_70B.parameters.m_as("param") - 2**30
     assert r.max_concurrent_sequences == pytest.approx(free / kv_per_seq, abs=2)
     too_many = ServingModel().solve("Llama3_70B", "H200", r.max_concurrent_sequences + 1, "fp8",
                                     prompt_len=2048, output_len=2048)

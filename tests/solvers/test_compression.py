@@ -10,7 +10,7 @@ from mlsysim.solvers import CompressionModel, RooflineModel
 from mlsysim.solvers.compression import _phase_latency
 
 cm = CompressionModel()
-P = mlsysim.Models.Llama3_8B.parameters
+P = mlsysim.Models.Llama3_8B.parameters.m_as("param")  # a count
 
 
 def gb(q):
@@ -29,7 +29,7 @@ def test_speedup_is_the_roofline_ratio():
     r = cm.solve("Llama3_8B", "H100", "quantization", 8, baseline_precision="fp16")
     roof = RooflineModel()
     base, q = roof.solve("Llama3_8B", "H100", 1, "fp16"), roof.solve("Llama3_8B", "H100", 1, "int8")
-    assert r.inference_speedup == pytest.approx(base.latency / q.latency)
+    assert r.inference_speedup == pytest.approx((base.latency / q.latency).m_as(""))
     assert 1.5 < r.inference_speedup < 2.0  # memory-bound decode: about the 2x byte ratio, less the overhead
 
 
@@ -96,8 +96,8 @@ def test_phase_roofline_reproduces_the_engine():
 
 def test_distillation_compares_student_with_teacher():
     r = cm.solve("BERT_Large", "H100", "distillation", student="BERT_Base", baseline_precision="fp16")
-    assert r.compression_ratio == pytest.approx(mlsysim.Models.BERT_Large.parameters
-                                                / mlsysim.Models.BERT_Base.parameters)
+    assert r.compression_ratio == pytest.approx(mlsysim.Models.BERT_Large.parameters.m_as("param")
+                                                / mlsysim.Models.BERT_Base.parameters.m_as("param"))
     assert r.inference_speedup > 1.0 and r.estimated_accuracy_delta < 0
     with pytest.raises(InvalidInputError, match="student"):
         cm.solve("BERT_Large", "H100", "distillation")
