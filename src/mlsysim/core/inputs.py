@@ -4,10 +4,11 @@ from __future__ import annotations
 import difflib
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .. import registry as _registry  # the module only: the catalog loads on the first registries() call
 from ..errors import CatalogError, InvalidInputError, InvalidTypeError
 from ..specs.hardware import HardwareSpec
 from ..specs.models import ModelSpec
@@ -17,9 +18,7 @@ def _resolve(value: Any, spec_type: type, root: str, example: str) -> Any:
     if isinstance(value, spec_type):
         return value
     if isinstance(value, str):
-        from ..registry import registries
-
-        return registries().roots[root].get(value)
+        return _registry.registries().roots[root].get(value)
     raise InvalidTypeError(f"{root.lower().rstrip('s')} must be a {spec_type.__name__} or a registry name such as "
                            f"{example!r}, got {type(value).__name__}")
 
@@ -100,16 +99,30 @@ def _normal_positive(value: Any) -> bool:
     return isinstance(value, (int, float)) and math.isfinite(value) and value >= sys.float_info.min
 
 
+_TINY, _INF = sys.float_info.min, math.inf  # smallest normal float; overflow
+
+
 def check_outputs(solver: str, *, latency: float, throughput: float, energy: float, mfu: float,
-                  terms: Sequence[tuple[float, Source]] = (), mfu_source: Source | None = None) -> float:
+                  terms: Sequence[tuple[float, Source]] | Callable[[], Sequence[tuple[float, Source]]] = (),
+                  mfu_source: Source | None | Callable[[], Source | None] = None) -> float:
     """Raise unless latency, throughput and energy are finite and positive and MFU lies in [0, 1]; return MFU.
 
     `terms` are the parts the latency adds up (seconds), each with the figure that set it; a bad result is
     blamed on the figure of the first part that is not finite, else on that of the largest part (it set the
     latency that overflowed the energy or underflowed the throughput). `mfu_source` is the figure that set the
     compute efficiency, blamed for an MFU above 1. A figure of a catalog entry raises CatalogError naming the
-    entry and field; a call argument (entry None) raises InvalidInputError.
+    entry and field; a call argument (entry None) raises InvalidInputError. Either may be given as a function
+    returning it: it is called only to word an error (the hot path builds no blame).
     """
+    # The common case, decided in a few float comparisons (NaN fails every one of them).
+    if type(latency) is float and type(throughput) is float and type(energy) is float and type(mfu) is float \
+            and _TINY <= latency < _INF and _TINY <= throughput < _INF and _TINY <= energy < _INF \
+            and 0.0 <= mfu <= MAX_EFFICIENCY + MFU_ROUNDING_TOLERANCE:
+        return mfu if mfu <= MAX_EFFICIENCY else MAX_EFFICIENCY
+    if callable(terms):
+        terms = terms()
+    if callable(mfu_source):
+        mfu_source = mfu_source()
     problems = [f"{name} {value!r}" for name, value in (("latency", latency), ("throughput", throughput),
                                                        ("energy", energy)) if not _normal_positive(value)]
     mfu_bad = not (isinstance(mfu, (int, float)) and math.isfinite(mfu)

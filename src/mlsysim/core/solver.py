@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .. import registry as _registry
 from ..errors import CatalogError, InfeasibleError, InvalidInputError
 from ..specs.calibration import CalibrationClass
 from ..specs.hardware import PEAK_TOLERANCE, HardwareSpec
@@ -21,10 +22,8 @@ from .workload import check_training_options, workload_cost
 
 
 def registries():
-    """The loaded registry set (imported late: the solver module must not load the catalog on import)."""
-    from .. import registry
-
-    return registry.registries()
+    """The loaded registry set (loaded on first call: the solver module must not load the catalog on import)."""
+    return _registry.registries()
 
 # Context length assumed when neither the caller nor the catalog entry (default_seq_len) gives one; capped
 # at the model's trained context (BERT: 512, GPT-2: 1024).
@@ -118,17 +117,21 @@ class RooflineModel(ForwardModel):
         # MFU: model FLOPs per second over the dense peak, excluding recomputation (Chowdhery et al. 2022, PaLM,
         # appendix B).
         mfu = cost.model_flops / (latency * prec.peak_flops)
-        model_src = Source(None, entry=m.name)
-        bw_field = "calibration.memory_bandwidth" if measured_bw else "memory.bandwidth"
+
+        def blame() -> tuple[tuple[float, Source], ...]:  # which figure set each part (for an error only)
+            model_src = Source(None, entry=m.name)
+            bw_src = Source("calibration.memory_bandwidth" if measured_bw else "memory.bandwidth", bandwidth,
+                            hw.name)
+            weight_src = Source("flash.bandwidth", hw.flash._bandwidth, hw.name) if hw.flash is not None else bw_src
+            return ((compute_time, _blame(cost.hardware_flops, model_src,
+                                          Source(f"peak_dense.{prec.compute}", prec.peak_flops, hw.name))),
+                    (weight_time, _blame(cost.weight_traffic, model_src, weight_src)),
+                    (other_time, _blame(cost.other_traffic, model_src, bw_src)),
+                    (overhead, Source("launch_overhead", hw._launch_overhead, hw.name)))
+
         mfu = check_outputs(f"RooflineModel ({m.name} on {hw.name})", latency=latency, throughput=throughput,
-                            energy=energy, mfu=mfu, mfu_source=mfu_source(m, hw, prec.compute, eff), terms=(
-            (compute_time, _blame(cost.hardware_flops, model_src,
-                                  Source(f"peak_dense.{prec.compute}", prec.peak_flops, hw.name))),
-            (weight_time, _blame(cost.weight_traffic, model_src,
-                                 Source("flash.bandwidth", hw.flash._bandwidth, hw.name) if hw.flash is not None
-                                 else Source(bw_field, bandwidth, hw.name))),
-            (other_time, _blame(cost.other_traffic, model_src, Source(bw_field, bandwidth, hw.name))),
-            (overhead, Source("launch_overhead", hw._launch_overhead, hw.name))))
+                            energy=energy, mfu=mfu, mfu_source=lambda: mfu_source(m, hw, prec.compute, eff),
+                            terms=blame)
         return PerformanceProfile(
             latency=quantity(latency, "s"), throughput=quantity(throughput, f"{cost.item_unit}/s"),
             bottleneck=bottleneck, mfu=mfu, feasible=feasible,
