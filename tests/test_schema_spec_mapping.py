@@ -20,6 +20,7 @@ TABLES = [
     ("systems", "clusters", [specs.ClusterSpec]), ("systems", "tiers", [specs.TierSpec]),
     ("infra", "grids", [specs.GridSpec]), ("infra", "racks", [specs.RackSpec]),
     ("calibration", "classes", [specs.CalibrationClass]),
+    ("runtimes", "runtimes", [specs.RuntimeSpec]),
 ]
 
 
@@ -30,7 +31,10 @@ def schema_fields(node, doc, prefix=""):
     for name, (sub, sdoc) in props.items():
         sub, sdoc = SCHEMAS.resolve(sub, sdoc)
         path = f"{prefix}{name}"
-        if name == "provenance" or sub.get("type") != "object" or "additionalProperties" in sub and \
+        items = SCHEMAS.resolve(sub["items"], sdoc) if sub.get("type") == "array" and "items" in sub else None
+        if items is not None and items[0].get("type") == "object":  # an array of tables: its rows' fields
+            out.update(schema_fields(items[0], items[1], path + "."))
+        elif name == "provenance" or sub.get("type") != "object" or "additionalProperties" in sub and \
                 isinstance(sub["additionalProperties"], dict):
             out[path] = sub.get("x-unit") or (sub.get("additionalProperties") or {}).get("x-unit") \
                 if isinstance(sub.get("additionalProperties"), dict) else sub.get("x-unit")

@@ -13,7 +13,7 @@ from typing import Any as _Any
 from . import _hooks
 from ._version import __version__
 
-_REGISTRIES = ("Hardware", "Models", "Scenarios", "Systems", "Infra", "Tiers", "Applications", "Archetypes")
+_REGISTRIES = ("Hardware", "Models", "Scenarios", "Systems", "Infra", "Tiers", "Applications", "Archetypes", "Runtimes")
 # Deprecated top-level names (API promise v0.1.x): name -> (module, attribute, where to import it from now).
 _DEPRECATED = {
     "BaseModel": ("mlsysim.core.solver", "ForwardModel", "from mlsysim.core.solver import ForwardModel"),

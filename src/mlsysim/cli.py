@@ -65,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--training", action="store_true", help="one training step instead of a forward pass")
     ev.add_argument("--json", action="store_true", help="print only JSON")
     ls = sub.add_parser("list", help="list registry entries")
-    ls.add_argument("registry", choices=["hardware", "models", "scenarios", "systems", "infra"])
+    ls.add_argument("registry", choices=["hardware", "models", "scenarios", "systems", "infra", "runtimes"])
     ls.add_argument("--json", action="store_true")
     sh = sub.add_parser("show", help="every field of a catalog entry with units and provenance")
     sh.add_argument("name", help="registry name or path, e.g. H100, Models.Llama3_70B, Systems.Nodes.DGX_H100")

@@ -22,8 +22,9 @@ PLACEMENT: dict[str, tuple[str, str | None, bool]] = {
     "tiers": ("Systems", "Tiers", False),
     "grids": ("Infra", "Grids", False),
     "racks": ("Infra", "Racks", False),
+    "runtimes": ("Runtimes", "", True),
 }
-ROOTS = ("Hardware", "Models", "Scenarios", "Systems", "Infra", "Tiers", "Applications", "Archetypes")
+ROOTS = ("Hardware", "Models", "Scenarios", "Systems", "Infra", "Tiers", "Applications", "Archetypes", "Runtimes")
 
 
 class Namespace:

@@ -12,11 +12,12 @@ ENV_EXTRA = "MLSYSIM_CATALOG_PATH"
 ENV_CACHE = "MLSYSIM_CACHE_DIR"
 
 # Sub-directories of a catalog root, each validated by schemas/<kind>.schema.json.
-KINDS = ("calibration", "hardware", "models", "systems", "infra", "scenarios")
+KINDS = ("calibration", "hardware", "models", "systems", "infra", "scenarios", "runtimes")
 # Top-level arrays each file kind may hold (one item = one registry entry).
 ENTRY_ARRAYS = {
     "hardware": ("hardware",), "models": ("models",), "scenarios": ("scenarios",),
     "systems": ("fabrics", "nodes", "clusters", "tiers"), "infra": ("grids", "racks"), "calibration": ("classes",),
+    "runtimes": ("runtimes",),
 }
 
 

@@ -29,7 +29,7 @@ def _classes() -> tuple[dict[str, type], dict[str, type], tuple[str, ...]]:
     by_array = {
         "hardware": specs.HardwareSpec, "scenarios": specs.ScenarioSpec, "fabrics": specs.FabricSpec,
         "nodes": specs.NodeSpec, "clusters": specs.ClusterSpec, "tiers": specs.TierSpec, "grids": specs.GridSpec,
-        "racks": specs.RackSpec, "classes": specs.CalibrationClass,
+        "racks": specs.RackSpec, "classes": specs.CalibrationClass, "runtimes": specs.RuntimeSpec,
     }
     return by_array, specs.SPEC_BY_ARCHITECTURE, specs.ARCHITECTURES
 

@@ -7,6 +7,7 @@ from .infra import GridSpec, RackSpec
 from .models import (ARCHITECTURES, SPEC_BY_ARCHITECTURE, CNNSpec, DiffusionSpec, FixedGraphSpec, LayerTable, MLAGeometry,
                      MLPSpec, ModelSpec, MoESpec, RecommendationSpec, SSMSpec, TransformerSpec)
 from .provenance import Provenance
+from .runtimes import FusionLevel, KernelCounts, LaunchCost, QuantFormat, RuntimeSpec
 from .scenarios import Constraints, ScenarioSpec
 from .systems import ClusterSpec, FabricSpec, NodeSpec, TierSpec
 
@@ -16,4 +17,5 @@ __all__ = [
     "PrecisionTable", "GridSpec", "RackSpec", "CNNSpec", "DiffusionSpec", "FixedGraphSpec", "LayerTable", "MLAGeometry",
     "MLPSpec", "ModelSpec", "MoESpec", "RecommendationSpec", "SSMSpec", "TransformerSpec", "Provenance",
     "Constraints", "ScenarioSpec", "ClusterSpec", "FabricSpec", "NodeSpec", "TierSpec",
+    "FusionLevel", "KernelCounts", "LaunchCost", "QuantFormat", "RuntimeSpec",
 ]

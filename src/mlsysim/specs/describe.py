@@ -24,6 +24,9 @@ def describe(spec: Any, prefix: str = "") -> list[tuple[str, str]]:
             later.append((name, text))
         elif attrs.has(type(value)):
             rows += describe(value, name + ".")
+        elif isinstance(value, tuple) and all(attrs.has(type(v)) for v in value):  # a table of rows (formats)
+            for i, row in enumerate(value):
+                rows += describe(row, f"{name}.{getattr(row, 'name', i)}.")
         elif f.name == "rows" and isinstance(value, tuple):
             rows.append((name, f"{len(value)} layers"))
         elif f.metadata.get("unit") == "B":  # capacities read best in binary prefixes (80 GiB, 640 KiB)

@@ -1,0 +1,182 @@
+"""Runtimes: the software stack that runs a model (llama.cpp, vLLM, TensorRT, TFLite Micro ...), as data.
+
+A runtime states how many kernels it launches per transformer layer, what each launch costs, which element-wise
+ops it fuses, whether it packs ragged batches, and the quantisation formats it runs with their real storage cost
+(scales and zero points included). The engine reads these through ``Engine.solve(..., runtime=...)``.
+"""
+from __future__ import annotations
+
+import attrs
+
+from ..errors import CatalogError
+from .fields import QuantityAccess, as_tuple, integer, quantity, spec
+from .hardware import PRECISIONS
+from .provenance import Provenance
+
+# Phases a runtime may replay from a captured graph (CUDA/HIP graphs).
+PHASES = ("decode", "prefill", "training")
+# Storage element formats a quantisation format may use (mlsysim.core.precision.QUANTISED_STORAGE).
+STORAGE_FORMATS = ("fp8", "int8", "int4", "fp4")
+# Slack when a format's stated bits per weight is compared with its block layout: catalog figures are written
+# to 3-4 significant digits (4.156 for 4 + 20/128 = 4.15625).
+LAYOUT_TOLERANCE = 1e-3
+
+
+def _choices(allowed: tuple[str, ...], field: str):
+    def check(instance, attribute, value) -> None:
+        bad = [v for v in value if v not in allowed]
+        if bad or len(set(value)) != len(value):
+            raise CatalogError(f"{list(value)!r} has {'unknown ' + ', '.join(map(repr, bad)) if bad else 'repeats'}",
+                               entry=getattr(instance, "name", None), field=field,
+                               expected=f"distinct values of {', '.join(allowed)}")
+    return check
+
+
+def _bits(instance, attribute, value) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 64:
+        raise CatalogError(f"must be a number of bits in (0, 64], got {value!r}",
+                           field=f"quantization.{getattr(instance, 'name', '?')}.{attribute.name}")
+
+
+@spec
+class QuantFormat(QuantityAccess):
+    """One quantisation format: stored element format, bits per weight with its scales, and the block layout
+    those bits come from (bits_per_weight = element_bits + (scale_bits + zero_bits) / block_size)."""
+
+    name: str
+    storage: str
+    bits_per_weight: float = attrs.field(validator=_bits)
+    weight_only: bool = attrs.field(validator=attrs.validators.instance_of(bool))
+    provenance: Provenance
+    block_size: int | None = attrs.field(default=None, validator=attrs.validators.optional(
+        attrs.validators.and_(attrs.validators.instance_of(int), attrs.validators.ge(1))))
+    element_bits: float | None = attrs.field(default=None, validator=_bits)
+    scale_bits: float | None = attrs.field(default=None, validator=_bits)
+    zero_bits: float | None = attrs.field(default=None, validator=_bits)
+
+    def __attrs_post_init__(self) -> None:
+        if self.storage not in STORAGE_FORMATS:
+            raise CatalogError(f"{self.storage!r} is not a storage format", field=self._field("storage"),
+                               expected=f"one of {', '.join(STORAGE_FORMATS)}")
+        layout = (self.block_size, self.element_bits, self.scale_bits)
+        if any(v is not None for v in layout) and any(v is None for v in layout):
+            raise CatalogError("a block layout needs block_size, element_bits and scale_bits together",
+                               field=self._field("block_size"),
+                               expected="all three, or none (per-tensor scaling, mixed formats)")
+        derived = self.layout_bits
+        if derived is not None and abs(derived - self.bits_per_weight) > LAYOUT_TOLERANCE * derived:
+            raise CatalogError(f"bits_per_weight {self.bits_per_weight:g} disagrees with its block layout "
+                               f"({self.element_bits:g} + ({self.scale_bits:g} + {self.zero_bits or 0:g}) / "
+                               f"{self.block_size} = {derived:.6g})", field=self._field("bits_per_weight"),
+                               expected="the bits its block layout gives")
+
+    def _field(self, name: str) -> str:
+        # Errors name the runtime entry (added by the loader) and this format inside it.
+        return f"quantization.{self.name}.{name}"
+
+    @property
+    def layout_bits(self) -> float | None:
+        """Bits per weight its block layout gives: element bits plus the block's scale and zero point shared by
+        block_size weights; None without a layout."""
+        if self.block_size is None:
+            return None
+        return self.element_bits + (self.scale_bits + (self.zero_bits or 0.0)) / self.block_size
+
+    @property
+    def bytes_per_weight(self) -> float:
+        return self.bits_per_weight / 8.0
+
+
+@spec
+class KernelCounts(QuantityAccess):
+    """Kernels launched per transformer layer, by phase, and once per pass outside the layers."""
+
+    decode: int = integer(doc="kernels per transformer layer per decode step")
+    prefill: int = integer(doc="kernels per transformer layer in a prompt / encoder / whole-input pass")
+    per_pass: int = integer(minimum=0, doc="kernels outside the layers: embedding, final norm, LM head, sampling")
+    provenance: Provenance
+
+
+@spec
+class LaunchCost(QuantityAccess):
+    """Fixed time per kernel beyond its roofline time: launched one by one, or replayed from a captured graph."""
+
+    _kernel_cost: float = quantity("s", doc="per kernel launched one by one")
+    graph_phases: tuple[str, ...] = attrs.field(converter=as_tuple, validator=_choices(PHASES, "graph_phases"))
+    provenance: Provenance
+    _graph_kernel_cost: float | None = quantity("s", optional=True, doc="per kernel replayed from a graph")
+
+    def __attrs_post_init__(self) -> None:
+        if self.graph_phases and self._graph_kernel_cost is None:
+            raise CatalogError("graph_phases is set but graph_kernel_cost is not", field="launch.graph_kernel_cost",
+                               expected="the per-kernel cost of a graph replay (GPU-side gap), in seconds")
+        if self._graph_kernel_cost is not None and self._graph_kernel_cost > self._kernel_cost:
+            raise CatalogError(f"graph_kernel_cost {self._graph_kernel_cost:g} s exceeds kernel_cost "
+                               f"{self._kernel_cost:g} s", field="launch.graph_kernel_cost",
+                               expected="a graph replay costs at most what a one-by-one launch costs")
+
+    def per_kernel(self, phase: str) -> float:
+        """Seconds per kernel in `phase` (the float the solver reads)."""
+        return self._graph_kernel_cost if phase in self.graph_phases else self._kernel_cost
+
+
+@spec
+class FusionLevel(QuantityAccess):
+    """Element-wise ops fused into a neighbouring kernel (True) or run as kernels of their own (False)."""
+
+    norm: bool = attrs.field(validator=attrs.validators.instance_of(bool))
+    activation: bool = attrs.field(validator=attrs.validators.instance_of(bool))
+    residual: bool = attrs.field(validator=attrs.validators.instance_of(bool))
+    batchnorm: bool = attrs.field(validator=attrs.validators.instance_of(bool))
+    provenance: Provenance | None = None
+
+
+@spec
+class RuntimeSpec(QuantityAccess):
+    """A software stack: its kernel structure, launch cost, fusion level and quantisation formats."""
+
+    name: str
+    display_name: str
+    provenance: Provenance
+    hardware_classes: tuple[str, ...] = attrs.field(converter=as_tuple)
+    precisions: tuple[str, ...] = attrs.field(converter=as_tuple, validator=_choices(PRECISIONS, "precisions"))
+    kernels: KernelCounts
+    launch: LaunchCost
+    fusion: FusionLevel
+    packs_ragged: bool = attrs.field(validator=attrs.validators.instance_of(bool))
+    quantization: tuple[QuantFormat, ...] = attrs.field(default=(), converter=as_tuple)
+    attention: str = ""
+    description: str = ""
+    notes: str = ""
+    aliases: tuple[str, ...] = attrs.field(default=(), converter=as_tuple)
+
+    def __attrs_post_init__(self) -> None:
+        if not self.hardware_classes:
+            raise CatalogError("no hardware class", entry=self.name, field="hardware_classes",
+                               expected="the calibration classes (catalog/calibration) it runs on")
+        names = [f.name for f in self.quantization]
+        if len(set(names)) != len(names):
+            raise CatalogError(f"quantization formats repeat a name: {names}", entry=self.name, field="quantization",
+                               expected="one entry per format name")
+        clash = [n for n in names if n in PRECISIONS]
+        if clash:
+            raise CatalogError(f"format {clash[0]!r} has the name of a plain precision", entry=self.name,
+                               field="quantization", expected="a name of its own (q4_0, fp8_e4m3 ...)")
+
+    def quant_format(self, name: str) -> QuantFormat | None:
+        """The quantisation format called `name` (case-insensitive), or None."""
+        for fmt in self.quantization:
+            if fmt.name == name:
+                return fmt
+        key = name.strip().lower()
+        if key != name:
+            for fmt in self.quantization:
+                if fmt.name == key:
+                    return fmt
+        return None
+
+    def formats(self) -> list[str]:
+        """Every precision= name it accepts: plain precisions, then its quantisation formats."""
+        return list(self.precisions) + [f.name for f in self.quantization]
