@@ -16,7 +16,8 @@ class Engine:
     def solve(model: Any, hardware: Any, batch_size: int = 1, precision: str = "fp16",
               efficiency: float | None = None, *, is_training: bool = False, seq_len: int | None = None,
               raise_errors: bool = False, zero_stage: int = 0, dp_size: int = 1,
-              activation_recomputation: str | bool = "none", weight_only: bool = False) -> PerformanceProfile:
+              activation_recomputation: str | bool = "none", weight_only: bool = False,
+              runtime: Any = None) -> PerformanceProfile:
         """Predict one pass of ``model`` on one ``hardware`` device.
 
         model, hardware: a spec or a registry name ("Llama3_70B", "H100").
@@ -27,8 +28,13 @@ class Engine:
             rate or its hardware class's calibrated efficiency (catalog/calibration).
         Keyword-only, experimental: is_training, seq_len (context; default the model's), raise_errors,
             zero_stage, dp_size, activation_recomputation ("none", "selective", "full"), weight_only (run a
-            quantised storage format as weight-only quantisation even where the hardware has units for it).
+            quantised storage format as weight-only quantisation even where the hardware has units for it),
+            runtime (a software stack of mlsysim.Runtimes, "llamacpp", "vllm", "tensorrt" ...: its kernels per layer
+            and per-kernel launch cost replace the default 8 fused kernels per layer at the device's launch
+            overhead, and `precision` may name one of its quantisation formats, e.g. "q4_0" at 4.5 bits per
+            weight; None keeps the default stack; the result's reasons name the runtime used).
         """
         return _SOLVER.solve(model, hardware, batch_size, precision, efficiency, is_training=is_training,
                              seq_len=seq_len, raise_errors=raise_errors, zero_stage=zero_stage, dp_size=dp_size,
-                             activation_recomputation=activation_recomputation, weight_only=weight_only)
+                             activation_recomputation=activation_recomputation, weight_only=weight_only,
+                             runtime=runtime)

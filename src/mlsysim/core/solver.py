@@ -8,15 +8,16 @@ import math
 from typing import Any
 
 from .. import registry as _registry
-from ..errors import CatalogError, InfeasibleError, InvalidInputError
+from ..errors import CatalogError, InfeasibleError, InvalidInputError, InvalidTypeError, UnsupportedPrecisionError
 from ..specs.calibration import CalibrationClass
 from ..specs.hardware import PEAK_TOLERANCE, HardwareSpec
 from ..specs.models import ModelSpec, SSMSpec, TransformerSpec
+from ..specs.runtimes import QuantFormat, RuntimeSpec
 from ..units import quantity
 from .inputs import (MIN_EFFICIENCY, Source, check_bool, check_efficiency, check_outputs, check_positive_int,
                      resolve_hardware, resolve_model)
 from .power import average_power
-from .precision import resolve_precision
+from .precision import ExecutionPrecision, resolve_precision
 from .results import MemoryBreakdown, PerformanceProfile
 from .workload import check_training_options, workload_cost
 
@@ -28,6 +29,10 @@ def registries():
 # Context length assumed when neither the caller nor the catalog entry (default_seq_len) gives one; capped
 # at the model's trained context (BERT: 512, GPT-2: 1024).
 DEFAULT_SEQ_LEN = 2048
+# Kernels of a training step per forward kernel: the forward, and a backward of about two kernels per forward
+# kernel (input and weight gradients of each GEMM, Kaplan et al. 2020's 2:4 FLOP split); the same factor as
+# the workload's 3 x kernels without a runtime (estimate).
+TRAINING_KERNEL_FACTOR = 3
 
 
 class ForwardModel:
@@ -46,11 +51,18 @@ class RooflineModel(ForwardModel):
               efficiency: float | None = None, *, is_training: bool = False, seq_len: int | None = None,
               raise_errors: bool = False, zero_stage: int = 0, dp_size: int = 1,
               activation_recomputation: str | bool = "none", weight_only: bool = False,
-              prefill: bool = False) -> PerformanceProfile:
+              prefill: bool = False, runtime: Any = None) -> PerformanceProfile:
         """prefill=True (experimental) runs the prompt of `seq_len` tokens through a decoder instead of one
-        decode step; throughput is then prompt tokens/s and latency the time to first token."""
+        decode step; throughput is then prompt tokens/s and latency the time to first token.
+
+        runtime (experimental): a RuntimeSpec or a name of mlsysim.Runtimes ("llamacpp", "vllm"). Its kernels
+        per transformer layer and per-kernel cost (the graph-replay cost in the phases it captures as CUDA
+        graphs) replace the engine's fixed 8 kernels per layer x the device's launch_overhead, and `precision`
+        may name one of its quantisation formats ("q4_0": 4.5 bits per weight). Not modelled yet: its fusion
+        level (bytes of unfused norms and activations), ragged batches, shape-dependent GEMM efficiency."""
         m = resolve_model(model)
         hw = resolve_hardware(hardware)
+        rt = None if runtime is None else resolve_runtime(runtime, hw)
         batch = check_positive_int("batch_size", batch_size)
         eff = check_efficiency(efficiency)
         for flag, value in (("is_training", is_training), ("raise_errors", raise_errors),
@@ -60,13 +72,20 @@ class RooflineModel(ForwardModel):
         training = options if is_training else None
         reasons: list[str] = []
         seq = _sequence_length(m, seq_len, reasons)
-        prec = resolve_precision(hw, precision, weight_only=weight_only, training=is_training)
+        if rt is None:
+            prec, fmt = resolve_precision(hw, precision, weight_only=weight_only, training=is_training), None
+        else:
+            prec, fmt = runtime_precision(rt, hw, precision, weight_only, is_training)
         cls = calibration_class(hw)
         if prefill and is_training:
             raise InvalidInputError("prefill and is_training are exclusive: a training step already covers the prompt")
         cost = workload_cost(m, batch, seq or 0, prec, training, prefill)
         reasons += cost.notes
-        if prec.weight_only:
+        if fmt is not None:
+            reasons.append(f"{fmt.name} weights ({rt.display_name}): {fmt.bits_per_weight:g} bits per weight with "
+                           f"scales, " + (f"dequantised to {prec.compute} for the math" if prec.weight_only
+                                          else f"math on {prec.compute} units"))
+        elif prec.weight_only:
             why = "requested" if weight_only else f"{hw.display_name} has no {prec.requested} units"
             reasons.append(f"weight-only quantisation ({why}): {prec.requested} weights, math in {prec.compute}")
 
@@ -85,7 +104,13 @@ class RooflineModel(ForwardModel):
         weight_bw = hw.flash._bandwidth * cls.memory_efficiency if hw.flash is not None else bandwidth
         weight_time, other_time = cost.weight_traffic / weight_bw, cost.other_traffic / bandwidth
         memory_time = weight_time + other_time
-        overhead = cost.kernels * hw._launch_overhead
+        if rt is None:
+            per_kernel = hw._launch_overhead
+            overhead = cost.kernels * per_kernel
+        else:
+            kernels, per_kernel, note = runtime_kernels(rt, m, cost.kernels, is_training, prefill)
+            overhead = kernels * per_kernel  # fixed cost per kernel, added to the roofline time of each phase
+            reasons.append(note)
         if cost.phases:  # per-kernel roofline: each phase waits on its own slower roof
             bound_compute = bound_memory = 0.0
             for flops, w_bytes, o_bytes in cost.phases:
@@ -127,7 +152,9 @@ class RooflineModel(ForwardModel):
                                           Source(f"peak_dense.{prec.compute}", prec.peak_flops, hw.name))),
                     (weight_time, _blame(cost.weight_traffic, model_src, weight_src)),
                     (other_time, _blame(cost.other_traffic, model_src, bw_src)),
-                    (overhead, Source("launch_overhead", hw._launch_overhead, hw.name)))
+                    (overhead, Source("launch_overhead", per_kernel, hw.name) if rt is None
+                     else Source("launch.kernel_cost" if per_kernel == rt.launch._kernel_cost
+                                 else "launch.graph_kernel_cost", per_kernel, rt.name)))
 
         mfu = check_outputs(f"RooflineModel ({m.name} on {hw.name})", latency=latency, throughput=throughput,
                             energy=energy, mfu=mfu, mfu_source=lambda: mfu_source(m, hw, prec.compute, eff),
@@ -142,6 +169,75 @@ class RooflineModel(ForwardModel):
             dense_peak_flops=prec.peak_flops, efficiency=eff, peak_flops_used=achieved_flops,
             bandwidth_used=bandwidth, power_w=power, memory=memory,
             throughput_unit=cost.item_unit, reasons=tuple(reasons + misfit), memory_reasons=tuple(misfit))
+
+
+def resolve_runtime(runtime: Any, hw: HardwareSpec) -> RuntimeSpec:
+    """A RuntimeSpec or a registry name of mlsysim.Runtimes, checked to run on the device's hardware class."""
+    if isinstance(runtime, str):
+        rt = registries().roots["Runtimes"].get(runtime)
+    elif isinstance(runtime, RuntimeSpec):
+        rt = runtime
+    else:
+        raise InvalidTypeError(f"runtime must be a RuntimeSpec or a name such as 'llamacpp' (mlsysim.Runtimes), got "
+                               f"{type(runtime).__name__}")
+    if hw.calibration_class not in rt.hardware_classes:
+        raise InvalidInputError(f"{rt.display_name} does not run on {hw.display_name} ({hw.calibration_class}); it "
+                                f"runs on {', '.join(rt.hardware_classes)}")
+    return rt
+
+
+def runtime_precision(rt: RuntimeSpec, hw: HardwareSpec, precision: Any, weight_only: bool,
+                      training: bool) -> tuple[ExecutionPrecision, QuantFormat | None]:
+    """`precision` under a runtime: one of its quantisation formats (the weights take the format's bits per weight,
+    scales included), or a plain precision it computes in; anything else is an error naming what it has."""
+    if not isinstance(precision, str):
+        raise InvalidTypeError(f"precision must be a string such as 'fp16' or 'q4_0', got {type(precision).__name__}")
+    fmt = rt.quant_format(precision)
+    if fmt is None:
+        name = precision.strip().lower()
+        if name not in rt.precisions:
+            have = ", ".join(f"{f.name} ({f.bits_per_weight:g} bits)" for f in rt.quantization) or "none"
+            raise UnsupportedPrecisionError(f"{rt.display_name} does not run {precision!r}; it computes in "
+                                            f"{', '.join(rt.precisions)}; its quantisation formats: {have}")
+        return resolve_precision(hw, name, weight_only=weight_only, training=training), None
+    # The storage format picks the units (native where the device has them, else weight-only dequantisation).
+    base = resolve_precision(hw, fmt.storage, weight_only=weight_only or fmt.weight_only, training=training)
+    if training:  # a training step keeps its own weight formats (mixed precision); the format names the GEMMs'
+        return ExecutionPrecision(fmt.name, base.compute, base.weight_bytes, base.activation_bytes, base.weight_only,
+                                  base.peak_flops), fmt
+    # Stored weights: bits per weight of the block layout, scales and zero points included.
+    return ExecutionPrecision(fmt.name, base.compute, fmt.bits_per_weight / 8.0, base.activation_bytes,
+                              base.weight_only, base.peak_flops), fmt
+
+
+def runtime_kernels(rt: RuntimeSpec, model: ModelSpec, default_kernels: int, training: bool,
+                    prefill: bool) -> tuple[int, float, str]:
+    """(kernels of the pass, seconds per kernel, reason) under a runtime. Transformers: layers x the runtime's
+    kernels per layer for the phase + its kernels outside the layers (x TRAINING_KERNEL_FACTOR for a training
+    step); other models keep the workload's layer dispatch count, at the runtime's per-kernel cost."""
+    launch = rt.launch
+    if isinstance(model, TransformerSpec):
+        counts = rt.kernels
+        if training:
+            phase, per_layer = "training", counts.prefill
+        elif prefill or model.architecture == "encoder":
+            phase, per_layer = "prefill", counts.prefill
+        else:
+            phase, per_layer = "decode", counts.decode
+        kernels = model.layers * per_layer + counts.per_pass
+        shape = f"{model.layers} layers x {per_layer} + {counts.per_pass}"
+        if training:
+            kernels *= TRAINING_KERNEL_FACTOR
+            shape = f"{TRAINING_KERNEL_FACTOR} x ({shape})"
+    else:
+        phase = "training" if training else ("decode" if isinstance(model, SSMSpec) else "prefill")
+        kernels, shape = default_kernels, "the model's layer dispatches"
+    if phase in launch.graph_phases:
+        per_kernel, how = launch._graph_kernel_cost, " replayed from a CUDA graph"
+    else:
+        per_kernel, how = launch._kernel_cost, ""
+    return kernels, per_kernel, \
+        f"runtime {rt.display_name}: {kernels} kernels ({shape}) in {phase}, {per_kernel * 1e6:.3g} us each{how}"
 
 
 def calibration_class(hw: HardwareSpec) -> CalibrationClass:
