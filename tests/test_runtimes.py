@@ -314,3 +314,20 @@ def test_unknown_runtime_name_suggests():
 def test_non_string_precision_under_a_runtime_is_a_type_error():
     with pytest.raises(InvalidTypeError):
         Engine.solve("Llama3_8B", "H100", 1, 16, runtime="vllm")
+
+
+def test_runtime_names_follow_a_reloaded_catalog():
+    from mlsysim import registry
+
+    before = Engine.solve("Llama3_8B", "H100", 1, "q4_0", runtime="llamacpp")
+    old = registry.registries().roots["Runtimes"].llamacpp
+    registry.reload()
+    try:
+        new = registry.registries().roots["Runtimes"].llamacpp
+        assert new is not old
+        from mlsysim.core import solver
+
+        assert solver.resolve_runtime("llamacpp", mlsysim.Hardware.H100) is new
+        assert Engine.solve("Llama3_8B", "H100", 1, "q4_0", runtime="llamacpp").to_dict() == before.to_dict()
+    finally:
+        registry.reload()

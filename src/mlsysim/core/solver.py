@@ -171,10 +171,23 @@ class RooflineModel(ForwardModel):
             throughput_unit=cost.item_unit, reasons=tuple(reasons + misfit), memory_reasons=tuple(misfit))
 
 
+# Runtime names already looked up, per loaded registry set (a reload starts a new table): a name costs one
+# dict probe instead of the registry's path and display-name search.
+_runtime_names: tuple[Any, dict[str, RuntimeSpec]] = (None, {})
+
+
 def resolve_runtime(runtime: Any, hw: HardwareSpec) -> RuntimeSpec:
     """A RuntimeSpec or a registry name of mlsysim.Runtimes, checked to run on the device's hardware class."""
+    global _runtime_names
     if isinstance(runtime, str):
-        rt = registries().roots["Runtimes"].get(runtime)
+        reg = registries()
+        owner, names = _runtime_names
+        if owner is not reg:
+            _runtime_names = (reg, {})
+            names = _runtime_names[1]
+        rt = names.get(runtime)
+        if rt is None:
+            rt = names[runtime] = reg.roots["Runtimes"].get(runtime)
     elif isinstance(runtime, RuntimeSpec):
         rt = runtime
     else:
