@@ -26,6 +26,7 @@ class CaseResult:
     hardware: str
     measured: float
     predicted: float
+    runtime: str = ""  # the mlsysim.Runtimes name the row was predicted with ("" = engine default)
 
     @property
     def error(self) -> float:
@@ -45,7 +46,8 @@ def predict(case: dict[str, str]) -> float:
 
     seq = int(case["seq_len"]) if case.get("seq_len") else None
     metric = case["metric"]
-    options = dict(seq_len=seq, weight_only=case.get("weight_only") == "1")
+    # runtime: a name of mlsysim.Runtimes when the row's software stack is modelled, empty for the engine default
+    options = dict(seq_len=seq, weight_only=case.get("weight_only") == "1", runtime=case.get("runtime") or None)
     if metric == "ttft_ms":  # prompt prefill is an experimental solver option, not part of Engine.solve
         from ..core.solver import RooflineModel
 
@@ -76,8 +78,7 @@ def run(path: Path | str = DEFAULT_CASES) -> list[CaseResult]:
         if case["metric"] in ("samples_per_s", "decode_tokens_per_s", "train_tokens_per_s"):
             measured /= devices  # per-system MLPerf rows are compared per device (independent replicas)
         out.append(CaseResult(case["id"], case["metric"], case.get("role") or "holdout", case["model"],
-                              case["hardware"], measured,
-                              predict(case)))
+                              case["hardware"], measured, predict(case), case.get("runtime") or ""))
     return out
 
 
