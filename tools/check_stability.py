@@ -92,6 +92,8 @@ def _json_value(value: Any) -> Any:
         return NO_DEFAULT
     if value is None or type(value) in (bool, int, float, str):
         return value
+    if isinstance(value, str):  # a str subclass marking a default (Engine.solve's "fp16") records as its text
+        return str(value)
     return f"<{type(value).__name__} {value!r}>"
 
 

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from .errors import CatalogError, UnknownEntryError
+from .errors import CatalogError, InvalidInputError, UnknownEntryError
 
 # Catalog table -> (root namespace, group (None: the entry's category), flat alias Root.name?)
 PLACEMENT: dict[str, tuple[str, str | None, bool]] = {
@@ -57,7 +57,7 @@ class Namespace:
         return child if isinstance(child, Namespace) else child.spec
 
     def __dir__(self) -> list[str]:
-        return sorted(set(self._children) | {"get", "names", "paths", "entries"})
+        return sorted(set(self._children) | {"get", "names", "paths", "entries", "list"})
 
     def __repr__(self) -> str:
         return f"<{self._path}: {len(self)} entries>"
@@ -68,6 +68,24 @@ class Namespace:
         aliased here (Hardware.Networks.* are Systems fabrics) are left out, unless the namespace holds
         nothing but aliases (Applications, Archetypes, Tiers)."""
         return [e.spec for e in self._loaded()]
+
+    def list(self, sort_by: str | None = None, reverse: bool = False) -> list[Any]:
+        """entries(), optionally sorted by a dotted figure (``"memory.bandwidth"``, ``"release_year"``); 0.1.x's
+        call shape. An entry without that figure is an error naming it, never sorted as zero."""
+        items = self.entries()
+        if sort_by is None:
+            return items[::-1] if reverse else items
+
+        def key(spec: Any) -> float:
+            value = spec
+            for part in sort_by.split("."):
+                value = getattr(value, part, None)
+                if value is None:
+                    raise InvalidInputError(f"{spec.name} has no {sort_by!r} to sort by; pick a figure every entry "
+                                            f"under {self._path} has, or filter with entries() first")
+            return value.to_base_units().magnitude if hasattr(value, "to_base_units") else value
+
+        return sorted(items, key=key, reverse=reverse)
 
     def _loaded(self) -> list[Any]:
         if self._entries is None:

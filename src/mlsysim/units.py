@@ -23,6 +23,9 @@ _DEFINITIONS = (
     "Mparam = 1e6 * param",
     "Bparam = 1e9 * param",
     "Tparam = 1e12 * param",
+    # 0.1.x spelled a kilobyte "KB" (1000 bytes; K is no SI prefix, so pint has no KB of its own).
+    "KB = 1e3 * B",
+    "KFLOP = 1e3 * flop = KFLOPs",
     # Money has its own dimension: a price never converts silently into a count, nor one currency into another
     # (an exchange rate is data with a date, not a unit definition).
     "USD = [currency_usd] = dollar = dollars",

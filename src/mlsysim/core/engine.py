@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from .results import PerformanceProfile
+from .precision import DEFAULT_PRECISION
 from .solver import RooflineModel
 
 _SOLVER = RooflineModel()
@@ -13,7 +14,7 @@ class Engine:
     """``Engine.solve(model, hardware, batch_size, precision, efficiency)`` -- the stable entry point."""
 
     @staticmethod
-    def solve(model: Any, hardware: Any, batch_size: int = 1, precision: str = "fp16",
+    def solve(model: Any, hardware: Any, batch_size: int = 1, precision: str | None = DEFAULT_PRECISION,
               efficiency: float | None = None, *, is_training: bool = False, seq_len: int | None = None,
               raise_errors: bool = False, zero_stage: int = 0, dp_size: int = 1,
               activation_recomputation: str | bool = "none", weight_only: bool = False,
@@ -23,7 +24,9 @@ class Engine:
         model, hardware: a spec or a registry name ("Llama3_70B", "H100").
         batch_size: sequences (decoders: one decode step each) or samples per pass.
         precision: "fp32", "tf32", "fp16", "bf16", "fp8", "int8", "int4" or "fp4". A quantised format the
-            hardware has no units for runs as weight-only quantisation at its fastest float format.
+            hardware has no units for runs as weight-only quantisation at its fastest float format. The default
+            is fp16, or on a device without fp16 units the first of bf16, int8, fp32 it has
+            (an ESP32-S3 runs int8), named in the result's reasons.
         efficiency: fraction of the dense peak reached, in (0, 1]; None uses the device's measured matmul
             rate or its hardware class's calibrated efficiency (catalog/calibration).
         Keyword-only, experimental: is_training, seq_len (context; default the model's), raise_errors,

@@ -33,6 +33,35 @@ def check_precision_name(precision: object) -> str:
     return name
 
 
+# Precision used when the caller names none: fp16 (0.1.x's default); on a device without fp16 units the first
+# of these it has -- int8 before fp32 because integer-only targets (microcontrollers, edge NPUs) deploy int8
+# (TensorFlow Lite Micro runs int8-quantised models, David et al. 2021, sec. 4).
+class _DefaultPrecision(str):
+    """The signature default "fp16", told apart from an explicit "fp16": only the default may fall back to the
+    device's own precision (an explicit fp16 on a device without fp16 units stays an error)."""
+
+    __slots__ = ()
+
+
+DEFAULT_PRECISION = _DefaultPrecision("fp16")
+DEFAULT_PRECISION_ORDER = ("fp16", "bf16", "int8", "fp32")
+TRAINING_DEFAULT_ORDER = ("fp16", "bf16", "fp32")
+
+
+def default_precision(hardware: HardwareSpec, training: bool = False) -> tuple[str, str | None]:
+    """(precision, reason or None) when the caller names no precision (None or the signature default)."""
+    if hardware.peak_dense.get(DEFAULT_PRECISION):
+        return DEFAULT_PRECISION, None
+    order = TRAINING_DEFAULT_ORDER if training else DEFAULT_PRECISION_ORDER
+    name = next((p for p in order if hardware.peak_dense.get(p)), None)
+    if name is None:
+        have = ", ".join(p for p, _ in hardware.peak_dense.items())
+        raise UnsupportedPrecisionError(f"{hardware.display_name} has none of {', '.join(order)}; pass precision= "
+                                        f"one of {have}")
+    return name, (f"precision not given: {hardware.display_name} has no {DEFAULT_PRECISION} units, so its "
+                  f"{name} (pass precision= to choose)")
+
+
 def resolve_precision(hardware: HardwareSpec, precision: str, *, weight_only: bool = False,
                       training: bool = False) -> ExecutionPrecision:
     """Native units if the hardware has them; weight-only quantisation for storage formats it lacks (or when

@@ -17,7 +17,7 @@ from ..units import quantity
 from .inputs import (MIN_EFFICIENCY, Source, check_bool, check_efficiency, check_outputs, check_positive_int,
                      resolve_hardware, resolve_model)
 from .power import average_power
-from .precision import ExecutionPrecision, resolve_precision
+from .precision import DEFAULT_PRECISION, ExecutionPrecision, _DefaultPrecision, default_precision, resolve_precision
 from .results import MemoryBreakdown, PerformanceProfile
 from .workload import check_training_options, workload_cost
 
@@ -47,7 +47,7 @@ class RooflineModel(ForwardModel):
     """Single device, one pass: latency = sum over kernel phases of max(compute, memory) + launch overhead
     (the roofline of Williams et al. 2009, applied per phase)."""
 
-    def solve(self, model: Any, hardware: Any, batch_size: int = 1, precision: str = "fp16",
+    def solve(self, model: Any, hardware: Any, batch_size: int = 1, precision: str | None = DEFAULT_PRECISION,
               efficiency: float | None = None, *, is_training: bool = False, seq_len: int | None = None,
               raise_errors: bool = False, zero_stage: int = 0, dp_size: int = 1,
               activation_recomputation: str | bool = "none", weight_only: bool = False,
@@ -72,6 +72,10 @@ class RooflineModel(ForwardModel):
         training = options if is_training else None
         reasons: list[str] = []
         seq = _sequence_length(m, seq_len, reasons)
+        if precision is None or type(precision) is _DefaultPrecision:  # fp16, else the device's own (microcontrollers: int8), said in reasons
+            precision, why = default_precision(hw, bool(is_training))
+            if why:
+                reasons.append(why)
         if rt is None:
             prec, fmt = resolve_precision(hw, precision, weight_only=weight_only, training=is_training), None
         else:

@@ -227,6 +227,20 @@ class TransformerSpec(ModelSpec):
             return self.layers * (self.mla.kv_lora_rank + self.mla.qk_rope_head_dim)
         return 2 * self.layers * self.kv_heads * self.head_dim
 
+    def get_kv_cache_size(self, seq_len: int, batch_size: int = 1, precision: Any = "fp16"):
+        """Bytes of KV cache for `batch_size` sequences of `seq_len` tokens: kv_elements_per_token x tokens x
+        bytes per element (Pope et al. 2022, sec. 3.1); `precision` is a name or bytes per element (0.1.x's
+        call shape, kept for its code)."""
+        for name, value in (("seq_len", seq_len), ("batch_size", batch_size)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise InvalidInputError(f"{name} must be a non-negative integer, got {value!r}")
+        return _wrap(float(self.kv_elements_per_token) * seq_len * batch_size * bytes_per_parameter(precision), "B")
+
+    @property
+    def hidden_dim(self) -> int:
+        """0.1.x's name for hidden_size."""
+        return self.hidden_size
+
     @property
     def attention_flops_per_token_per_context(self) -> float:
         """FLOPs per query token per context token: QK^T and AV each 2 x heads x head_dim (per layer)."""
@@ -384,6 +398,11 @@ class SSMSpec(ModelSpec):
 
     def __attrs_post_init__(self) -> None:
         _check_seq_len(self)
+
+    @property
+    def hidden_dim(self) -> int:
+        """0.1.x's name for hidden_size."""
+        return self.hidden_size
         _check_published(self, "published_parameters", self.parameter_count, PUBLISHED_TOLERANCE)
 
     @property

@@ -70,3 +70,19 @@ class TierSpec(_Entry):
     _power_budget: float = quantity("W")
     _latency_budget: float = quantity("s")
     _memory_budget: float = quantity("B")
+
+    # --- 0.1.x's names ---------------------------------------------------------------------------------
+    @property
+    def ram(self):
+        """0.1.x's name for memory_budget."""
+        return self.memory_budget
+
+    @property
+    def typical_latency_budget(self):
+        """0.1.x's name for latency_budget."""
+        return self.latency_budget
+
+    @property
+    def storage(self):
+        raise AttributeError(f"{type(self).__name__} has no storage figure: 0.1.x tiers carried one, but no "
+                             "sourced per-tier storage budget exists in the catalog and no solver reads it")

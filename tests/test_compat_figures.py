@@ -1,0 +1,68 @@
+"""0.1.x figure names on our specs: same physics as the primary names, and no silent fallbacks."""
+import warnings
+
+import pytest
+
+import mlsysim
+from mlsysim.errors import InvalidInputError, UnsupportedPrecisionError
+
+H, M, I, S = mlsysim.Hardware, mlsysim.Models, mlsysim.Infra, mlsysim.Systems
+
+
+def test_kv_cache_size_is_linear_in_tokens_and_bytes():
+    m = M.Llama3_8B
+    one = m.get_kv_cache_size(1024, 1).m_as("B")
+    assert one == m.kv_elements_per_token * 1024 * 2  # fp16
+    assert m.get_kv_cache_size(2048, 4).m_as("B") == 8 * one
+    assert m.get_kv_cache_size(1024, 1, "fp8").m_as("B") == one / 2
+    assert m.get_kv_cache_size(1024, 1, 1 * mlsysim.ureg.byte).m_as("B") == one / 2
+    with pytest.raises(InvalidInputError):
+        m.get_kv_cache_size(-1, 1)
+
+
+def test_flat_figures_equal_the_quantities():
+    assert I.Quebec.carbon_intensity_g_kwh == I.Quebec.carbon_intensity.m_as("g/kWh")
+    assert I.Racks.AI_Standard.power_kw == I.Racks.AI_Standard.power_per_rack.m_as("kW")
+    assert S.Tiers.Cloud.ram == S.Tiers.Cloud.memory_budget
+    assert M.Llama3_8B.hidden_dim == M.Llama3_8B.hidden_size
+
+
+def test_grid_pue_warns_and_names_the_rack_it_reads():
+    with pytest.warns(DeprecationWarning, match="Racks.AI_Standard"):
+        assert I.Quebec.pue == I.Racks.AI_Standard.pue
+
+
+def test_tier_storage_is_refused_not_invented():
+    with pytest.raises(AttributeError, match="no storage figure"):
+        S.Tiers.Cloud.storage
+
+
+def test_list_sorts_by_a_figure_and_refuses_a_missing_one():
+    bws = [h.memory.bandwidth.m_as("B/s") for h in H.list(sort_by="memory.bandwidth")]
+    assert bws == sorted(bws) and len(bws) == len(H.entries())
+    assert H.list(sort_by="memory.bandwidth", reverse=True)[0].name == H.list(sort_by="memory.bandwidth")[-1].name
+    with pytest.raises(InvalidInputError, match="no 'nonexistent'"):
+        H.list(sort_by="nonexistent")
+
+
+def test_default_precision_falls_back_only_when_not_given():
+    r = mlsysim.Engine.solve(M.Tiny.WakeVision, H.Tiny.ESP32)
+    assert r.precision == "int8" and any("precision not given" in x for x in r.reasons)
+    with pytest.raises(UnsupportedPrecisionError):
+        mlsysim.Engine.solve(M.Tiny.WakeVision, H.Tiny.ESP32, precision="fp16")
+    gpu = mlsysim.Engine.solve(M.Llama3_8B, H.H100)
+    assert gpu.precision == "fp16" and not any("precision not given" in x for x in gpu.reasons)
+
+
+def test_constants_module_has_units_and_points_figures_to_the_registries():
+    from mlsysim.core.constants import BYTES_FP16, Q_, GiB
+
+    assert (Q_(1, "GiB") / GiB).m_as("") == 1 and BYTES_FP16.m_as("B") == 2
+    import mlsysim.core.constants as c
+
+    with pytest.raises(AttributeError, match="registries"):
+        c.H100_MEM_BW
+
+
+def test_kilobyte_is_1000_bytes():
+    assert mlsysim.ureg("150 KB").m_as("B") == 150e3
