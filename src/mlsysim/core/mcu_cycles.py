@@ -76,14 +76,37 @@ def sample_cycles(model: Any, rt: RuntimeSpec, hw: HardwareSpec) -> float:
     return sum(macs * per_mac.get(kind) for kind, macs in by_kind) * core_scale(hw, rt)
 
 
+# Plans already made, by the identity of (model, runtime, hardware) and precision: specs are immutable, so a plan
+# and its reasons are computed once (the hot path then costs a dict probe); entries hold their specs, so an id
+# reused by a new object never matches. Cleared when it reaches _CACHE_SIZE entries.
+_plans: dict[tuple[int, int, int, str], tuple[Any, Any, Any, McuPlan | None, tuple[str, ...]]] = {}
+_CACHE_SIZE = 1024
+
+
 def plan(model: Any, hw: HardwareSpec, rt: RuntimeSpec | None, precision: str, efficiency_given: bool,
          resolve: Callable[[str, HardwareSpec], RuntimeSpec], reasons: list[str]) -> McuPlan | None:
     """The cycles-model compute time of one sample on a device with a core table, or None where the roofline
     applies (a reason says why): an explicit efficiency, a non-int8 precision, a library without a cycles
     table, or runtime=None on a core without a default library or for a model without layer types."""
-    core = hw.core
     if efficiency_given:
         return None
+    key = (id(model), id(rt), id(hw), precision)
+    hit = _plans.get(key)
+    if hit is not None and hit[0] is model and hit[1] is rt and hit[2] is hw:
+        reasons.extend(hit[4])
+        return hit[3]
+    notes: list[str] = []
+    result = _plan(model, hw, rt, precision, resolve, notes)
+    if len(_plans) >= _CACHE_SIZE:
+        _plans.clear()
+    _plans[key] = (model, rt, hw, result, tuple(notes))
+    reasons.extend(notes)
+    return result
+
+
+def _plan(model: Any, hw: HardwareSpec, rt: RuntimeSpec | None, precision: str,
+          resolve: Callable[[str, HardwareSpec], RuntimeSpec], reasons: list[str]) -> McuPlan | None:
+    core = hw.core
     if rt is None:
         if core.default_runtime is None or precision != MCU_PRECISION:
             reasons.append(f"no default kernel library for {core.name} at {precision}: class roofline efficiency"
