@@ -126,5 +126,6 @@ def _plan(model: Any, hw: HardwareSpec, rt: RuntimeSpec | None, precision: str,
         return None
     cycles = sample_cycles(model, rt, hw)
     reasons.append(f"{rt.display_name} on {core.name} at {core._clock / 1e6:.4g} MHz: "
-                   f"{cycles / 1e6:.4g} M cycles per sample (cycles per MAC by layer type x core scale)")
+                   f"{cycles / 1e6:.4g} M cycles per sample (cycles per MAC by layer type x core scale; replaces the "
+                   f"roofline compute time)")
     return McuPlan(rt, cycles / core._clock)
