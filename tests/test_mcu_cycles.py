@@ -195,3 +195,12 @@ def test_leave_one_hardware_out_error(fit_tool):
     assert len(errors) == 12
     assert statistics.median(errors) <= 0.15  # the microcontroller samples/s goal
     assert max(errors) <= 0.30
+
+
+def test_every_catalog_default_library_runs_on_its_core():
+    for hw in (h for h in HW.entries() if h.core is not None):
+        if hw.core.default_runtime is None:
+            continue
+        rt = RT.get(hw.core.default_runtime)
+        assert rt.mcu is not None and hw.calibration_class in rt.hardware_classes, hw.name
+        assert mcu_cycles.core_scale(hw, rt) > 0  # the core is listed and has a scale (or is the reference)
