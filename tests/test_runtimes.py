@@ -264,7 +264,7 @@ def test_fixed_graph_models_keep_their_layer_count_at_the_runtime_cost():
 
 
 # -- runtime=None is the default stack, unchanged --------------------------------------------------------------
-NONE_CASES = [("Llama3_70B", "H100", 8, "fp8"), ("ResNet50", "A100", 256, "int8"), ("DS_CNN", "STM32L4R5", 1, "int8"),
+NONE_CASES = [("Llama3_70B", "H100", 8, "fp8"), ("ResNet50", "A100", 256, "int8"), ("DS_CNN", "STM32L4R5", 1, "fp32"),
               ("Mixtral_8x7B", "H200", 32, "fp16"), ("Llama3_8B", "H100", 1, "int4")]
 
 

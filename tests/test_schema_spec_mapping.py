@@ -47,6 +47,8 @@ def spec_fields(cls, prefix=""):
     attrs.resolve_types(cls)
     out = {}
     for f in attrs.fields(cls):
+        if not f.init:  # derived in __attrs_post_init__ (LayerTable.macs_by_kind): not a catalog key
+            continue
         nested = [t for t in getattr(f.type, "__args__", (f.type,)) if attrs.has(t)] if f.type else []
         path = f"{prefix}{f.alias}"  # the catalog key: a figure stored as `_x` is written `x`
         if nested and nested[0] is specs.PrecisionTable:

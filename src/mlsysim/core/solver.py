@@ -14,6 +14,7 @@ from ..specs.hardware import PEAK_TOLERANCE, HardwareSpec
 from ..specs.models import ModelSpec, SSMSpec, TransformerSpec
 from ..specs.runtimes import QuantFormat, RuntimeSpec
 from ..units import quantity
+from . import mcu_cycles
 from .inputs import (MIN_EFFICIENCY, Source, check_bool, check_efficiency, check_outputs, check_positive_int,
                      resolve_hardware, resolve_model)
 from .power import average_power
@@ -108,6 +109,13 @@ class RooflineModel(ForwardModel):
         weight_bw = hw.flash._bandwidth * cls.memory_efficiency if hw.flash is not None else bandwidth
         weight_time, other_time = cost.weight_traffic / weight_bw, cost.other_traffic / bandwidth
         memory_time = weight_time + other_time
+        # Microcontrollers: cycles per MAC by layer type x kernel library x core (core/mcu_cycles.py).
+        mcu = mcu_cycles.plan(m, hw, rt, prec.compute, efficiency is not None, resolve_runtime, reasons) \
+            if hw.core is not None else None
+        if mcu is not None:
+            rt, compute_time = mcu.runtime, mcu.seconds * batch
+            achieved_flops = cost.hardware_flops / compute_time
+            eff = achieved_flops / prec.peak_flops
         if rt is None:
             per_kernel = hw._launch_overhead
             overhead = cost.kernels * per_kernel
@@ -115,7 +123,7 @@ class RooflineModel(ForwardModel):
             kernels, per_kernel, note = runtime_kernels(rt, m, cost.kernels, is_training, prefill)
             overhead = kernels * per_kernel  # fixed cost per kernel, added to the roofline time of each phase
             reasons.append(note)
-        if cost.phases:  # per-kernel roofline: each phase waits on its own slower roof
+        if cost.phases and mcu is None:  # per-kernel roofline: each phase waits on its own slower roof
             bound_compute = bound_memory = 0.0
             for flops, w_bytes, o_bytes in cost.phases:
                 c, mem = flops / achieved_flops, w_bytes / weight_bw + o_bytes / bandwidth

@@ -62,8 +62,10 @@ def _scale(hw: HardwareSpec, name: str, factor: float) -> HardwareSpec:
     if name == "peak_flops":
         if cal is not None:
             cal = attrs.evolve(cal, matmul_flops=_scaled_table(cal.matmul_flops, factor))
+        # A microcontroller's compute rate is its core clock (cycles model, core/mcu_cycles.py): scale it too.
+        core = None if hw.core is None else attrs.evolve(hw.core, clock=figure(hw.core, "clock") * factor)
         return attrs.evolve(hw, peak_dense=_scaled_table(hw.peak_dense, factor),
-                            peak_sparse=_scaled_table(hw.peak_sparse, factor), calibration=cal)
+                            peak_sparse=_scaled_table(hw.peak_sparse, factor), calibration=cal, core=core)
     if name == "memory_bandwidth":
         if cal is not None and figure(cal, "memory_bandwidth") is not None:
             cal = attrs.evolve(cal, memory_bandwidth=figure(cal, "memory_bandwidth") * factor)

@@ -7,7 +7,7 @@ from typing import Any
 import attrs
 
 from ..errors import CatalogError
-from .fields import QuantityAccess, as_tuple, integer, one_of, quantity, spec
+from .fields import QuantityAccess, as_tuple, integer, number, one_of, quantity, spec
 from .economics import HardwareEconomics
 from .provenance import Provenance
 
@@ -100,6 +100,19 @@ class InterconnectSpec(QuantityAccess):
 
 
 @spec
+class CoreSpec(QuantityAccess):
+    """A microcontroller's CPU core: which micro-architecture (the kernel libraries' cycles-per-MAC tables are keyed
+    by it), its clock, its cycles per MAC relative to the libraries' reference core, and the kernel library the
+    engine assumes when no runtime is given (mlsysim.core.mcu_cycles)."""
+
+    name: str = attrs.field(validator=attrs.validators.matches_re(r"^[a-z][a-z0-9+-]*$"))
+    _clock: float = quantity("Hz", doc="core clock the kernels run at")
+    provenance: Provenance
+    mac_cycle_scale: float | None = number(optional=True, doc="cycles per MAC relative to the reference core")
+    default_runtime: str | None = None
+
+
+@spec
 class HardwareCalibration(QuantityAccess):
     """Measured achievable figures of this exact device; they take precedence over class efficiencies."""
 
@@ -128,6 +141,7 @@ class HardwareSpec(QuantityAccess):
     peak_sparse: PrecisionTable | None = None
     on_chip: OnChipSpec | None = None
     flash: FlashSpec | None = None
+    core: CoreSpec | None = None
     interconnect: InterconnectSpec | None = None
     calibration: HardwareCalibration | None = None
     economics: HardwareEconomics | None = None

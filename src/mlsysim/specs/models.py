@@ -318,6 +318,9 @@ class MoESpec(TransformerSpec):
 
 
 LAYER_COLUMNS = ("macs", "input_elements", "output_elements", "parameters")
+# Layer type of each row for the microcontroller cycles model (mlsysim.core.mcu_cycles): the network's first
+# convolution, depthwise, other convolution (standard/pointwise), fully connected, or none (no MACs: pooling).
+LAYER_KINDS = ("first", "depthwise", "conv", "dense", "none")
 
 
 def _rows(value) -> tuple[tuple[float, ...], ...]:
@@ -330,11 +333,30 @@ class LayerTable:
 
     columns: tuple[str, ...] = attrs.field(converter=as_tuple)
     rows: tuple[tuple[float, ...], ...] = attrs.field(converter=_rows)
+    kinds: tuple[str, ...] = attrs.field(default=(), converter=as_tuple)
+    # MACs per layer type (from kinds; empty without them), summed once here for the hot path.
+    macs_by_kind: tuple[tuple[str, float], ...] = attrs.field(init=False, default=())
 
     def __attrs_post_init__(self) -> None:
         if self.columns != LAYER_COLUMNS or any(len(r) != len(LAYER_COLUMNS) for r in self.rows):
             raise CatalogError("layer_table rows must be [macs, input_elements, output_elements, parameters]",
                                field="layer_table", expected=f"columns = {list(LAYER_COLUMNS)}")
+        if not self.kinds:
+            return
+        bad = [k for k in self.kinds if k not in LAYER_KINDS]
+        if bad or len(self.kinds) != len(self.rows):
+            raise CatalogError(f"kinds has {'unknown ' + repr(bad[0]) if bad else f'{len(self.kinds)} entries'} "
+                               f"for {len(self.rows)} rows", field="layer_table.kinds",
+                               expected=f"one of {', '.join(LAYER_KINDS)} per row (tools/cnn_layers.py prints them)")
+        sums: dict[str, float] = {}
+        for kind, row in zip(self.kinds, self.rows):
+            if kind == "none":
+                if row[0]:
+                    raise CatalogError(f"a row of {row[0]:g} MACs has kind 'none'", field="layer_table.kinds",
+                                       expected="first, depthwise, conv or dense for a row with MACs")
+                continue
+            sums[kind] = sums.get(kind, 0.0) + row[0]
+        object.__setattr__(self, "macs_by_kind", tuple(sums.items()))
 
 
 @spec

@@ -9,7 +9,7 @@ from __future__ import annotations
 import attrs
 
 from ..errors import CatalogError
-from .fields import QuantityAccess, as_tuple, integer, quantity, spec
+from .fields import QuantityAccess, as_tuple, integer, number, quantity, spec
 from .hardware import PRECISIONS
 from .provenance import Provenance
 
@@ -133,6 +133,44 @@ class FusionLevel(QuantityAccess):
     provenance: Provenance | None = None
 
 
+# Layer types of the microcontroller cycles model (mlsysim.core.mcu_cycles), as a model's layer_table names them:
+# the network's first convolution (few input channels), depthwise, any other convolution (standard or pointwise),
+# fully connected. specs.models.LAYER_KINDS adds "none" for kernels without MACs (pooling).
+MAC_LAYER_KINDS = ("first", "depthwise", "conv", "dense")
+
+
+@spec
+class LayerCycles(QuantityAccess):
+    """Cycles per int8 MAC of a kernel library's kernels on its reference core, by layer type."""
+
+    first: float = number(doc="the network's first convolution (1-3 input channels)")
+    depthwise: float = number(doc="depthwise convolution")
+    conv: float = number(doc="standard and pointwise convolution")
+    dense: float = number(doc="fully connected layer")
+
+    def get(self, kind: str) -> float:
+        if kind not in MAC_LAYER_KINDS:
+            raise CatalogError(f"unknown layer type {kind!r}", field="mcu.cycles_per_mac",
+                               expected=f"one of {', '.join(MAC_LAYER_KINDS)}")
+        return getattr(self, kind)
+
+
+@spec
+class McuKernels(QuantityAccess):
+    """A microcontroller kernel library's int8 cost: cycles per MAC by layer type on its reference core, and the
+    cores it has kernels for (other cores scale by their core.mac_cycle_scale)."""
+
+    reference_core: str
+    cores: tuple[str, ...] = attrs.field(converter=as_tuple)
+    cycles_per_mac: LayerCycles
+    provenance: Provenance
+
+    def __attrs_post_init__(self) -> None:
+        if self.reference_core not in self.cores:
+            raise CatalogError(f"reference_core {self.reference_core!r} is not among cores {list(self.cores)}",
+                               field="mcu.reference_core", expected="one of the cores it lists")
+
+
 @spec
 class RuntimeSpec(QuantityAccess):
     """A software stack: its kernel structure, launch cost, fusion level and quantisation formats."""
@@ -147,6 +185,7 @@ class RuntimeSpec(QuantityAccess):
     fusion: FusionLevel
     packs_ragged: bool = attrs.field(validator=attrs.validators.instance_of(bool))
     quantization: tuple[QuantFormat, ...] = attrs.field(default=(), converter=as_tuple)
+    mcu: McuKernels | None = None
     attention: str = ""
     description: str = ""
     notes: str = ""
