@@ -23,3 +23,8 @@ class CalibrationClass(QuantityAccess):
     _runtime_reserve: float = quantity("B")
     memory_bound_power_fraction: float = attrs.field(validator=_fraction)
     provenance: Provenance
+    # What runtime=None stands for on this class: a catalog runtime name (tests/test_default_runtime.py checks it
+    # names a runtime of this class and that runtime=None stays within its documented tolerance) and the
+    # real stack in words, named in each result's reasons. runtime=None's numbers do not read them.
+    default_runtime: str | None = None
+    default_stack: str = ""
