@@ -15,7 +15,7 @@ from ..errors import CatalogError, InvalidInputError
 from .fields import QuantityAccess, spec
 from .provenance import Provenance
 
-# Slack on the moment inequalities (mean^2 <= mean_square <= max^2): catalog figures are written to 3-4
+# Slack on the moment inequalities (mean^2 <= mean_square <= max x mean): catalog figures are written to 3-4
 # significant digits, so a distribution of equal lengths may print mean_square a rounding step below mean^2.
 MOMENT_TOLERANCE = 1e-3
 
@@ -32,7 +32,8 @@ class SequenceLengths(QuantityAccess):
 
     Build from a list with ``SequenceLengths.of([120, 384, 177])`` or from published moments with
     ``SequenceLengths(mean=177, mean_square=36300, max=384)``. Jensen's inequality bounds the moments:
-    mean^2 <= mean_square (equality when every sequence has the same length) and mean_square <= max^2.
+    mean^2 <= mean_square (equality when every sequence has the same length) and, as every L <= max,
+    mean_square <= max x mean <= max^2.
     """
 
     mean: float = attrs.field(validator=_length)
@@ -50,9 +51,9 @@ class SequenceLengths(QuantityAccess):
             if self.mean > self.max:
                 raise CatalogError(f"mean {self.mean:g} exceeds max {self.max}", field="seq_lens.mean",
                                    expected="a mean length no longer than the longest sequence")
-            if self.mean_square > self.max ** 2 * (1.0 + MOMENT_TOLERANCE):
-                raise CatalogError(f"mean_square {self.mean_square:g} exceeds max^2 = {self.max ** 2}",
-                                   field="seq_lens.mean_square", expected="E[L^2] <= max^2")
+            if self.mean_square > self.max * self.mean * (1.0 + MOMENT_TOLERANCE):
+                raise CatalogError(f"mean_square {self.mean_square:g} exceeds max x mean = {self.max * self.mean:g}",
+                                   field="seq_lens.mean_square", expected="E[L^2] <= max x E[L] (every L <= max)")
 
     @classmethod
     def of(cls, lengths: Sequence[int]) -> SequenceLengths:
