@@ -184,3 +184,21 @@ def test_the_mean_square_estimate_barely_moves_the_prediction():
         rates = [Engine.solve(BERT, hw, s.batch_size, "int8", runtime="tensorrt", seq_lens=SequenceLengths(
             mean=s.seq_lens.mean, mean_square=msq, max=384)).throughput.m_as("1/s") for msq in (lo, hi)]
         assert rel(rates[0], rates[1]) < 0.02, hw
+
+
+def test_ragged_training_step_trains_on_the_real_tokens():
+    packed = Engine.solve("Llama3_8B", "H200", 4, "bf16", is_training=True, seq_lens=[512, 1024, 1536, 2048])
+    assert rel(packed.throughput.m_as("1/s") * packed.latency.m_as("s"), 5120.0) < 1e-12
+    padded = Engine.solve("Llama3_8B", "H200", 4, "bf16", is_training=True, runtime="pytorch_eager",
+                          seq_lens=[512, 1024, 1536, 2048])
+    assert rel(padded.throughput.m_as("1/s") * padded.latency.m_as("s"), 5120.0) < 1e-12  # padding is not output
+    assert padded.hardware_flops > packed.hardware_flops
+
+
+def test_every_scenario_runtime_runs_on_its_target():
+    for s in mlsysim.Scenarios:
+        if s.runtime is None or not s.target.startswith("Hardware."):
+            continue
+        rt = mlsysim.Runtimes.get(s.runtime)
+        target = mlsysim.Hardware.get(s.target.split(".", 1)[1])
+        assert target.calibration_class in rt.hardware_classes, s.name

@@ -55,6 +55,10 @@ def ragged_workload(model: ModelSpec, batch: int, seq_lens: Any, seq_len: Any, p
     rms = lengths.mean_square ** 0.5
     shape = f"{batch} sequences, mean {lengths.mean:.4g}, rms {rms:.4g}" + \
         (f", max {lengths.max}" if lengths.max is not None else "")
+    if isinstance(model, SSMSpec):  # one recurrent step per sequence, whatever its context (Gu & Dao 2023)
+        seq = check_seq(model, lengths.max if lengths.max is not None else max(1, round(rms)), reasons)
+        reasons.append(f"ragged batch ({shape}): a state-space decode step does not depend on the context lengths")
+        return seq, workload_cost(model, batch, seq, prec, training, prefill)
     if packs:
         # The longest sequence must still fit the model's positions; without a max, the rms bounds it from below.
         seq = check_seq(model, lengths.max if lengths.max is not None else max(1, round(rms)), reasons)

@@ -65,7 +65,7 @@ class RooflineModel(ForwardModel):
         seq_lens (experimental): a ragged batch, a list of one length per sequence or a
         mlsysim.SequenceLengths(mean=, mean_square=, max=); not with seq_len. A runtime that packs
         (RuntimeSpec.packs_ragged; runtime=None packs) computes the real tokens, one that pads computes
-        batch x max (mlsysim.core.ragged)."""
+        batch x max (mlsysim.core.ragged); the result's seq_len is then the longest sequence."""
         m = resolve_model(model)
         hw = resolve_hardware(hardware)
         rt = None if runtime is None else resolve_runtime(runtime, hw)
