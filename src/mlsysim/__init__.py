@@ -39,6 +39,7 @@ _LAZY = {
     "load_config": ("mlsysim.config", "load_config"), "SimulationConfig": ("mlsysim.config", "SimulationConfig"),
     "SystemEvaluator": ("mlsysim.evaluation", "SystemEvaluator"),
     "SystemEvaluation": ("mlsysim.evaluation", "SystemEvaluation"),
+    "SequenceLengths": ("mlsysim.specs.sequences", "SequenceLengths"),
 }
 
 __all__ = ["__version__", "ureg", *_REGISTRIES, *_LAZY, *_COMPAT_CLASSES]

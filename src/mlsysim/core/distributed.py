@@ -125,11 +125,13 @@ class DistributedModel(ForwardModel):
               efficiency: float | None = None, *, seq_len: int | None = None, tensor_parallel: int = 1,
               pipeline_parallel: int = 1, microbatch_size: int = 1, zero_stage: int = 0,
               activation_recomputation: str | bool = "none", tp_size: int | None = None,
-              pp_size: int | None = None, microbatch_count: int | None = None, **unsupported: Any) -> DistributedResult:
+              pp_size: int | None = None, microbatch_count: int | None = None, runtime: Any = None,
+              **unsupported: Any) -> DistributedResult:
         """One training step. ``tp_size``, ``pp_size`` and ``microbatch_count`` are 0.1.x's names of
         tensor_parallel, pipeline_parallel and the number of micro-batches per replica (which sets
         microbatch_size = replica batch / count). 0.1.x options this model does not have yet are refused at
-        any value but their no-op default."""
+        any value but their no-op default. runtime (experimental): the software stack of each device's pass
+        (mlsysim.Runtimes), as Engine.solve's runtime=: its kernels and per-kernel cost of a training step."""
         _refuse_unmodelled(unsupported)
         tensor_parallel = _renamed("tp_size", tp_size, "tensor_parallel", tensor_parallel, 1)
         pipeline_parallel = _renamed("pp_size", pp_size, "pipeline_parallel", pipeline_parallel, 1)
@@ -167,7 +169,7 @@ class DistributedModel(ForwardModel):
         # One device doing a whole replica's work, with ZeRO sharding over the data-parallel group ...
         prof = self._roofline.solve(m, hw, replica, precision, efficiency, is_training=True, seq_len=seq_len,
                                     zero_stage=zero_stage, dp_size=dp,
-                                    activation_recomputation=activation_recomputation)
+                                    activation_recomputation=activation_recomputation, runtime=runtime)
         seq = prof.seq_len or 1
         shards = tp * pp
         # ... split evenly over tensor and pipeline ranks (Narayanan et al. 2021, sec. 2).

@@ -18,7 +18,7 @@ class Engine:
               efficiency: float | None = None, *, is_training: bool = False, seq_len: int | None = None,
               raise_errors: bool = False, zero_stage: int = 0, dp_size: int = 1,
               activation_recomputation: str | bool = "none", weight_only: bool = False,
-              runtime: Any = None) -> PerformanceProfile:
+              runtime: Any = None, seq_lens: Any = None) -> PerformanceProfile:
         """Predict one pass of ``model`` on one ``hardware`` device.
 
         model, hardware: a spec or a registry name ("Llama3_70B", "H100").
@@ -35,9 +35,12 @@ class Engine:
             runtime (a software stack of mlsysim.Runtimes, "llamacpp", "vllm", "tensorrt" ...: its kernels per layer
             and per-kernel launch cost replace the default 8 fused kernels per layer at the device's launch
             overhead, and `precision` may name one of its quantisation formats, e.g. "q4_0" at 4.5 bits per
-            weight; None keeps the default stack; the result's reasons name the runtime used).
+            weight; None keeps the engine default stack, which the hardware class's default_stack names in the
+            result's reasons), seq_lens (a ragged batch: a list of one length per sequence, or
+            mlsysim.SequenceLengths(mean=, mean_square=, max=); not with seq_len. A packing runtime computes the
+            real tokens -- linear work over sum L, attention over sum L^2 -- a padding one batch x max; None packs).
         """
         return _SOLVER.solve(model, hardware, batch_size, precision, efficiency, is_training=is_training,
                              seq_len=seq_len, raise_errors=raise_errors, zero_stage=zero_stage, dp_size=dp_size,
                              activation_recomputation=activation_recomputation, weight_only=weight_only,
-                             runtime=runtime)
+                             runtime=runtime, seq_lens=seq_lens)

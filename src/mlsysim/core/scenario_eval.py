@@ -65,9 +65,13 @@ def evaluate_scenario(s: ScenarioSpec, **overrides: Any) -> ScenarioEvaluation:
     batch = overrides.pop("batch_size", s.batch_size)
     precision = overrides.pop("precision", s.precision)
     efficiency = overrides.pop("efficiency", s.efficiency)
+    seq_len_given = "seq_len" in overrides
     seq_len = overrides.pop("seq_len", s.seq_len)
+    # A seq_len override alone replaces the scenario's ragged lengths (the two are exclusive).
+    seq_lens = overrides.pop("seq_lens", None if seq_len_given else s.seq_lens)
+    runtime = overrides.pop("runtime", s.runtime)
     training = check_bool("is_training", overrides.pop("is_training", s.mode == "training"))
-    options: dict[str, Any] = {"seq_len": seq_len, "is_training": training}
+    options: dict[str, Any] = {"seq_len": seq_len, "is_training": training, "seq_lens": seq_lens, "runtime": runtime}
     if training and devices > 1:  # fully sharded data parallel over the target, unless overridden
         options |= {"zero_stage": MULTI_DEVICE_ZERO_STAGE, "dp_size": devices}
     options |= overrides
@@ -81,8 +85,8 @@ def evaluate_scenario(s: ScenarioSpec, **overrides: Any) -> ScenarioEvaluation:
                 raise InvalidInputError(f"scenario {s.name}'s latency constraint is on time to first token, which a "
                                         "training step has none of: evaluate it with is_training=False")
             timed, label = RooflineModel().solve(model, device, batch, precision, efficiency, seq_len=seq_len,
-                                                 weight_only=overrides.get("weight_only", False),
-                                                 prefill=True), "time to first token"
+                                                 weight_only=overrides.get("weight_only", False), prefill=True,
+                                                 seq_lens=seq_lens, runtime=runtime), "time to first token"
         checks.append(ConstraintCheck(name=label, passed=timed.latency.to("s").magnitude <= c._max_latency,
                                       value=timed.latency.to("ms"), limit=quantity(c._max_latency, "s").to("ms")))
     if c._max_power is not None:

@@ -19,6 +19,7 @@ from .inputs import (MIN_EFFICIENCY, Source, check_bool, check_efficiency, check
                      resolve_hardware, resolve_model)
 from .power import average_power
 from .precision import DEFAULT_PRECISION, ExecutionPrecision, _DefaultPrecision, default_precision, resolve_precision
+from .ragged import ragged_workload
 from .results import MemoryBreakdown, PerformanceProfile
 from .workload import check_training_options, workload_cost
 
@@ -52,7 +53,7 @@ class RooflineModel(ForwardModel):
               efficiency: float | None = None, *, is_training: bool = False, seq_len: int | None = None,
               raise_errors: bool = False, zero_stage: int = 0, dp_size: int = 1,
               activation_recomputation: str | bool = "none", weight_only: bool = False,
-              prefill: bool = False, runtime: Any = None) -> PerformanceProfile:
+              prefill: bool = False, runtime: Any = None, seq_lens: Any = None) -> PerformanceProfile:
         """prefill=True (experimental) runs the prompt of `seq_len` tokens through a decoder instead of one
         decode step; throughput is then prompt tokens/s and latency the time to first token.
 
@@ -60,7 +61,12 @@ class RooflineModel(ForwardModel):
         per transformer layer and per-kernel cost (the graph-replay cost in the phases it captures as CUDA
         graphs) replace the engine's fixed 8 kernels per layer x the device's launch_overhead, and `precision`
         may name one of its quantisation formats ("q4_0": 4.5 bits per weight). Not modelled yet: its fusion
-        level (bytes of unfused norms and activations), ragged batches, shape-dependent GEMM efficiency."""
+        level (bytes of unfused norms and activations), shape-dependent GEMM efficiency.
+
+        seq_lens (experimental): a ragged batch, a list of one length per sequence or a
+        mlsysim.SequenceLengths(mean=, mean_square=, max=); not with seq_len. A runtime that packs
+        (RuntimeSpec.packs_ragged; runtime=None packs) computes the real tokens, one that pads computes
+        batch x max (mlsysim.core.ragged); the result's seq_len is then the longest sequence."""
         m = resolve_model(model)
         hw = resolve_hardware(hardware)
         rt = None if runtime is None else resolve_runtime(runtime, hw)
@@ -72,7 +78,7 @@ class RooflineModel(ForwardModel):
         options = check_training_options(zero_stage, dp_size, activation_recomputation)
         training = options if is_training else None
         reasons: list[str] = []
-        seq = _sequence_length(m, seq_len, reasons)
+        seq = _sequence_length(m, seq_len, reasons) if seq_lens is None else None
         if precision is None or type(precision) is _DefaultPrecision:  # fp16, else the device's own (microcontrollers: int8), said in reasons
             precision, why = default_precision(hw, bool(is_training))
             if why:
@@ -84,7 +90,11 @@ class RooflineModel(ForwardModel):
         cls = calibration_class(hw)
         if prefill and is_training:
             raise InvalidInputError("prefill and is_training are exclusive: a training step already covers the prompt")
-        cost = workload_cost(m, batch, seq or 0, prec, training, prefill)
+        if seq_lens is None:
+            cost = workload_cost(m, batch, seq or 0, prec, training, prefill)
+        else:  # a ragged batch under the runtime's pack/pad rule
+            seq, cost = ragged_workload(m, batch, seq_lens, seq_len, prec, training, prefill, rt, _sequence_length,
+                                        reasons)
         reasons += cost.notes
         if fmt is not None:
             reasons.append(f"{fmt.name} weights ({rt.display_name}): {fmt.bits_per_weight:g} bits per weight with "
@@ -119,6 +129,7 @@ class RooflineModel(ForwardModel):
         if rt is None:
             per_kernel = hw._launch_overhead
             overhead = cost.kernels * per_kernel
+            reasons.append(default_runtime_note(cls))
         else:
             kernels, per_kernel, note = runtime_kernels(rt, m, cost.kernels, is_training, prefill)
             overhead = kernels * per_kernel  # fixed cost per kernel, added to the roofline time of each phase
@@ -263,6 +274,12 @@ def runtime_kernels(rt: RuntimeSpec, model: ModelSpec, default_kernels: int, tra
         per_kernel, how = launch._kernel_cost, ""
     return kernels, per_kernel, \
         f"runtime {rt.display_name}: {kernels} kernels ({shape}) in {phase}, {per_kernel * 1e6:.3g} us each{how}"
+
+
+def default_runtime_note(cls: CalibrationClass) -> str:
+    """The reason naming the stack a runtime=None result stands for (the class's default_stack, catalog/calibration):
+    the engine's own figures, KERNELS_PER_TRANSFORMER_LAYER fused kernels per layer at the device's launch overhead."""
+    return f"runtime: engine default ({cls.default_stack or 'fused kernels'})"
 
 
 def calibration_class(hw: HardwareSpec) -> CalibrationClass:

@@ -82,10 +82,13 @@ def _training_state(params: float, prec: ExecutionPrecision, opts: TrainingOptio
 
 
 def transformer_cost(m: TransformerSpec, batch: int, seq_len: int, prec: ExecutionPrecision,
-                     training: TrainingOptions | None, prefill: bool = False) -> WorkloadCost:
+                     training: TrainingOptions | None, prefill: bool = False,
+                     lengths: tuple[float, float] | None = None) -> WorkloadCost:
     """Decode step (decoders), forward pass (encoders) or training step, as five kernel phases per layer --
     QKV/O projections, attention, FFN, element-wise ops (norms, residuals, activation), LM head -- each
-    bounded by its own roof (a GEMM phase can be compute-bound while the norms stay memory-bound)."""
+    bounded by its own roof (a GEMM phase can be compute-bound while the norms stay memory-bound).
+
+    lengths: (E[L], E[L^2]) of a packed ragged batch (mlsysim.core.ragged); None: every sequence is seq_len."""
     wb, ab = prec.weight_bytes, prec.activation_bytes
     L, d, vocab = m.layers, m.hidden_size, m.vocab_size
     moe = isinstance(m, MoESpec)
@@ -93,6 +96,17 @@ def transformer_cost(m: TransformerSpec, batch: int, seq_len: int, prec: Executi
     tokens = batch if decode else batch * seq_len
     # Context per query: the whole cache when decoding, all S in an encoder, S/2 on average under a causal mask.
     context = seq_len if (decode or m.architecture == "encoder") else seq_len / 2.0
+    cached = batch * seq_len  # tokens held in (and read from) the KV cache when decoding
+    if lengths is not None:
+        # Packed ragged batch: linear work over sum L = n E[L]; attention query-key pairs sum L = n E[L] when
+        # decoding (one query per sequence), sum L^2 = n E[L^2] bidirectional, sum L^2 / 2 causal.
+        mean, mean_square = lengths
+        cached = batch * mean
+        tokens = batch if decode else cached
+        pairs = cached if decode else batch * mean_square * (1.0 if m.architecture == "encoder" else 0.5)
+        attn_flops = m.attention_flops_per_token_per_context * pairs
+    else:
+        attn_flops = m.attention_flops_per_token_per_context * context * tokens
     ffn_width = (m.expert_ffn_size * (m.experts_per_token + m.shared_experts)) if moe else m.ffn_size
     qkv_width = (m.heads + 2 * m.kv_heads) * m.head_dim
     attn_w = L * m.attention_parameters_per_layer
@@ -104,13 +118,13 @@ def transformer_cost(m: TransformerSpec, batch: int, seq_len: int, prec: Executi
     logit_bytes = 4.0 if training is not None else ab  # training keeps fp32 logits for the loss
 
     if decode:  # read the whole KV cache once, append this step's K and V (Pope et al. 2022, sec. 3.1)
-        attn_other = (batch * seq_len + tokens) * m.kv_elements_per_token * ab
+        attn_other = (cached + tokens) * m.kv_elements_per_token * ab
     else:  # fused (Flash) attention reads Q, K, V and writes O; the S x S scores stay on chip (Dao et al. 2022)
         attn_other = L * tokens * (qkv_width + m.heads * m.head_dim) * ab
     phases = (  # ATTENTION_CORE_PHASE indexes the second entry
         # (FLOPs, weight bytes, other bytes); FLOPs = 2 x MACs of each matmul (Kaplan et al. 2020)
         (2.0 * tokens * attn_w, attn_w * wb, L * tokens * (2 * d + qkv_width + m.heads * m.head_dim) * ab),
-        (m.attention_flops_per_token_per_context * context * tokens, 0.0, attn_other),
+        (attn_flops, 0.0, attn_other),
         (2.0 * tokens * ffn_flop_w, ffn_read_w * wb,
          L * tokens * (2 * d + (3 if m.ffn_gated else 2) * ffn_width) * ab),
         # Two norms (read+write) and two residual adds (2 reads + 1 write) over d, activation over the FFN width.
@@ -120,7 +134,7 @@ def transformer_cost(m: TransformerSpec, batch: int, seq_len: int, prec: Executi
     kernels = L * KERNELS_PER_TRANSFORMER_LAYER + 2
     fwd = sum(p[0] for p in phases)
     if training is None:
-        kv = batch * seq_len * m.kv_elements_per_token * ab if decode else 0.0
+        kv = cached * m.kv_elements_per_token * ab if decode else 0.0
         live = (batch if decode else tokens) * (LIVE_HIDDEN_TENSORS * d + LIVE_FFN_TENSORS * ffn_width) * ab \
             + head_tokens * vocab * ab
         if prefill:  # the prompt's K and V are written to the cache (Pope et al. 2022, sec. 3.1)
@@ -201,11 +215,14 @@ def fixed_graph_cost(m: ModelSpec, batch: int, prec: ExecutionPrecision,
 
 
 def workload_cost(model: ModelSpec, batch: int, seq_len: int, prec: ExecutionPrecision,
-                  training: TrainingOptions | None, prefill: bool = False) -> WorkloadCost:
+                  training: TrainingOptions | None, prefill: bool = False,
+                  lengths: tuple[float, float] | None = None) -> WorkloadCost:
+    """lengths: (E[L], E[L^2]) of a packed ragged batch, transformers only (a state-space decode step does not
+    depend on the context); None: every sequence has seq_len tokens."""
     if prefill and not (isinstance(model, TransformerSpec) and model.architecture != "encoder"):
         raise UnsupportedModelError(f"prefill is modelled for decoder transformers only, not {model.name!r}")
     if isinstance(model, TransformerSpec):
-        return transformer_cost(model, batch, seq_len, prec, training, prefill)
+        return transformer_cost(model, batch, seq_len, prec, training, prefill, lengths)
     if isinstance(model, SSMSpec):
         return ssm_cost(model, batch, seq_len, prec, training)
     if isinstance(model, (FixedGraphSpec, DiffusionSpec, RecommendationSpec)):

@@ -24,7 +24,7 @@ from typing import Any
 import attrs
 
 from ..core.inputs import check_positive_int, resolve_hardware, resolve_model
-from ..core.precision import BYTES_PER_ELEMENT, resolve_precision
+from ..core.precision import ExecutionPrecision
 from ..core.results import PerformanceProfile
 from ..core.solver import RooflineModel, calibration_class
 from ..core.workload import workload_cost
@@ -33,6 +33,7 @@ from ..specs.fields import figure
 from ..units import quantity
 from ._queueing import choice, fraction
 from ._result import SolverResult
+from ._runtime import pass_precision
 
 _ROOFLINE = RooflineModel()
 METHODS = ("quantization", "pruning", "distillation")
@@ -90,14 +91,16 @@ class CompressionModel:
     def solve(self, model: Any, hardware: Any, method: str = "quantization", target_bitwidth: int = 8,
               sparsity: float = 0.0, sparsity_type: str = "unstructured", *, baseline_precision: str = "fp32",
               batch_size: int = 1, seq_len: int | None = None, efficiency: float | None = None,
-              student: Any = None) -> CompressionResult:
+              student: Any = None, runtime: Any = None) -> CompressionResult:
         """baseline_precision: the uncompressed model's precision (0.1.x's fp32 reference by default; pruning
         keeps it). batch_size / seq_len / efficiency: the pass both are timed on (a decode step for decoders).
-        student: the distilled model (method="distillation")."""
+        student: the distilled model (method="distillation"). runtime (experimental): the software stack both
+        passes run on (mlsysim.Runtimes name or spec), as Engine.solve's runtime=: its kernels and launch cost
+        time both passes; the quantised format must be one it runs."""
         m, hw = resolve_model(model), resolve_hardware(hardware)
         method = choice("method", method, METHODS)
         batch = check_positive_int("batch_size", batch_size)
-        common = dict(seq_len=seq_len)
+        common = dict(seq_len=seq_len, runtime=runtime)
         base = _ROOFLINE.solve(m, hw, batch, baseline_precision, efficiency, **common)
         original = base.memory.weights
         trace: list[str] = []
@@ -112,7 +115,8 @@ class CompressionModel:
             s = fraction("sparsity", sparsity, high=1.0, high_open=True)
             kind = choice("sparsity_type", sparsity_type, SPARSITY_TYPES)
             name = base.precision
-            compressed, latency, accuracy = _prune(m, hw, base, s, kind, trace)
+            compressed, latency, accuracy = _prune(m, hw, base, s, kind, trace,
+                                                   pass_precision(hw, baseline_precision, runtime))
         else:
             if student is None:
                 raise InvalidInputError("distillation needs student= (the smaller model, a spec or registry name); "
@@ -148,11 +152,11 @@ def _format_for(hw: Any, bits: int) -> str:
     return native[0] if native else names[0]  # none native: weight-only quantisation in the first format
 
 
-def _prune(m: Any, hw: Any, base: PerformanceProfile, s: float, kind: str,
-           trace: list[str]) -> tuple[float, float, float]:
+def _prune(m: Any, hw: Any, base: PerformanceProfile, s: float, kind: str, trace: list[str],
+           prec: ExecutionPrecision) -> tuple[float, float, float]:
     """(stored weight bytes, pass latency in s, accuracy delta) of the pruned model at the baseline precision."""
     original = base.memory.weights
-    bits = BYTES_PER_ELEMENT[base.precision] * BITS_PER_BYTE
+    bits = prec.weight_bytes * BITS_PER_BYTE
     dense_accuracy = _interpolate(PRUNING_ACCURACY_POINTS, s)
     if kind == "unstructured":
         stored = min(original, original * ((1.0 - s) + BITMAP_BITS_PER_WEIGHT / bits))
@@ -162,7 +166,7 @@ def _prune(m: Any, hw: Any, base: PerformanceProfile, s: float, kind: str,
         return stored, base.latency.to("s").magnitude, dense_accuracy
     if kind == "structured":
         scale = 1.0 - s
-        return original * scale, _phase_latency(m, hw, base, flops_scale=scale, weight_scale=scale), \
+        return original * scale, _phase_latency(m, hw, base, prec, flops_scale=scale, weight_scale=scale), \
             max(-1.0, STRUCTURED_ACCURACY_FACTOR * dense_accuracy)
     if abs(s - NM_KEPT_FRACTION) > 1e-9:
         raise InvalidInputError(f"n_m (2:4) sparsity keeps exactly 2 of 4 weights: sparsity must be 0.5, got {s:g}")
@@ -173,14 +177,17 @@ def _prune(m: Any, hw: Any, base: PerformanceProfile, s: float, kind: str,
         return original * weight_scale, base.latency.to("s").magnitude, NM_ACCURACY_DELTA
     # Sparse tensor cores skip the zero half: the same work at the sparse peak x the same efficiency.
     flops_scale = base.dense_peak_flops / sparse_peak
-    return original * weight_scale, _phase_latency(m, hw, base, flops_scale=flops_scale,
+    return original * weight_scale, _phase_latency(m, hw, base, prec, flops_scale=flops_scale,
                                                    weight_scale=weight_scale), NM_ACCURACY_DELTA
 
 
-def _phase_latency(m: Any, hw: Any, base: PerformanceProfile, *, flops_scale: float, weight_scale: float) -> float:
+def _phase_latency(m: Any, hw: Any, base: PerformanceProfile, prec: ExecutionPrecision | None = None, *,
+                   flops_scale: float, weight_scale: float) -> float:
     """The baseline's per-phase roofline (Williams et al. 2009) with the weight-bearing phases' FLOPs and weight
-    bytes scaled; rates and launch overhead are the baseline's. Scales of 1 give the baseline latency."""
-    prec = resolve_precision(hw, base.precision)
+    bytes scaled; rates and launch overhead (the runtime's, under one) are the baseline's. Scales of 1 give the
+    baseline latency. prec: the baseline's precision (default: base.precision on hw without a runtime)."""
+    if prec is None:
+        prec = pass_precision(hw, base.precision, None)
     cost = workload_cost(m, base.batch_size, base.seq_len or 0, prec, None)
     phases = cost.phases or ((cost.hardware_flops, cost.weight_traffic, cost.other_traffic),)
     flash = figure(hw, "flash.bandwidth")

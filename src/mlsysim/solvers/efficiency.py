@@ -25,7 +25,6 @@ from typing import Any
 import attrs
 
 from ..core.inputs import check_bool, resolve_hardware, resolve_model
-from ..core.precision import resolve_precision
 from ..core.results import PerformanceProfile
 from ..core.solver import RooflineModel
 from ..core.workload import ATTENTION_CORE_PHASE, workload_cost
@@ -34,6 +33,7 @@ from ..specs.models import FixedGraphSpec, TransformerSpec
 from ..units import quantity
 from ._queueing import choice
 from ._result import SolverResult
+from ._runtime import pass_precision
 
 _ROOFLINE = RooflineModel()
 WORKLOAD_TYPES = ("attention", "ffn", "conv")
@@ -67,9 +67,11 @@ class EfficiencyModel:
 
     def solve(self, model: Any, hardware: Any, workload_type: str = "ffn", use_flash_attention: bool = False,
               precision: str = "fp16", efficiency: float | None = None, *, batch_size: int = 1,
-              seq_len: int | None = None) -> EfficiencyResult:
+              seq_len: int | None = None, runtime: Any = None) -> EfficiencyResult:
         """efficiency: the matmul efficiency (fraction of the dense peak a compute-bound kernel reaches);
-        None uses the device's measured rate or class calibration. batch_size x seq_len: tokens of the pass."""
+        None uses the device's measured rate or class calibration. batch_size x seq_len: tokens of the pass.
+        runtime (experimental): the software stack (mlsysim.Runtimes), as Engine.solve's runtime=: `precision` may
+        name its quantisation formats, and a conv pass carries its kernels' launch cost."""
         m, hw = resolve_model(model), resolve_hardware(hardware)
         kind = choice("workload_type", workload_type, WORKLOAD_TYPES)
         flash = check_bool("use_flash_attention", use_flash_attention)
@@ -79,7 +81,8 @@ class EfficiencyModel:
         if kind != "conv" and not isinstance(m, TransformerSpec):
             raise UnsupportedModelError(f"workload_type {kind!r} needs a transformer, not {m.display_name}; "
                                         "use 'conv' for CNNs")
-        base = _ROOFLINE.solve(m, hw, batch_size, precision, efficiency, seq_len=seq_len)
+        base = _ROOFLINE.solve(m, hw, batch_size, precision, efficiency, seq_len=seq_len, runtime=runtime)
+        prec = pass_precision(hw, precision, runtime)
         trace: list[str] = []
         if flash and kind != "attention":
             trace.append("use_flash_attention changes only the attention class; ignored for " + kind)
@@ -91,11 +94,11 @@ class EfficiencyModel:
         else:
             seq = base.seq_len
             if kind == "ffn":
-                useful, nbytes = _ffn(m, hw, base, seq)
+                useful, nbytes = _ffn(m, prec, base, seq)
                 executed = useful
             else:
                 useful, executed, standard, tiled = _attention(m, base.batch_size, seq, FLASH_BLOCK_ROWS, flash,
-                                                               resolve_precision(hw, precision).activation_bytes)
+                                                               prec.activation_bytes)
                 nbytes = tiled if flash else standard
                 extra = dict(attention_bytes_standard=quantity(standard, "B"),
                              attention_bytes_flash=quantity(tiled, "B"))
@@ -117,9 +120,8 @@ class EfficiencyModel:
             arithmetic_intensity=quantity(executed / nbytes, "flop/B"), constraint_trace=tuple(trace), **extra)
 
 
-def _ffn(m: TransformerSpec, hw: Any, base: PerformanceProfile, seq: int) -> tuple[float, float]:
+def _ffn(m: TransformerSpec, prec: Any, base: PerformanceProfile, seq: int) -> tuple[float, float]:
     """FLOPs and bytes of the FFN GEMMs over batch x seq tokens (decoders: a prefill pass)."""
-    prec = resolve_precision(hw, base.precision)
     prefill = m.architecture != "encoder"
     flops, w_bytes, o_bytes = workload_cost(m, base.batch_size, seq, prec, None, prefill).phases[FFN_PHASE]
     return flops, w_bytes + o_bytes

@@ -63,12 +63,13 @@ class ParallelismOptimizer:
               max_tp: int | None = None, max_pp: int | None = None, overlap_comm: bool = True, *,
               seq_len: int | None = None, zero_stages: tuple[int, ...] = ZERO_STAGES,
               activation_recomputation: tuple[str, ...] = RECOMPUTATION,
-              microbatch_sizes: tuple[int, ...] | None = None) -> ParallelismOptimizerResult:
+              microbatch_sizes: tuple[int, ...] | None = None, runtime: Any = None) -> ParallelismOptimizerResult:
         """model: a spec or name; fleet: a Systems.Clusters/Systems.Nodes entry or its name; batch_size: the
         global batch in sequences; precision, efficiency as for DistributedModel (None: calibrated); max_tp
         (default: devices per node), max_pp (default: the model's layers); overlap_comm (see module doc).
         Keyword-only: seq_len, zero_stages, activation_recomputation (options searched), microbatch_sizes
-        (default: every power of two that divides the per-replica batch)."""
+        (default: every power of two that divides the per-replica batch), runtime (experimental: the software
+        stack of every device's pass, as DistributedModel's runtime=)."""
         m = resolve_model(model)
         system, per_node, devices = _resolve_fleet(fleet)
         batch = check_positive_int("batch_size", batch_size)
@@ -94,7 +95,8 @@ class ParallelismOptimizer:
                     for rec in recompute:
                         r = self._distributed.solve(m, system, batch, precision, efficiency, seq_len=seq_len,
                                                     tensor_parallel=tp, pipeline_parallel=pp, microbatch_size=mb,
-                                                    zero_stage=zero, activation_recomputation=rec)
+                                                    zero_stage=zero, activation_recomputation=rec,
+                                                    runtime=runtime)
                         searched += 1
                         need = r.memory.total
                         smallest = need if smallest is None else min(smallest, need)

@@ -84,10 +84,11 @@ class SensitivitySolver:
 
     def solve(self, model: Any, hardware: Any, precision: str = "fp16", perturbation_pct: float = 10.0,
               efficiency: float | None = 0.5, *, batch_size: int = 1, seq_len: int | None = None,
-              is_training: bool = False) -> SensitivityResult:
+              is_training: bool = False, runtime: Any = None) -> SensitivityResult:
         """model, hardware: specs or registry names; precision and efficiency as for Engine.solve (None:
         calibrated efficiency); perturbation_pct: the step h in percent, in (0, 50]. Keyword-only: batch_size,
-        seq_len, is_training (passed to Engine.solve)."""
+        seq_len, is_training, runtime (passed to Engine.solve; under a runtime its per-kernel cost, not the
+        device's launch_overhead, sets the fixed cost, so launch_overhead's elasticity is 0)."""
         hw = resolve_hardware(hardware)
         pct = as_figure("perturbation_pct", perturbation_pct, "")
         if pct > MAX_PERTURBATION_PCT:
@@ -97,10 +98,10 @@ class SensitivitySolver:
 
         def latency(spec: HardwareSpec) -> float:
             return Engine.solve(model, spec, batch_size, precision, efficiency, is_training=is_training,
-                                seq_len=seq_len).latency.to("s").magnitude
+                                seq_len=seq_len, runtime=runtime).latency.to("s").magnitude
 
         baseline = Engine.solve(model, hw, batch_size, precision, efficiency, is_training=is_training,
-                                seq_len=seq_len)
+                                seq_len=seq_len, runtime=runtime)
         names = ["peak_flops", "memory_bandwidth", "memory_capacity", "launch_overhead"]
         if hw.flash is not None:
             names.append("flash_bandwidth")
@@ -111,7 +112,8 @@ class SensitivitySolver:
         euler = sensitivities["peak_flops"] + sensitivities["memory_bandwidth"] \
             + sensitivities.get("flash_bandwidth", 0.0) - sensitivities["launch_overhead"]
         trace = (f"+/-{pct:g} % on each figure of {hw.name}; rates' elasticities minus the overhead's sum to "
-                 f"{euler:.3f} (-1 by homogeneity)",)
+                 f"{euler:.3f} (-1 by homogeneity" + (")" if runtime is None else
+                                                       "; above -1 by the runtime's fixed per-kernel cost)"),)
         return SensitivityResult(sensitivities=sensitivities, binding_constraint=binding,
                                  baseline_latency=quantity(baseline.latency.to("ms").magnitude, "ms"),
                                  perturbation_pct=pct, bottleneck=baseline.bottleneck, constraint_trace=trace)

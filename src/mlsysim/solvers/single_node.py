@@ -26,7 +26,8 @@ class SingleNodeModel(ForwardModel):
               efficiency: float | None = None, raise_errors: bool = False, **kwargs: Any) -> PerformanceProfile:
         """model, hardware: specs or registry names. efficiency None uses the device's measured matmul rate or
         its class calibration (0.1.x assumed 0.5 everywhere; pass efficiency=0.5 to reproduce that).
-        kwargs: is_training, seq_len, zero_stage, dp_size, activation_recomputation, weight_only, prefill."""
+        kwargs: is_training, seq_len, zero_stage, dp_size, activation_recomputation, weight_only, prefill,
+        runtime (a software stack of mlsysim.Runtimes) and seq_lens (a ragged batch), as RooflineModel.solve."""
         if kwargs.pop("is_lora", False) is not False:
             raise InvalidInputError("is_lora=True is not modelled: LoRA fine-tuning memory and FLOPs are not in "
                                     "the roofline; use is_training=True for full fine-tuning")

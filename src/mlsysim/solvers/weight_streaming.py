@@ -21,7 +21,6 @@ from typing import Any
 import attrs
 
 from ..core.inputs import check_positive_int, resolve_hardware, resolve_model
-from ..core.precision import resolve_precision
 from ..core.results import PerformanceProfile
 from ..core.solver import RooflineModel
 from ..core.workload import workload_cost
@@ -31,6 +30,7 @@ from ..specs.models import TransformerSpec
 from ..units import quantity
 from ._queueing import choice, positive_float
 from ._result import SolverResult
+from ._runtime import pass_precision
 
 _ROOFLINE = RooflineModel()
 PHASES = ("decode", "prefill")
@@ -63,10 +63,12 @@ class WeightStreamingModel:
 
     def solve(self, model: Any, hardware: Any, seq_len: int, batch_size: int = 1, precision: str = "fp16",
               efficiency: float | None = None, phase: str = "decode", *,
-              link_bandwidth: Any = None) -> WeightStreamingResult:
+              link_bandwidth: Any = None, runtime: Any = None) -> WeightStreamingResult:
         """phase: "decode" (one token per sequence per step, context seq_len) or "prefill" (prompts of seq_len
         tokens). link_bandwidth: B/s (float or Quantity) of the weight link; default the hardware's
-        interconnect.host_link_bandwidth. efficiency None uses the device calibration."""
+        interconnect.host_link_bandwidth. efficiency None uses the device calibration. runtime (experimental):
+        the software stack of the device-resident pass (mlsysim.Runtimes), as Engine.solve's runtime=; `precision`
+        may name its quantisation formats (the streamed bytes take their bits per weight)."""
         m, hw = resolve_model(model), resolve_hardware(hardware)
         if not isinstance(m, TransformerSpec) or m.architecture == "encoder":
             raise UnsupportedModelError(f"weight streaming is modelled for decoder transformers; {m.display_name} "
@@ -83,7 +85,7 @@ class WeightStreamingModel:
             link = positive_float("link_bandwidth", link_bandwidth, "B/s")
         capacity = figure(hw, "memory.capacity")
         prefill = phase == "prefill"
-        step = _Step(m, hw, seq, precision, efficiency, prefill, link)
+        step = _Step(m, hw, seq, precision, efficiency, prefill, link, runtime)
 
         t_inject, t_compute, prof, streamed = step.layer_times(batch)
         layers = m.layers
@@ -120,12 +122,13 @@ class _Step:
     efficiency: float | None
     prefill: bool
     link: float
+    runtime: Any = None
 
     def layer_times(self, batch: int) -> tuple[float, float, PerformanceProfile, float]:
         """Per-layer injection and device times, the device-resident profile, and the bytes streamed."""
         prof = _ROOFLINE.solve(self.model, self.hardware, batch, self.precision, self.efficiency,
-                               seq_len=self.seq_len, prefill=self.prefill)
-        prec = resolve_precision(self.hardware, self.precision)
+                               seq_len=self.seq_len, prefill=self.prefill, runtime=self.runtime)
+        prec = pass_precision(self.hardware, self.precision, self.runtime)
         streamed = workload_cost(self.model, batch, self.seq_len, prec, None, self.prefill).weight_traffic
         layers = self.model.layers
         return streamed / self.link / layers, prof.latency.to("s").magnitude / layers, prof, streamed

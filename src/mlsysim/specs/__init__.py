@@ -9,6 +9,7 @@ from .models import (ARCHITECTURES, SPEC_BY_ARCHITECTURE, CNNSpec, DiffusionSpec
 from .provenance import Provenance
 from .runtimes import FusionLevel, KernelCounts, LaunchCost, QuantFormat, RuntimeSpec
 from .scenarios import Constraints, ScenarioSpec
+from .sequences import SequenceLengths
 from .systems import ClusterSpec, FabricSpec, NodeSpec, TierSpec
 
 __all__ = [
@@ -17,5 +18,5 @@ __all__ = [
     "PrecisionTable", "GridSpec", "RackSpec", "CNNSpec", "DiffusionSpec", "FixedGraphSpec", "LayerTable", "MLAGeometry",
     "MLPSpec", "ModelSpec", "MoESpec", "RecommendationSpec", "SSMSpec", "TransformerSpec", "Provenance",
     "Constraints", "ScenarioSpec", "ClusterSpec", "FabricSpec", "NodeSpec", "TierSpec",
-    "FusionLevel", "KernelCounts", "LaunchCost", "QuantFormat", "RuntimeSpec",
+    "FusionLevel", "KernelCounts", "LaunchCost", "QuantFormat", "RuntimeSpec", "SequenceLengths",
 ]

@@ -6,14 +6,15 @@ from typing import Any
 import attrs
 
 from .. import _hooks
-from ..errors import MlsysimError
+from ..errors import CatalogError, MlsysimError
 from .fields import QuantityAccess, as_tuple, integer, one_of, quantity, spec
 from .hardware import PRECISIONS
 from .provenance import Provenance
+from .sequences import SequenceLengths
 
 
 # Keywords ScenarioSpec.evaluate accepts: the scenario's own workload fields, replaced for this evaluation ...
-SCENARIO_OVERRIDES = ("hardware", "batch_size", "precision", "efficiency", "seq_len")
+SCENARIO_OVERRIDES = ("hardware", "batch_size", "precision", "efficiency", "seq_len", "seq_lens", "runtime")
 # ... and the keyword options of Engine.solve, passed through.
 SOLVE_OPTIONS = ("is_training", "raise_errors", "zero_stage", "dp_size", "activation_recomputation", "weight_only")
 EVALUATE_OVERRIDES = SCENARIO_OVERRIDES + SOLVE_OPTIONS
@@ -73,8 +74,17 @@ class ScenarioSpec(QuantityAccess):
     seq_len: int | None = attrs.field(default=None)
     efficiency: float | None = None
     latency_metric: str = one_of("step", "ttft", default="step")
+    # A ragged workload (MLPerf BERT: SQuAD v1.1 questions of ~177 real tokens, max 384) and the runtime that runs
+    # it, whose pack/pad rule decides what the batch costs (mlsysim.core.ragged). Not with seq_len.
+    seq_lens: SequenceLengths | None = None
+    runtime: str | None = None
     description: str = ""
     aliases: tuple[str, ...] = attrs.field(default=(), converter=as_tuple)
+
+    def __attrs_post_init__(self) -> None:
+        if self.seq_len is not None and self.seq_lens is not None:
+            raise CatalogError("seq_len and seq_lens are both set", entry=self.name, field="seq_lens",
+                               expected="seq_len (every sequence that long) or seq_lens (a ragged batch), not both")
 
     def __repr__(self) -> str:
         return f"ScenarioSpec({self.name!r}, {self.display_name!r})"
@@ -85,7 +95,8 @@ class ScenarioSpec(QuantityAccess):
         Keyword overrides (experimental), each applied over the scenario's own value for this evaluation only:
           hardware -- evaluate on another target: a Hardware entry or name ("H200"), or a Systems node or
             cluster (spec or full path), in place of the scenario's own target;
-          batch_size, precision, efficiency, seq_len -- replace the scenario's workload fields;
+          batch_size, precision, efficiency, seq_len, seq_lens, runtime -- replace the scenario's workload fields
+            (seq_len given alone replaces a scenario's seq_lens: every sequence that long);
           is_training -- True/False (default: the scenario's mode is "training"); a latency constraint on time
             to first token needs inference;
           raise_errors, zero_stage, dp_size, activation_recomputation, weight_only -- Engine.solve's options
