@@ -66,3 +66,30 @@ def test_constants_module_has_units_and_points_figures_to_the_registries():
 
 def test_kilobyte_is_1000_bytes():
     assert mlsysim.ureg("150 KB").m_as("B") == 150e3
+
+
+def test_lora_adapters_match_peft_count_and_cut_state_not_activations():
+    from mlsysim.core.lora import adapter_parameters
+
+    # PEFT reports 20,971,520 trainable parameters for r=8 on all linear layers of Llama-3-8B: r x sum(d_in+d_out)
+    assert adapter_parameters(M.Llama3_8B, 8) == 20_971_520
+    full = mlsysim.Engine.solve(M.Llama3_8B, H.H100, batch_size=8, is_training=True)
+    lora = mlsysim.Engine.solve(M.Llama3_8B, H.H100, batch_size=8, is_training=True, is_lora=True)
+    assert lora.memory.activations == full.memory.activations  # backprop through frozen layers keeps them
+    assert lora.memory.optimizer_state < full.memory.optimizer_state / 100
+    # GEMMs drop from 3 passes to 2: the step takes between 2/3 and all of the full step's time
+    assert 2 / 3 * 0.95 < lora.latency.m_as("s") / full.latency.m_as("s") < 1.0
+    r16 = mlsysim.Engine.solve(M.Llama3_8B, H.H100, batch_size=8, is_training=True, is_lora=True, lora_rank=16)
+    assert r16.memory.gradients == pytest.approx(2 * lora.memory.gradients)
+    with pytest.raises(InvalidInputError, match="is_training"):
+        mlsysim.Engine.solve(M.Llama3_8B, H.H100, is_lora=True)
+
+
+def test_hfu_counts_recomputation_and_model_dump_has_quantities():
+    none = mlsysim.Engine.solve(M.Llama3_8B, H.H100, batch_size=4, is_training=True)
+    full = mlsysim.Engine.solve(M.Llama3_8B, H.H100, batch_size=4, is_training=True,
+                                activation_recomputation="full")
+    assert none.hfu == pytest.approx(none.mfu)
+    assert full.hfu > full.mfu
+    dump = none.model_dump()
+    assert dump["latency"].m_as("s") == none.latency.m_as("s") and dump["energy"] is none.energy_per_inference

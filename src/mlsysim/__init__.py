@@ -42,6 +42,10 @@ _LAZY = {
     "SequenceLengths": ("mlsysim.specs.sequences", "SequenceLengths"),
 }
 
+# Subpackages reachable as attributes without their own import (0.1.x imported them with the package).
+_SUBPACKAGES = ("hardware", "models", "systems", "infra", "fmt", "show", "solvers", "specs", "core", "viz",
+                "validation", "registry", "units", "errors")
+
 __all__ = ["__version__", "ureg", *_REGISTRIES, *_LAZY, *_COMPAT_CLASSES]
 
 
@@ -95,6 +99,14 @@ def __getattr__(name: str) -> _Any:
         module, attribute, instead = _DEPRECATED[name]
         _warn_at_caller(f"mlsysim.{name} is deprecated and will be removed in 0.2.0; use `{instead}`")
         return getattr(importlib.import_module(module), attribute)
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"{__name__}.{name}")
+    from .solvers import _EXPORTS as solver_names
+
+    if name in solver_names:  # every 0.1.x solver family was importable from the top level (deprecated)
+        _warn_at_caller(f"mlsysim.{name} is deprecated and will be removed in 0.2.0; use "
+                        f"`from mlsysim.solvers import {name}`")
+        return getattr(importlib.import_module("mlsysim.solvers"), name)
     raise AttributeError(f"module 'mlsysim' has no attribute {name!r}")
 
 

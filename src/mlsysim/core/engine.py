@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from .results import PerformanceProfile
+from .lora import DEFAULT_LORA_RANK
 from .precision import DEFAULT_PRECISION
 from .solver import RooflineModel
 
@@ -18,7 +19,8 @@ class Engine:
               efficiency: float | None = None, *, is_training: bool = False, seq_len: int | None = None,
               raise_errors: bool = False, zero_stage: int = 0, dp_size: int = 1,
               activation_recomputation: str | bool = "none", weight_only: bool = False,
-              runtime: Any = None, seq_lens: Any = None) -> PerformanceProfile:
+              runtime: Any = None, seq_lens: Any = None, is_lora: bool = False,
+              lora_rank: int = DEFAULT_LORA_RANK) -> PerformanceProfile:
         """Predict one pass of ``model`` on one ``hardware`` device.
 
         model, hardware: a spec or a registry name ("Llama3_70B", "H100").
@@ -38,9 +40,10 @@ class Engine:
             weight; None keeps the engine default stack, which the hardware class's default_stack names in the
             result's reasons), seq_lens (a ragged batch: a list of one length per sequence, or
             mlsysim.SequenceLengths(mean=, mean_square=, max=); not with seq_len. A packing runtime computes the
-            real tokens -- linear work over sum L, attention over sum L^2 -- a padding one batch x max; None packs).
+            real tokens -- linear work over sum L, attention over sum L^2 -- a padding one batch x max; None packs),
+            is_lora with lora_rank (with is_training: LoRA adapters on every linear layer, base weights frozen).
         """
         return _SOLVER.solve(model, hardware, batch_size, precision, efficiency, is_training=is_training,
                              seq_len=seq_len, raise_errors=raise_errors, zero_stage=zero_stage, dp_size=dp_size,
                              activation_recomputation=activation_recomputation, weight_only=weight_only,
-                             runtime=runtime, seq_lens=seq_lens)
+                             runtime=runtime, seq_lens=seq_lens, is_lora=is_lora, lora_rank=lora_rank)

@@ -85,6 +85,29 @@ class PerformanceProfile:
         return quantity(self.memory.total, "B")
 
     @property
+    def hfu(self) -> float:
+        """Hardware FLOPs utilisation: executed FLOPs (recomputation included) / (latency x dense peak)
+        (Chowdhery et al. 2022, PaLM, appendix B); >= mfu."""
+        return self.hardware_flops / (self.latency.m_as("s") * self.dense_peak_flops)
+
+    @property
+    def energy_per_inference(self):
+        """0.1.x's name for the energy of one pass (``energy``)."""
+        return self.energy
+
+    def model_dump(self) -> dict[str, Any]:
+        """0.1.x's (pydantic) view: the result's figures by name, quantities as pint Quantities. For JSON use
+        to_dict(), whose keys name their units."""
+        return {"latency": self.latency, "latency_compute": self.latency_compute,
+                "latency_memory": self.latency_memory, "latency_overhead": self.latency_overhead,
+                "throughput": self.throughput, "bottleneck": self.bottleneck, "mfu": self.mfu, "hfu": self.hfu,
+                "feasible": self.feasible, "energy": self.energy, "memory_footprint": self.memory_footprint,
+                "peak_flops_actual": self.peak_flops_actual, "peak_bw_actual": self.peak_bw_actual,
+                "arithmetic_intensity": self.arithmetic_intensity, "power": self.power,
+                "model": self.model, "hardware": self.hardware, "batch_size": self.batch_size,
+                "precision": self.precision, "reasons": list(self.reasons)}
+
+    @property
     def arithmetic_intensity(self):
         """FLOPs per byte moved (roofline x-axis)."""
         return quantity(self.hardware_flops / self.bytes_moved if self.bytes_moved else float("inf"), "flop/B")

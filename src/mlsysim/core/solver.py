@@ -19,6 +19,7 @@ from .inputs import (MIN_EFFICIENCY, Source, check_bool, check_efficiency, check
                      resolve_hardware, resolve_model)
 from .power import average_power
 from .precision import DEFAULT_PRECISION, ExecutionPrecision, _DefaultPrecision, default_precision, resolve_precision
+from .lora import DEFAULT_LORA_RANK, check_lora, lora_cost
 from .ragged import ragged_workload
 from .results import MemoryBreakdown, PerformanceProfile
 from .workload import check_training_options, workload_cost
@@ -53,8 +54,12 @@ class RooflineModel(ForwardModel):
               efficiency: float | None = None, *, is_training: bool = False, seq_len: int | None = None,
               raise_errors: bool = False, zero_stage: int = 0, dp_size: int = 1,
               activation_recomputation: str | bool = "none", weight_only: bool = False,
-              prefill: bool = False, runtime: Any = None, seq_lens: Any = None) -> PerformanceProfile:
-        """prefill=True (experimental) runs the prompt of `seq_len` tokens through a decoder instead of one
+              prefill: bool = False, runtime: Any = None, seq_lens: Any = None, is_lora: bool = False,
+              lora_rank: int = DEFAULT_LORA_RANK) -> PerformanceProfile:
+        """is_lora=True (experimental, with is_training) trains rank-`lora_rank` adapters on every linear layer
+        of a transformer over frozen weights (core/lora.py).
+
+        prefill=True (experimental) runs the prompt of `seq_len` tokens through a decoder instead of one
         decode step; throughput is then prompt tokens/s and latency the time to first token.
 
         runtime (experimental): a RuntimeSpec or a name of mlsysim.Runtimes ("llamacpp", "vllm"). Its kernels
@@ -76,6 +81,7 @@ class RooflineModel(ForwardModel):
                             ("weight_only", weight_only), ("prefill", prefill)):
             check_bool(flag, value)
         options = check_training_options(zero_stage, dp_size, activation_recomputation)
+        lora = check_lora(is_lora, lora_rank, bool(is_training))
         training = options if is_training else None
         reasons: list[str] = []
         seq = _sequence_length(m, seq_len, reasons) if seq_lens is None else None
@@ -95,6 +101,8 @@ class RooflineModel(ForwardModel):
         else:  # a ragged batch under the runtime's pack/pad rule
             seq, cost = ragged_workload(m, batch, seq_lens, seq_len, prec, training, prefill, rt, _sequence_length,
                                         reasons)
+        if lora is not None:  # frozen base, trained low-rank adapters (Hu et al. 2021)
+            cost = lora_cost(cost, m, prec, options, lora)
         reasons += cost.notes
         if fmt is not None:
             reasons.append(f"{fmt.name} weights ({rt.display_name}): {fmt.bits_per_weight:g} bits per weight with "

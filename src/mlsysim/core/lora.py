@@ -1,0 +1,73 @@
+"""LoRA fine-tuning step: frozen base weights, trainable low-rank adapters (Hu et al. 2021, arXiv:2106.09685).
+
+The adapter of a d_in x d_out matrix is B (d_out x r) A (r x d_in): r (d_in + d_out) parameters. Only adapters
+get gradients and optimizer state; the frozen matrices still pass input gradients back, so a GEMM phase costs
+forward + input-gradient (2 passes) instead of forward + input- and weight-gradient (3 passes).
+"""
+from __future__ import annotations
+
+import attrs
+
+from ..errors import InvalidInputError, UnsupportedModelError
+from ..specs.models import MoESpec, TransformerSpec
+from .precision import ExecutionPrecision
+from .workload import TrainingOptions, WorkloadCost, _training_state
+
+# Hugging Face PEFT LoraConfig default rank r = 8 (peft/tuners/lora/config.py).
+DEFAULT_LORA_RANK = 8
+# Passes over a frozen matrix in a training step: forward and input gradient (no weight gradient).
+FROZEN_PASSES = 2.0
+TRAINED_PASSES = 3.0  # forward, input gradient, weight gradient (Kaplan et al. 2020: 6N per token)
+
+
+def adapter_parameters(m: TransformerSpec, rank: int) -> float:
+    """Adapters on every linear layer of each block (QKV, O, FFN: QLoRA, Dettmers et al. 2023, sec. 4, finds
+    all-linear adapters needed to match full fine-tuning): r x (d_in + d_out) per matrix."""
+    d, q, kv = m.hidden_size, m.heads * m.head_dim, m.kv_heads * m.head_dim
+    ffn = m.expert_ffn_size * (m.experts_per_token + m.shared_experts) if isinstance(m, MoESpec) else m.ffn_size
+    attention = (d + q) + 2 * (d + kv) + (q + d)
+    ffn_io = (3 if m.ffn_gated else 2) * (d + ffn)
+    return float(m.layers * rank * (attention + ffn_io))
+
+
+def check_lora(is_lora: object, rank: object, training: bool) -> int | None:
+    if not isinstance(is_lora, bool):
+        raise InvalidInputError(f"is_lora must be True or False, got {is_lora!r}")
+    if not is_lora:
+        return None
+    if not training:
+        raise InvalidInputError("is_lora applies to a training step: pass is_training=True")
+    if isinstance(rank, bool) or not isinstance(rank, int) or rank < 1:
+        raise InvalidInputError(f"lora_rank must be a positive int, got {rank!r}")
+    return rank
+
+
+def lora_cost(full: WorkloadCost, m: object, prec: ExecutionPrecision, opts: TrainingOptions,
+              rank: int) -> WorkloadCost:
+    """The full-training cost of `m` turned into a LoRA step: weight-bearing phases drop from 3 to 2 passes
+    (+ the adapters' own 6 FLOPs per parameter per token), gradients and Adam state shrink to the adapters."""
+    if not isinstance(m, TransformerSpec):
+        raise UnsupportedModelError(f"LoRA is modelled for transformers, not {getattr(m, 'name', m)!r}")
+    n_a = adapter_parameters(m, rank)
+    tokens = full.items
+    phases = []
+    # Full recomputation replays every forward once more (selective replays only the weightless attention core).
+    replay = 1.0 if opts.recomputation == "full" else 0.0
+    scale = (FROZEN_PASSES + replay) / (TRAINED_PASSES + replay)
+    for flops, w_bytes, o_bytes in full.phases[:-1]:  # the last phase is the optimizer step
+        if w_bytes > 0.0:  # a GEMM phase over frozen weights
+            flops, w_bytes = flops * scale, w_bytes * scale
+        phases.append((flops, w_bytes, o_bytes))
+    adapter_flops = 2.0 * TRAINED_PASSES * n_a * tokens  # 6 N_a per token, Kaplan et al. 2020
+    phases[0] = (phases[0][0] + adapter_flops, phases[0][1] + TRAINED_PASSES * n_a * prec.weight_bytes,
+                 phases[0][2])
+    w_a, g_a, o_a = _training_state(n_a, prec, opts)
+    phases.append((0.0, 0.0, g_a + 2.0 * o_a + w_a))  # Adam over the adapters only
+    base_weights = m.parameter_count * prec.weight_bytes  # frozen: never sharded by ZeRO, no master copy
+    model_flops = full.model_flops * FROZEN_PASSES / TRAINED_PASSES + adapter_flops
+    return attrs.evolve(
+        full, model_flops=model_flops, hardware_flops=sum(p[0] for p in phases),
+        weight_traffic=sum(p[1] for p in phases), other_traffic=sum(p[2] for p in phases),
+        weights=base_weights + w_a, gradients=g_a, optimizer_state=o_a, phases=tuple(phases),
+        notes=full.notes + (f"LoRA rank {rank}: {n_a / 1e6:.1f} M adapter parameters trained, "
+                            f"{m.parameter_count / 1e9:.2f} B frozen",))
