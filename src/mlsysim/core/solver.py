@@ -19,6 +19,7 @@ from .inputs import (MIN_EFFICIENCY, Source, check_bool, check_efficiency, check
 from .power import average_power
 from .precision import ExecutionPrecision, resolve_precision
 from .results import MemoryBreakdown, PerformanceProfile
+from .shape_cost import phase_rates, runtime_shapes
 from .workload import check_training_options, workload_cost
 
 
@@ -58,8 +59,10 @@ class RooflineModel(ForwardModel):
         runtime (experimental): a RuntimeSpec or a name of mlsysim.Runtimes ("llamacpp", "vllm"). Its kernels
         per transformer layer and per-kernel cost (the graph-replay cost in the phases it captures as CUDA
         graphs) replace the engine's fixed 8 kernels per layer x the device's launch_overhead, and `precision`
-        may name one of its quantisation formats ("q4_0": 4.5 bits per weight). Not modelled yet: its fusion
-        level (bytes of unfused norms and activations), ragged batches, shape-dependent GEMM efficiency."""
+        may name one of its quantisation formats ("q4_0": 4.5 bits per weight). Its fusion level adds the bytes of the
+        ops it leaves unfused, and on a device with compute_units each phase runs at its shape's GEMM rate (tile and
+        wave quantisation) and the attention core at the attention kernel's rate (core.shape_cost); an explicit
+        `efficiency` keeps one rate for every phase. Not modelled yet: ragged batches."""
         m = resolve_model(model)
         hw = resolve_hardware(hardware)
         rt = None if runtime is None else resolve_runtime(runtime, hw)
@@ -80,6 +83,10 @@ class RooflineModel(ForwardModel):
         if prefill and is_training:
             raise InvalidInputError("prefill and is_training are exclusive: a training step already covers the prompt")
         cost = workload_cost(m, batch, seq or 0, prec, training, prefill)
+        # Under a runtime: bytes of the ops it leaves unfused and per-phase rates by shape (core.shape_cost).
+        shaped = None if rt is None else runtime_shapes(m, hw, rt, cost, batch, seq or 0, training, prefill, prec)
+        if shaped is not None:
+            cost = shaped.cost
         reasons += cost.notes
         if fmt is not None:
             reasons.append(f"{fmt.name} weights ({rt.display_name}): {fmt.bits_per_weight:g} bits per weight with "
@@ -96,6 +103,13 @@ class RooflineModel(ForwardModel):
                 else cls.matmul_efficiency
         achieved_flops = prec.peak_flops * eff
         compute_time = cost.hardware_flops / achieved_flops
+        rates = None
+        if shaped is not None and shaped.gemm_scale is not None and efficiency is None:
+            rates = phase_rates(shaped, achieved_flops, prec.peak_flops)
+            compute_time = sum(p[0] / r for p, r in zip(cost.phases, rates))
+            reasons += shaped.notes
+        elif shaped is not None:
+            reasons += shaped.notes
 
         # Memory roof: measured device bandwidth, else datasheet x class streaming efficiency.
         measured_bw = hw.calibration._memory_bandwidth if hw.calibration else None
@@ -113,8 +127,9 @@ class RooflineModel(ForwardModel):
             reasons.append(note)
         if cost.phases:  # per-kernel roofline: each phase waits on its own slower roof
             bound_compute = bound_memory = 0.0
-            for flops, w_bytes, o_bytes in cost.phases:
-                c, mem = flops / achieved_flops, w_bytes / weight_bw + o_bytes / bandwidth
+            for i, (flops, w_bytes, o_bytes) in enumerate(cost.phases):
+                c = flops / (achieved_flops if rates is None else rates[i])
+                mem = w_bytes / weight_bw + o_bytes / bandwidth
                 if c >= mem:
                     bound_compute += c
                 else:

@@ -7,7 +7,7 @@ from typing import Any
 import attrs
 
 from ..errors import CatalogError
-from .fields import QuantityAccess, as_tuple, integer, one_of, quantity, spec
+from .fields import QuantityAccess, as_tuple, integer, number, one_of, quantity, spec
 from .economics import HardwareEconomics
 from .provenance import Provenance
 
@@ -99,6 +99,37 @@ class InterconnectSpec(QuantityAccess):
     provenance: Provenance | None = None
 
 
+def _attention_table(value) -> tuple[tuple[int, float], ...]:
+    return tuple((int(d), float(f)) for d, f in value)
+
+
+def _check_attention(instance, attribute, value) -> None:
+    dims = [d for d, _ in value]
+    if dims != sorted(set(dims)) or any(not 0 < f <= 1 for _, f in value):
+        raise CatalogError(f"attention table {list(value)!r} is not [[head_dim, fraction], ...] by increasing "
+                           "head_dim with fractions in (0, 1]", field="compute_units.attention",
+                           expected="distinct increasing head dims, each with a fraction of the dense peak")
+
+
+def _check_tile(instance, attribute, value) -> None:
+    if len(value) != 2 or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in value):
+        raise CatalogError(f"gemm_tile {list(value)!r} is not [rows, columns]", field="compute_units.gemm_tile",
+                           expected="two positive integers, e.g. [128, 256]")
+
+
+@spec
+class ComputeUnits(QuantityAccess):
+    """The SMs a GEMM's output tiles are spread over and the shape roof of this device's GEMM and attention
+    kernels (mlsysim.core.gemm_roof): tile, pipeline ramp per tile, attention rate by head dimension."""
+
+    sms: int = integer(doc="streaming multiprocessors")
+    gemm_tile: tuple[int, ...] = attrs.field(converter=as_tuple, validator=_check_tile)
+    gemm_k_ramp: float = number(doc="pipeline fill/drain per tile, in K-steps")
+    provenance: Provenance
+    attention: tuple[tuple[int, float], ...] = attrs.field(default=(), converter=_attention_table,
+                                                          validator=_check_attention)
+
+
 @spec
 class HardwareCalibration(QuantityAccess):
     """Measured achievable figures of this exact device; they take precedence over class efficiencies."""
@@ -130,6 +161,7 @@ class HardwareSpec(QuantityAccess):
     flash: FlashSpec | None = None
     interconnect: InterconnectSpec | None = None
     calibration: HardwareCalibration | None = None
+    compute_units: ComputeUnits | None = None
     economics: HardwareEconomics | None = None
 
     def __attrs_post_init__(self) -> None:
