@@ -27,12 +27,14 @@ ATTENTION_PRECISIONS = ("fp16", "bf16")
 CACHE_LIMIT = 4096
 
 
-@attrs.frozen
+@attrs.define
 class ShapedCost:
     cost: WorkloadCost                     # the workload with the runtime's unfused bytes (phases included)
     gemm_scale: tuple[float, ...] | None   # per phase: GEMM efficiency relative to the calibration shape
     attention_fraction: float | None       # attention-core rate as a fraction of the dense peak
     notes: tuple[str, ...]
+    # (achieved FLOP/s, peak) -> (per-phase rates, compute seconds) of the last call: a warm call reuses them
+    rates: tuple[float, float, tuple[float, ...], float] | None = None
 
 
 _cache: dict[tuple, tuple[Any, Any, Any, ShapedCost]] = {}
@@ -123,10 +125,15 @@ def _phase_scales(m, units, batch, seq, training, prefill, prec, phases):
     return None, None
 
 
-def phase_rates(shaped: ShapedCost, achieved_flops: float, peak_flops: float) -> tuple[float, ...]:
-    """FLOP/s of each phase: the large-GEMM rate x its shape's relative efficiency; the attention core at the
-    attention kernel's fraction of the dense peak where the device has a table."""
+def phase_rates(shaped: ShapedCost, achieved_flops: float, peak_flops: float) -> tuple[tuple[float, ...], float]:
+    """(FLOP/s of each phase, compute seconds of the pass): the large-GEMM rate x its shape's relative efficiency;
+    the attention core at the attention kernel's fraction of the dense peak where the device has a table."""
+    memo = shaped.rates
+    if memo is not None and memo[0] == achieved_flops and memo[1] == peak_flops:
+        return memo[2], memo[3]
     rates = [achieved_flops * s for s in shaped.gemm_scale]
     if shaped.attention_fraction is not None:
         rates[ATTENTION_CORE_PHASE] = peak_flops * shaped.attention_fraction
-    return tuple(rates)
+    compute = sum(p[0] / r for p, r in zip(shaped.cost.phases, rates))
+    shaped.rates = (achieved_flops, peak_flops, tuple(rates), compute)
+    return shaped.rates[2], compute

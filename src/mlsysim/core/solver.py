@@ -105,8 +105,7 @@ class RooflineModel(ForwardModel):
         compute_time = cost.hardware_flops / achieved_flops
         rates = None
         if shaped is not None and shaped.gemm_scale is not None and efficiency is None:
-            rates = phase_rates(shaped, achieved_flops, prec.peak_flops)
-            compute_time = sum(p[0] / r for p, r in zip(cost.phases, rates))
+            rates, compute_time = phase_rates(shaped, achieved_flops, prec.peak_flops)
             reasons += shaped.notes
         elif shaped is not None:
             reasons += shaped.notes
