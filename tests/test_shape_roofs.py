@@ -134,3 +134,17 @@ def test_warm_solve_with_runtime_hits_the_cache():
     RooflineModel().solve("GPT2", "H200", 8, "bf16", seq_len=1024, is_training=True, runtime="pytorch_eager")
     assert len(shape_cost._cache) == n
     assert math.isfinite(n)
+
+
+def test_causal_short_sequences_run_attention_below_long_ones():
+    import attrs  # noqa: F401
+    from mlsysim.core.precision import resolve_precision
+    from mlsysim.core.shape_cost import runtime_shapes
+    from mlsysim.core.workload import workload_cost
+    hw, rt, m = mlsysim.Hardware.H200, mlsysim.Runtimes.pytorch_cuda_graph, mlsysim.Models.Llama3_8B
+    prec = resolve_precision(hw, "bf16")
+    rates = []
+    for seq in (512, 2048, 8192):
+        cost = workload_cost(m, 1, seq, prec, None, True)
+        rates.append(runtime_shapes(m, hw, rt, cost, 1, seq, None, True, prec).attention_fraction)
+    assert rates[0] < rates[1] < rates[2] < attention_efficiency(hw.compute_units.attention, 128)

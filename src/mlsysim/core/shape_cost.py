@@ -114,6 +114,10 @@ def _phase_scales(m, units, batch, seq, training, prefill, prec, phases):
         attention = None
         if units.attention and not decode and prec.compute in ATTENTION_PRECISIONS:
             attention = attention_efficiency(units.attention, m.head_dim)
+            # Short sequences fill fewer query tiles; a causal mask idles part of each (FA-3 paper fig. 5).
+            ramp = units.attention_seq if m.architecture == "encoder" else units.attention_seq_causal
+            if ramp:
+                attention *= attention_efficiency(ramp, seq)
         return tuple(scale), attention
     if isinstance(m, FixedGraphSpec) and m.layer_table is not None and not training:
         scale = [1.0] * len(phases)

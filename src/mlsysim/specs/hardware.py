@@ -104,11 +104,11 @@ def _attention_table(value) -> tuple[tuple[int, float], ...]:
 
 
 def _check_attention(instance, attribute, value) -> None:
-    dims = [d for d, _ in value]
-    if dims != sorted(set(dims)) or any(not 0 < f <= 1 for _, f in value):
-        raise CatalogError(f"attention table {list(value)!r} is not [[head_dim, fraction], ...] by increasing "
-                           "head_dim with fractions in (0, 1]", field="compute_units.attention",
-                           expected="distinct increasing head dims, each with a fraction of the dense peak")
+    keys = [d for d, _ in value]
+    if keys != sorted(set(keys)) or any(not 0 < f <= 1 for _, f in value):
+        raise CatalogError(f"{list(value)!r} is not [[size, fraction], ...] by increasing size with fractions in "
+                           "(0, 1]", field=f"compute_units.{attribute.name}",
+                           expected="distinct increasing head dims (sequence lengths), each with a fraction")
 
 
 def _check_tile(instance, attribute, value) -> None:
@@ -128,6 +128,11 @@ class ComputeUnits(QuantityAccess):
     provenance: Provenance
     attention: tuple[tuple[int, float], ...] = attrs.field(default=(), converter=_attention_table,
                                                           validator=_check_attention)
+    # Attention rate by sequence length as a fraction of the long-sequence plateau (non-causal, causal).
+    attention_seq: tuple[tuple[int, float], ...] = attrs.field(default=(), converter=_attention_table,
+                                                              validator=_check_attention)
+    attention_seq_causal: tuple[tuple[int, float], ...] = attrs.field(default=(), converter=_attention_table,
+                                                                     validator=_check_attention)
 
 
 @spec
