@@ -86,7 +86,6 @@ def test_attention_head_dim_64_slower_per_flop_than_128():
 def test_runtime_head_dim_64_runs_the_attention_core_slower_per_flop_than_128():
     import attrs
     from mlsysim.core.shape_cost import runtime_shapes
-    from mlsysim.core.workload import workload_cost
     from mlsysim.core.precision import resolve_precision
     hw, rt = mlsysim.Hardware.H200, mlsysim.Runtimes.pytorch_eager
     prec = resolve_precision(hw, "bf16")
@@ -94,8 +93,7 @@ def test_runtime_head_dim_64_runs_the_attention_core_slower_per_flop_than_128():
     for heads, hd in ((32, 64), (16, 128)):  # same heads x head_dim = 2048, so the same attention FLOPs
         m = attrs.evolve(mlsysim.Models.GPT2, name=f"gpt2_hd{hd}", heads=heads, kv_heads=heads, head_dim=hd,
                          hidden_size=2048, ffn_size=8192, published_parameters=None)
-        cost = workload_cost(m, 8, 1024, prec, None, True)
-        fractions.append(runtime_shapes(m, hw, rt, cost, 8, 1024, None, True, prec).attention_fraction)
+        fractions.append(runtime_shapes(m, hw, rt, 8, 1024, None, True, prec).attention_fraction)
     assert fractions[0] < fractions[1]
 
 
@@ -140,11 +138,9 @@ def test_causal_short_sequences_run_attention_below_long_ones():
     import attrs  # noqa: F401
     from mlsysim.core.precision import resolve_precision
     from mlsysim.core.shape_cost import runtime_shapes
-    from mlsysim.core.workload import workload_cost
     hw, rt, m = mlsysim.Hardware.H200, mlsysim.Runtimes.pytorch_cuda_graph, mlsysim.Models.Llama3_8B
     prec = resolve_precision(hw, "bf16")
     rates = []
     for seq in (512, 2048, 8192):
-        cost = workload_cost(m, 1, seq, prec, None, True)
-        rates.append(runtime_shapes(m, hw, rt, cost, 1, seq, None, True, prec).attention_fraction)
+        rates.append(runtime_shapes(m, hw, rt, 1, seq, None, True, prec).attention_fraction)
     assert rates[0] < rates[1] < rates[2] < attention_efficiency(hw.compute_units.attention, 128)

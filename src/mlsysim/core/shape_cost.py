@@ -2,8 +2,8 @@
 (mlsysim.core.fusion) and the compute rate of each phase by its shapes (mlsysim.core.gemm_roof: GEMM tile and
 wave quantisation, the attention kernel by head dimension, convolutions as implicit GEMMs).
 
-The solver calls `runtime_shapes` once per call; results are cached per (model, device, runtime, batch,
-sequence, mode, precision), so a warm call costs one dict probe.
+The solver calls `runtime_shapes` once per call instead of workload_cost; results are cached per (model, device,
+runtime, batch, sequence, mode, precision), so a warm call costs one dict probe.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from ..specs.runtimes import RuntimeSpec
 from .fusion import fixed_graph_extra, transformer_extra
 from .gemm_roof import attention_efficiency, conv_gemm_shape, relative_gemm_efficiency
 from .precision import ExecutionPrecision
-from .workload import ATTENTION_CORE_PHASE, WorkloadCost
+from .workload import ATTENTION_CORE_PHASE, WorkloadCost, workload_cost
 
 # Phases of transformer_cost: projections, attention core, FFN, element-wise, LM head (then Adam when training).
 ELEMENTWISE_PHASE = 3
@@ -33,19 +33,25 @@ class ShapedCost:
     gemm_scale: tuple[float, ...] | None   # per phase: GEMM efficiency relative to the calibration shape
     attention_fraction: float | None       # attention-core rate as a fraction of the dense peak
     notes: tuple[str, ...]
-    # (achieved FLOP/s, peak) -> (per-phase rates, compute seconds) of the last call: a warm call reuses them
+    # (achieved FLOP/s, peak) -> (per-phase compute seconds, their sum) of the last call: a warm call reuses them
     rates: tuple[float, float, tuple[float, ...], float] | None = None
 
 
 _cache: dict[tuple, tuple[Any, Any, Any, ShapedCost]] = {}
 
 
-def runtime_shapes(m: ModelSpec, hw: HardwareSpec, rt: RuntimeSpec, cost: WorkloadCost, batch: int, seq: int,
-                   training: Any, prefill: bool, prec: ExecutionPrecision) -> ShapedCost:
-    key = (id(m), id(hw), id(rt), batch, seq, training, prefill, prec)
+def runtime_shapes(m: ModelSpec, hw: HardwareSpec, rt: RuntimeSpec, batch: int, seq: int, training: Any,
+                   prefill: bool, prec: ExecutionPrecision) -> ShapedCost:
+    """The pass's workload cost (mlsysim.core.workload.workload_cost) under runtime `rt`, with its unfused bytes
+    and per-phase rates; a repeated call with the same inputs returns the cached result."""
+    # Plain fields only (hashing the attrs objects costs microseconds); zero stage and dp size set the Adam bytes.
+    key = (id(m), id(hw), id(rt), batch, seq, prefill, prec.requested, prec.compute, prec.weight_bytes,
+           prec.activation_bytes, None if training is None else
+           (training.zero_stage, training.dp_size, training.recomputation))
     hit = _cache.get(key)
     if hit is not None and hit[0] is m and hit[1] is hw and hit[2] is rt:
         return hit[3]
+    cost = workload_cost(m, batch, seq, prec, training, prefill)
     shaped = _shape(m, hw, rt, cost, batch, seq, training is not None, prefill, prec)
     if len(_cache) >= CACHE_LIMIT:
         _cache.clear()
@@ -129,15 +135,15 @@ def _phase_scales(m, units, batch, seq, training, prefill, prec, phases):
     return None, None
 
 
-def phase_rates(shaped: ShapedCost, achieved_flops: float, peak_flops: float) -> tuple[tuple[float, ...], float]:
-    """(FLOP/s of each phase, compute seconds of the pass): the large-GEMM rate x its shape's relative efficiency;
-    the attention core at the attention kernel's fraction of the dense peak where the device has a table."""
+def phase_times(shaped: ShapedCost, achieved_flops: float, peak_flops: float) -> tuple[tuple[float, ...], float]:
+    """(compute seconds of each phase, their sum). Each phase runs at the large-GEMM rate x its shape's relative
+    efficiency; the attention core at the attention kernel's fraction of the dense peak where the device has one."""
     memo = shaped.rates
     if memo is not None and memo[0] == achieved_flops and memo[1] == peak_flops:
         return memo[2], memo[3]
     rates = [achieved_flops * s for s in shaped.gemm_scale]
     if shaped.attention_fraction is not None:
         rates[ATTENTION_CORE_PHASE] = peak_flops * shaped.attention_fraction
-    compute = sum(p[0] / r for p, r in zip(shaped.cost.phases, rates))
-    shaped.rates = (achieved_flops, peak_flops, tuple(rates), compute)
-    return shaped.rates[2], compute
+    times = tuple(p[0] / r for p, r in zip(shaped.cost.phases, rates))
+    shaped.rates = (achieved_flops, peak_flops, times, sum(times))
+    return times, shaped.rates[3]

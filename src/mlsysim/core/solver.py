@@ -19,7 +19,7 @@ from .inputs import (MIN_EFFICIENCY, Source, check_bool, check_efficiency, check
 from .power import average_power
 from .precision import ExecutionPrecision, resolve_precision
 from .results import MemoryBreakdown, PerformanceProfile
-from .shape_cost import phase_rates, runtime_shapes
+from .shape_cost import phase_times, runtime_shapes
 from .workload import check_training_options, workload_cost
 
 
@@ -82,11 +82,10 @@ class RooflineModel(ForwardModel):
         cls = calibration_class(hw)
         if prefill and is_training:
             raise InvalidInputError("prefill and is_training are exclusive: a training step already covers the prompt")
-        cost = workload_cost(m, batch, seq or 0, prec, training, prefill)
-        # Under a runtime: bytes of the ops it leaves unfused and per-phase rates by shape (core.shape_cost).
-        shaped = None if rt is None else runtime_shapes(m, hw, rt, cost, batch, seq or 0, training, prefill, prec)
-        if shaped is not None:
-            cost = shaped.cost
+        # Under a runtime: the workload with the bytes of the ops it leaves unfused, and per-phase rates by shape
+        # (core.shape_cost, cached per model, device, runtime and shape).
+        shaped = None if rt is None else runtime_shapes(m, hw, rt, batch, seq or 0, training, prefill, prec)
+        cost = workload_cost(m, batch, seq or 0, prec, training, prefill) if shaped is None else shaped.cost
         reasons += cost.notes
         if fmt is not None:
             reasons.append(f"{fmt.name} weights ({rt.display_name}): {fmt.bits_per_weight:g} bits per weight with "
@@ -103,9 +102,9 @@ class RooflineModel(ForwardModel):
                 else cls.matmul_efficiency
         achieved_flops = prec.peak_flops * eff
         compute_time = cost.hardware_flops / achieved_flops
-        rates = None
+        times = None  # per-phase compute seconds when the runtime's shape roof applies
         if shaped is not None and shaped.gemm_scale is not None and efficiency is None:
-            rates, compute_time = phase_rates(shaped, achieved_flops, prec.peak_flops)
+            times, compute_time = phase_times(shaped, achieved_flops, prec.peak_flops)
             reasons += shaped.notes
         elif shaped is not None:
             reasons += shaped.notes
@@ -127,7 +126,7 @@ class RooflineModel(ForwardModel):
         if cost.phases:  # per-kernel roofline: each phase waits on its own slower roof
             bound_compute = bound_memory = 0.0
             for i, (flops, w_bytes, o_bytes) in enumerate(cost.phases):
-                c = flops / (achieved_flops if rates is None else rates[i])
+                c = flops / achieved_flops if times is None else times[i]
                 mem = w_bytes / weight_bw + o_bytes / bandwidth
                 if c >= mem:
                     bound_compute += c
