@@ -144,3 +144,11 @@ def test_causal_short_sequences_run_attention_below_long_ones():
     for seq in (512, 2048, 8192):
         rates.append(runtime_shapes(m, hw, rt, 1, seq, None, True, prec).attention_fraction)
     assert rates[0] < rates[1] < rates[2] < attention_efficiency(hw.compute_units.attention, 128)
+
+
+def test_decode_keeps_one_gemm_efficiency():
+    # Decode GEMMs have M = batch rows (mat-vec kernels): the tiled-GEMM roof does not apply.
+    plain = RooflineModel().solve("Llama3_8B", "H200", 8, "bf16", seq_len=1024)
+    graph = RooflineModel().solve("Llama3_8B", "H200", 8, "bf16", seq_len=1024, runtime="trtllm")
+    assert graph.compute_time_s == pytest.approx(plain.compute_time_s, rel=1e-12)
+    assert any("no shape roof" in r for r in graph.reasons)

@@ -91,6 +91,9 @@ def _shape(m, hw, rt, cost, batch, seq, training, prefill, prec) -> ShapedCost:
         if scale is not None:
             notes.append(f"shape roof: GEMM tiles {units.gemm_tile[0]}x{units.gemm_tile[1]} in waves over "
                          f"{units.sms} SMs" + (f", attention at {attention:.2f} of peak" if attention else ""))
+        else:
+            notes.append("no shape roof for this pass (decode mat-vec kernels, MoE/MLA layers or a graph without a "
+                         "layer table): one GEMM efficiency for every phase")
     new = attrs.evolve(cost, other_traffic=other, kernels=kernels, phases=tuple(phases))
     return ShapedCost(new, scale, attention, tuple(notes))
 
@@ -108,17 +111,19 @@ def _phase_scales(m, units, batch, seq, training, prefill, prec, phases):
 
     if isinstance(m, TransformerSpec) and not isinstance(m, MoESpec) and m.attention == "standard":
         decode = not training and m.architecture != "encoder" and not prefill
-        tokens = batch if decode else batch * seq
+        if decode:  # M = batch rows: mat-vec / small-M kernels, not the tiled GEMMs the roof was fit on
+            return None, None
+        tokens = batch * seq
         d, qkv, attn_out = m.hidden_size, (m.heads + 2 * m.kv_heads) * m.head_dim, m.heads * m.head_dim
         ffn_n = 2 * m.ffn_size if m.ffn_gated else m.ffn_size  # gate and up as one [d, 2 ffn] GEMM
-        head_tokens = batch if (decode or prefill) else tokens
+        head_tokens = batch if prefill else tokens
         scale = [1.0] * len(phases)
         scale[0] = eff((qkv * d, tokens, qkv, d), (attn_out * d, tokens, d, attn_out))
         scale[2] = eff((ffn_n * d, tokens, ffn_n, d), (m.ffn_size * d, tokens, d, m.ffn_size))
         if m.architecture != "encoder":
             scale[4] = eff((1.0, head_tokens, m.vocab_size, d))
         attention = None
-        if units.attention and not decode and prec.compute in ATTENTION_PRECISIONS:
+        if units.attention and prec.compute in ATTENTION_PRECISIONS:
             attention = attention_efficiency(units.attention, m.head_dim)
             # Short sequences fill fewer query tiles; a causal mask idles part of each (FA-3 paper fig. 5).
             ramp = units.attention_seq if m.architecture == "encoder" else units.attention_seq_causal
