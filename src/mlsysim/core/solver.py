@@ -103,11 +103,10 @@ class RooflineModel(ForwardModel):
         achieved_flops = prec.peak_flops * eff
         compute_time = cost.hardware_flops / achieved_flops
         times = None  # per-phase compute seconds when the runtime's shape roof applies
-        if shaped is not None and shaped.gemm_scale is not None and efficiency is None:
-            times, compute_time = phase_times(shaped, achieved_flops, prec.peak_flops)
+        if shaped is not None:
             reasons += shaped.notes
-        elif shaped is not None:
-            reasons += shaped.notes
+            if shaped.gemm_scale is not None and efficiency is None:
+                times, compute_time = phase_times(shaped, achieved_flops, prec.peak_flops)
 
         # Memory roof: measured device bandwidth, else datasheet x class streaming efficiency.
         measured_bw = hw.calibration._memory_bandwidth if hw.calibration else None
