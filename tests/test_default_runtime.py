@@ -51,8 +51,9 @@ def test_runtime_none_is_within_the_tolerance_of_its_default_runtime(case):
     real = Engine.solve(model, hw, batch, precision, runtime=cls.default_runtime)
     gap = abs(default.throughput.m_as("1/s") / real.throughput.m_as("1/s") - 1.0)
     assert gap <= DEFAULT_RUNTIME_TOLERANCE, f"{model} on {hw}: runtime=None is {gap:.0%} from {cls.default_runtime}"
-    # Compute-bound passes agree closely: the runtimes differ in fixed per-kernel cost only.
-    if default.bottleneck == "Compute" and batch >= 64:
+    # Compute-bound passes agree closely where the runtimes differ in fixed per-kernel cost only (a device with
+    # compute_units also runs a runtime's phases at their GEMM shape's rate: core.shape_cost).
+    if default.bottleneck == "Compute" and batch >= 64 and mlsysim.Hardware.get(hw).compute_units is None:
         assert gap < 0.02
 
 

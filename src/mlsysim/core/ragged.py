@@ -42,8 +42,14 @@ def sequence_lengths(seq_lens: Any, batch: int) -> SequenceLengths:
 def ragged_workload(model: ModelSpec, batch: int, seq_lens: Any, seq_len: Any, prec: ExecutionPrecision,
                     training: TrainingOptions | None, prefill: bool, rt: RuntimeSpec | None,
                     check_seq: Callable[[ModelSpec, Any, list[str]], int | None],
-                    reasons: list[str]) -> tuple[int | None, WorkloadCost]:
-    """(reported seq_len, cost) of a ragged batch. check_seq is the solver's seq_len check (context limits)."""
+                    reasons: list[str], executed: Callable[..., WorkloadCost] | None = None
+                    ) -> tuple[int | None, WorkloadCost]:
+    """(reported seq_len, cost) of a ragged batch. check_seq is the solver's seq_len check (context limits);
+    executed(seq, lengths) is the cost the runtime executes (its unfused bytes and shape rates), default the
+    fused workload_cost."""
+    if executed is None:
+        def executed(seq: int, lengths: tuple[float, float] | None) -> WorkloadCost:
+            return workload_cost(model, batch, seq, prec, training, prefill, lengths=lengths)
     if seq_len is not None:
         raise InvalidInputError("give seq_len (every sequence the same length) or seq_lens (a ragged batch), not both")
     if not isinstance(model, (TransformerSpec, SSMSpec)):
@@ -62,14 +68,14 @@ def ragged_workload(model: ModelSpec, batch: int, seq_lens: Any, seq_len: Any, p
     if packs:
         # The longest sequence must still fit the model's positions; without a max, the rms bounds it from below.
         seq = check_seq(model, lengths.max if lengths.max is not None else max(1, round(rms)), reasons)
-        cost = workload_cost(model, batch, seq, prec, training, prefill, lengths=(lengths.mean, lengths.mean_square))
+        cost = executed(seq, (lengths.mean, lengths.mean_square))
         reasons.append(f"ragged batch ({shape}) packed by {who}: sum of real tokens (attention over sum L^2)")
         return seq, cost
     if lengths.max is None:
         raise InvalidInputError(f"{who} pads a ragged batch to its longest sequence: give seq_lens a max "
                                 "(SequenceLengths(mean=, mean_square=, max=)) or a list of lengths")
     seq = check_seq(model, lengths.max, reasons)
-    padded = workload_cost(model, batch, seq, prec, training, prefill)
+    padded = executed(seq, None)
     real = workload_cost(model, batch, seq, prec, training, prefill, lengths=(lengths.mean, lengths.mean_square))
     waste = 1.0 - lengths.mean / lengths.max
     reasons.append(f"ragged batch ({shape}) padded to {lengths.max} by {who}: {waste:.0%} of the computed tokens are "

@@ -22,6 +22,7 @@ from .precision import DEFAULT_PRECISION, ExecutionPrecision, _DefaultPrecision,
 from .lora import DEFAULT_LORA_RANK, check_lora, lora_cost
 from .ragged import ragged_workload
 from .results import MemoryBreakdown, PerformanceProfile
+from .shape_cost import phase_times, runtime_shapes
 from .workload import check_training_options, workload_cost
 
 
@@ -65,8 +66,11 @@ class RooflineModel(ForwardModel):
         runtime (experimental): a RuntimeSpec or a name of mlsysim.Runtimes ("llamacpp", "vllm"). Its kernels
         per transformer layer and per-kernel cost (the graph-replay cost in the phases it captures as CUDA
         graphs) replace the engine's fixed 8 kernels per layer x the device's launch_overhead, and `precision`
-        may name one of its quantisation formats ("q4_0": 4.5 bits per weight). Not modelled yet: its fusion
-        level (bytes of unfused norms and activations), shape-dependent GEMM efficiency.
+        may name one of its quantisation formats ("q4_0": 4.5 bits per weight). Its fusion level adds the bytes of the
+        ops it leaves unfused, and on a device with compute_units each phase runs at its shape's GEMM rate (tile and
+        wave quantisation) and the attention core at the attention kernel's rate (core.shape_cost); an explicit
+        `efficiency` keeps one rate for every phase (ragged batches at their mean length; LoRA steps keep the fused
+        byte counts and one rate).
 
         seq_lens (experimental): a ragged batch, a list of one length per sequence or a
         mlsysim.SequenceLengths(mean=, mean_square=, max=); not with seq_len. A runtime that packs
@@ -96,11 +100,23 @@ class RooflineModel(ForwardModel):
         cls = calibration_class(hw)
         if prefill and is_training:
             raise InvalidInputError("prefill and is_training are exclusive: a training step already covers the prompt")
-        if seq_lens is None:
-            cost = workload_cost(m, batch, seq or 0, prec, training, prefill)
-        else:  # a ragged batch under the runtime's pack/pad rule
+        # Under a runtime: the workload with the bytes of the ops it leaves unfused, and per-phase rates by shape
+        # (core.shape_cost, cached per model, device, runtime and shape).
+        shaped = None
+        if seq_lens is not None:  # a ragged batch under the runtime's pack/pad rule
+            executed = None
+            if rt is not None and lora is None:
+                def executed(s: int, lengths: tuple[float, float] | None) -> Any:
+                    nonlocal shaped
+                    shaped = runtime_shapes(m, hw, rt, batch, s, training, prefill, prec, lengths)
+                    return shaped.cost
             seq, cost = ragged_workload(m, batch, seq_lens, seq_len, prec, training, prefill, rt, _sequence_length,
-                                        reasons)
+                                        reasons, executed)
+        elif rt is not None and lora is None:
+            shaped = runtime_shapes(m, hw, rt, batch, seq or 0, training, prefill, prec)
+            cost = shaped.cost
+        else:
+            cost = workload_cost(m, batch, seq or 0, prec, training, prefill)
         if lora is not None:  # frozen base, trained low-rank adapters (Hu et al. 2021)
             cost = lora_cost(cost, m, prec, options, lora)
         reasons += cost.notes
@@ -119,6 +135,11 @@ class RooflineModel(ForwardModel):
                 else cls.matmul_efficiency
         achieved_flops = prec.peak_flops * eff
         compute_time = cost.hardware_flops / achieved_flops
+        times = None  # per-phase compute seconds when the runtime's shape roof applies
+        if shaped is not None:
+            reasons += shaped.notes
+            if shaped.gemm_scale is not None and efficiency is None:
+                times, compute_time = phase_times(shaped, achieved_flops, prec.peak_flops)
 
         # Memory roof: measured device bandwidth, else datasheet x class streaming efficiency.
         measured_bw = hw.calibration._memory_bandwidth if hw.calibration else None
@@ -144,8 +165,9 @@ class RooflineModel(ForwardModel):
             reasons.append(note)
         if cost.phases and mcu is None:  # per-kernel roofline: each phase waits on its own slower roof
             bound_compute = bound_memory = 0.0
-            for flops, w_bytes, o_bytes in cost.phases:
-                c, mem = flops / achieved_flops, w_bytes / weight_bw + o_bytes / bandwidth
+            for i, (flops, w_bytes, o_bytes) in enumerate(cost.phases):
+                c = flops / achieved_flops if times is None else times[i]
+                mem = w_bytes / weight_bw + o_bytes / bandwidth
                 if c >= mem:
                     bound_compute += c
                 else:

@@ -99,6 +99,42 @@ class InterconnectSpec(QuantityAccess):
     provenance: Provenance | None = None
 
 
+def _attention_table(value) -> tuple[tuple[int, float], ...]:
+    return tuple((int(d), float(f)) for d, f in value)
+
+
+def _check_attention(instance, attribute, value) -> None:
+    keys = [d for d, _ in value]
+    if keys != sorted(set(keys)) or any(not 0 < f <= 1 for _, f in value):
+        raise CatalogError(f"{list(value)!r} is not [[size, fraction], ...] by increasing size with fractions in "
+                           "(0, 1]", field=f"compute_units.{attribute.name}",
+                           expected="distinct increasing head dims (sequence lengths), each with a fraction")
+
+
+def _check_tile(instance, attribute, value) -> None:
+    if len(value) != 2 or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in value):
+        raise CatalogError(f"gemm_tile {list(value)!r} is not [rows, columns]", field="compute_units.gemm_tile",
+                           expected="two positive integers, e.g. [128, 256]")
+
+
+@spec
+class ComputeUnits(QuantityAccess):
+    """The SMs a GEMM's output tiles are spread over and the shape roof of this device's GEMM and attention
+    kernels (mlsysim.core.gemm_roof): tile, pipeline ramp per tile, attention rate by head dimension."""
+
+    sms: int = integer(doc="streaming multiprocessors")
+    gemm_tile: tuple[int, ...] = attrs.field(converter=as_tuple, validator=_check_tile)
+    gemm_k_ramp: float = number(doc="pipeline fill/drain per tile, in K-steps")
+    provenance: Provenance
+    attention: tuple[tuple[int, float], ...] = attrs.field(default=(), converter=_attention_table,
+                                                          validator=_check_attention)
+    # Attention rate by sequence length as a fraction of the long-sequence plateau (non-causal, causal).
+    attention_seq: tuple[tuple[int, float], ...] = attrs.field(default=(), converter=_attention_table,
+                                                              validator=_check_attention)
+    attention_seq_causal: tuple[tuple[int, float], ...] = attrs.field(default=(), converter=_attention_table,
+                                                                     validator=_check_attention)
+
+
 @spec
 class CoreSpec(QuantityAccess):
     """A microcontroller's CPU core: which micro-architecture (the kernel libraries' cycles-per-MAC tables are keyed
@@ -144,6 +180,7 @@ class HardwareSpec(QuantityAccess):
     core: CoreSpec | None = None
     interconnect: InterconnectSpec | None = None
     calibration: HardwareCalibration | None = None
+    compute_units: ComputeUnits | None = None
     economics: HardwareEconomics | None = None
 
     def __attrs_post_init__(self) -> None:

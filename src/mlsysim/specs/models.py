@@ -127,6 +127,10 @@ class MLAGeometry:
     v_head_dim: int = integer()
 
 
+# FFN activations a transformer entry may name (schemas/models.schema.json).
+ACTIVATIONS = ("gelu", "gelu_tanh", "silu", "relu")
+
+
 @spec
 class TransformerSpec(ModelSpec):
     """Decoder (GPT, Llama) or encoder (BERT) transformer."""
@@ -148,6 +152,11 @@ class TransformerSpec(ModelSpec):
     pooler: bool = False
     attention: str = one_of("standard", "mla", default="standard")
     mla: MLAGeometry | None = None
+    # FFN activation as the reference code writes it (None: silu when gated, gelu otherwise) and whether
+    # training applies dropout on the residual branches; both set the bytes of unfused element-wise ops.
+    activation: str | None = attrs.field(default=None, validator=attrs.validators.optional(
+        attrs.validators.in_(ACTIVATIONS)))
+    dropout: bool = False
     default_seq_len: int | None = attrs.field(default=None)
 
     def __attrs_post_init__(self) -> None:
@@ -360,6 +369,18 @@ class LayerTable:
 
 
 @spec
+class ElementwiseCounts:
+    """Element-wise ops beside a fixed graph's convolutions, per sample: elements each op class runs over (summed
+    over layers) and the kernels they are when a runtime does not fuse them (tools/cnn_layers.py)."""
+
+    normalization: float = number(doc="BatchNorm output elements per sample")
+    activation: float = number(doc="activation elements per sample")
+    residual: float = number(doc="residual-add output elements per sample")
+    kernels: int = integer(minimum=0)
+    provenance: Provenance
+
+
+@spec
 class FixedGraphSpec(ModelSpec):
     """A network summarised by sourced totals at its input size (no regular geometry to derive from)."""
 
@@ -370,6 +391,7 @@ class FixedGraphSpec(ModelSpec):
     input_shape: tuple[int, ...] = attrs.field(converter=as_tuple)
     layers: int = integer()
     layer_table: LayerTable | None = None
+    elementwise: ElementwiseCounts | None = None
 
     @property
     def parameter_count(self) -> float:

@@ -131,6 +131,12 @@ class FusionLevel(QuantityAccess):
     residual: bool = attrs.field(validator=attrs.validators.instance_of(bool))
     batchnorm: bool = attrs.field(validator=attrs.validators.instance_of(bool))
     provenance: Provenance | None = None
+    # Optional flags (absent = fused): training dropout fused into its neighbours, and grouped-query attention
+    # reading each K/V head once (False: K/V repeated per query head first, Hugging Face repeat_kv).
+    dropout: bool | None = attrs.field(default=None, validator=attrs.validators.optional(
+        attrs.validators.instance_of(bool)))
+    gqa: bool | None = attrs.field(default=None, validator=attrs.validators.optional(
+        attrs.validators.instance_of(bool)))
 
 
 # Layer types of the microcontroller cycles model (mlsysim.core.mcu_cycles), as a model's layer_table names them:

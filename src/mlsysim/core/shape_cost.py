@@ -1,0 +1,157 @@
+"""What a runtime changes in a pass beyond its kernel count: the bytes of the element-wise ops it does not fuse
+(mlsysim.core.fusion) and the compute rate of each phase by its shapes (mlsysim.core.gemm_roof: GEMM tile and
+wave quantisation, the attention kernel by head dimension, convolutions as implicit GEMMs).
+
+The solver calls `runtime_shapes` once per call instead of workload_cost; results are cached per (model, device,
+runtime, batch, sequence, mode, precision), so a warm call costs one dict probe.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from ..specs.hardware import HardwareSpec
+from ..specs.models import FixedGraphSpec, MoESpec, ModelSpec, TransformerSpec
+from ..specs.runtimes import RuntimeSpec
+from .fusion import fixed_graph_extra, transformer_extra
+from .gemm_roof import attention_efficiency, conv_gemm_shape, relative_gemm_efficiency
+from .precision import ExecutionPrecision
+from .workload import ATTENTION_CORE_PHASE, WorkloadCost, workload_cost
+
+# Phases of transformer_cost: projections, attention core, FFN, element-wise, LM head (then Adam when training).
+ELEMENTWISE_PHASE = 3
+# Precisions the attention table's FlashAttention rates were measured in (16-bit inputs).
+ATTENTION_PRECISIONS = ("fp16", "bf16")
+# Entries kept before the cache is cleared (bounds memory for sweeps over many shapes).
+CACHE_LIMIT = 4096
+
+
+@attrs.define
+class ShapedCost:
+    cost: WorkloadCost                     # the workload with the runtime's unfused bytes (phases included)
+    gemm_scale: tuple[float, ...] | None   # per phase: GEMM efficiency relative to the calibration shape
+    attention_fraction: float | None       # attention-core rate as a fraction of the dense peak
+    notes: tuple[str, ...]
+    # (achieved FLOP/s, peak) -> (per-phase compute seconds, their sum) of the last call: a warm call reuses them
+    rates: tuple[float, float, tuple[float, ...], float] | None = None
+
+
+_cache: dict[tuple, tuple[Any, Any, Any, ShapedCost]] = {}
+
+
+def runtime_shapes(m: ModelSpec, hw: HardwareSpec, rt: RuntimeSpec, batch: int, seq: int, training: Any,
+                   prefill: bool, prec: ExecutionPrecision,
+                   lengths: tuple[float, float] | None = None) -> ShapedCost:
+    """The pass's workload cost (mlsysim.core.workload.workload_cost) under runtime `rt`, with its unfused bytes
+    and per-phase rates; a repeated call with the same inputs returns the cached result. lengths: (E[L], E[L^2])
+    of a packed ragged batch; its shapes are taken at the mean length (GEMM M = batch x E[L] real tokens)."""
+    # Plain fields only (hashing the attrs objects costs microseconds); zero stage and dp size set the Adam bytes.
+    key = (id(m), id(hw), id(rt), batch, seq, prefill, prec.requested, prec.compute, prec.weight_bytes,
+           prec.activation_bytes, None if training is None else
+           (training.zero_stage, training.dp_size, training.recomputation), lengths)
+    hit = _cache.get(key)
+    if hit is not None and hit[0] is m and hit[1] is hw and hit[2] is rt:
+        return hit[3]
+    cost = workload_cost(m, batch, seq, prec, training, prefill, lengths=lengths)
+    shape_seq = seq if lengths is None else max(1, round(lengths[0]))
+    shaped = _shape(m, hw, rt, cost, batch, shape_seq, training is not None, prefill, prec)
+    if len(_cache) >= CACHE_LIMIT:
+        _cache.clear()
+    _cache[key] = (m, hw, rt, shaped)
+    return shaped
+
+
+def _shape(m, hw, rt, cost, batch, seq, training, prefill, prec) -> ShapedCost:
+    units = hw.compute_units
+    ab = prec.activation_bytes
+    notes: list[str] = []
+    phases = list(cost.phases)
+    other, kernels = cost.other_traffic, cost.kernels
+    if isinstance(m, TransformerSpec) and phases:
+        decode = not training and m.architecture != "encoder" and not prefill
+        attn, elt, added = transformer_extra(m, rt.fusion, batch, seq, ab, training, decode)
+        if attn or elt:
+            for i, extra in ((ATTENTION_CORE_PHASE, attn), (ELEMENTWISE_PHASE, elt)):
+                f, w, o = phases[i]
+                phases[i] = (f, w, o + extra)
+            other += attn + elt
+            notes.append(f"{rt.display_name} does not fuse: " + ", ".join(added)
+                         + f" (+{(attn + elt) / 1e9:.3g} GB)")
+    elif isinstance(m, FixedGraphSpec) and phases and not training:
+        extra, more_kernels, note = fixed_graph_extra(m, rt.fusion, batch, ab)
+        if extra:
+            phases.append((0.0, 0.0, extra))  # separate kernels: memory-bound on their own roof
+            other += extra
+            kernels += more_kernels
+        if note:
+            notes.append(note)
+    scale = attention = None
+    if units is None:
+        notes.append(f"{hw.display_name} has no compute_units: one GEMM efficiency for every shape")
+    else:
+        scale, attention = _phase_scales(m, units, batch, seq, training, prefill, prec, phases)
+        if scale is not None:
+            notes.append(f"shape roof: GEMM tiles {units.gemm_tile[0]}x{units.gemm_tile[1]} in waves over "
+                         f"{units.sms} SMs" + (f", attention at {attention:.2f} of peak" if attention else ""))
+        else:
+            notes.append("no shape roof for this pass (decode mat-vec kernels, MoE/MLA layers or a graph without a "
+                         "layer table): one GEMM efficiency for every phase")
+    new = attrs.evolve(cost, other_traffic=other, kernels=kernels, phases=tuple(phases))
+    return ShapedCost(new, scale, attention, tuple(notes))
+
+
+def _phase_scales(m, units, batch, seq, training, prefill, prec, phases):
+    tm, tn = units.gemm_tile
+
+    def eff(*gemms: tuple[float, float, float, float]) -> float:
+        """FLOP-weighted harmonic mean of relative efficiencies over (flops weight, M, N, K) GEMMs."""
+        total = sum(g[0] for g in gemms)
+        if total <= 0:
+            return 1.0
+        return total / sum(g[0] / relative_gemm_efficiency(g[1], g[2], g[3], units.sms, tm, tn, units.gemm_k_ramp)
+                           for g in gemms)
+
+    if isinstance(m, TransformerSpec) and not isinstance(m, MoESpec) and m.attention == "standard":
+        decode = not training and m.architecture != "encoder" and not prefill
+        if decode:  # M = batch rows: mat-vec / small-M kernels, not the tiled GEMMs the roof was fit on
+            return None, None
+        tokens = batch * seq
+        d, qkv, attn_out = m.hidden_size, (m.heads + 2 * m.kv_heads) * m.head_dim, m.heads * m.head_dim
+        ffn_n = 2 * m.ffn_size if m.ffn_gated else m.ffn_size  # gate and up as one [d, 2 ffn] GEMM
+        head_tokens = batch if prefill else tokens
+        scale = [1.0] * len(phases)
+        scale[0] = eff((qkv * d, tokens, qkv, d), (attn_out * d, tokens, d, attn_out))
+        scale[2] = eff((ffn_n * d, tokens, ffn_n, d), (m.ffn_size * d, tokens, d, m.ffn_size))
+        if m.architecture != "encoder":
+            scale[4] = eff((1.0, head_tokens, m.vocab_size, d))
+        attention = None
+        if units.attention and prec.compute in ATTENTION_PRECISIONS:
+            attention = attention_efficiency(units.attention, m.head_dim)
+            # Short sequences fill fewer query tiles; a causal mask idles part of each (FA-3 paper fig. 5).
+            ramp = units.attention_seq if m.architecture == "encoder" else units.attention_seq_causal
+            if ramp:
+                attention *= attention_efficiency(ramp, seq)
+        return tuple(scale), attention
+    if isinstance(m, FixedGraphSpec) and m.layer_table is not None and not training:
+        scale = [1.0] * len(phases)
+        for i, (macs, _inp, out, params) in enumerate(m.layer_table.rows):
+            if macs > 0 and out > 0 and params > 0:
+                gm, gn, gk = conv_gemm_shape(macs, out, params, batch)
+                scale[i] = relative_gemm_efficiency(gm, gn, gk, units.sms, tm, tn, units.gemm_k_ramp)
+        return tuple(scale), None
+    return None, None
+
+
+def phase_times(shaped: ShapedCost, achieved_flops: float, peak_flops: float) -> tuple[tuple[float, ...], float]:
+    """(compute seconds of each phase, their sum). Each phase runs at the large-GEMM rate x its shape's relative
+    efficiency; the attention core at the attention kernel's fraction of the dense peak where the device has one."""
+    memo = shaped.rates
+    if memo is not None and memo[0] == achieved_flops and memo[1] == peak_flops:
+        return memo[2], memo[3]
+    rates = [achieved_flops * s for s in shaped.gemm_scale]
+    if shaped.attention_fraction is not None:
+        rates[ATTENTION_CORE_PHASE] = peak_flops * shaped.attention_fraction
+    times = tuple(p[0] / r for p, r in zip(shaped.cost.phases, rates))
+    shaped.rates = (achieved_flops, peak_flops, times, sum(times))
+    return times, shaped.rates[3]
