@@ -133,3 +133,14 @@ def test_mla_models_cache_the_latent_only():
         assert m.kv_elements_per_token == 61 * (512 + 64), name
     # Kimi K2 has half DeepSeek's heads: attention weights differ, the cache does not.
     assert Models.Kimi_K2.attention_parameters_per_layer < Models.DeepSeek_R1.attention_parameters_per_layer
+
+
+@pytest.mark.parametrize("twins", [("DeepSeekV3", "DeepSeek_R1", "DeepSeek_V3_1"), ("Kimi_K2", "Kimi_K2_5"),
+                                   ("MiniMax_M2", "MiniMax_M2_5")])
+def test_architecture_twins_have_identical_geometry(twins):
+    first, *rest = (getattr(Models, n) for n in twins)
+    for other in rest:
+        assert other.parameter_count == first.parameter_count, other.name
+        assert other.active_parameter_count == first.active_parameter_count, other.name
+        assert other.kv_elements_per_token == first.kv_elements_per_token, other.name
+        assert other.hf_id != first.hf_id
