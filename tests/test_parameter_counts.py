@@ -136,7 +136,7 @@ def test_mla_models_cache_the_latent_only():
 
 
 @pytest.mark.parametrize("twins", [("DeepSeekV3", "DeepSeek_R1", "DeepSeek_V3_1"), ("Kimi_K2", "Kimi_K2_5"),
-                                   ("MiniMax_M2", "MiniMax_M2_5")])
+                                   ("MiniMax_M2", "MiniMax_M2_5"), ("GLM45", "GLM46")])
 def test_architecture_twins_have_identical_geometry(twins):
     first, *rest = (getattr(Models, n) for n in twins)
     for other in rest:
