@@ -134,7 +134,8 @@ class Namespace:
 
     # -- lookup by string -----------------------------------------------------------------------------------
     def get(self, name: str) -> Any:
-        """Find an entry by flat name, dotted path, full path or display name (case-insensitive), in O(1)."""
+        """Find an entry by flat name, dotted path, full path, display name or Hugging Face id (models), all
+        case-insensitive, in O(1)."""
         if not isinstance(name, str) or not name.strip():
             raise UnknownEntryError(self._path, str(name), self._suggestions)
         text = name.strip()
@@ -151,14 +152,17 @@ class Namespace:
         raise UnknownEntryError(self._path, text, self._suggestions)
 
     def _lookup_index(self) -> dict[str, Any]:
-        """casefolded name, display name, path and every dotted path suffix -> entry (first in sort order wins,
-        as the linear search it replaces did: names, then display names, then paths)."""
+        """casefolded name, display name, Hugging Face id, path and every dotted path suffix -> entry (first in
+        sort order wins, as the linear search it replaces did: names, then display names, then paths)."""
         if self._index is None:
             index: dict[str, Any] = {}
             for entry in self._loaded():
                 index.setdefault(entry.name.casefold(), entry)
             for entry in self._loaded():
                 index.setdefault(entry.display_name.casefold(), entry)
+            for entry in self._loaded():
+                if "hf_id" in entry.refs:
+                    index.setdefault(entry.refs["hf_id"].casefold(), entry)
             for path in self.paths():
                 parts = path.casefold().split(".")
                 target = self._walk_entry(path[len(self._path) + 1:])
@@ -235,6 +239,15 @@ class RegistrySet:
                                    f"in {other_file}", file=entry.file, entry=entry.name, field="display_name",
                                    expected="a display name no other entry of the registry has")
             self._display[key] = (entry, entry.file)
+            hf_id = entry.refs.get("hf_id")  # a Hugging Face id is looked up like a display name: unique too
+            if hf_id is not None:
+                hf_key = (root, hf_id.casefold())
+                if hf_key in self._display:
+                    other, other_file = self._display[hf_key]
+                    raise CatalogError(f"hf_id {hf_id!r} is already used by entry {other.name!r} in {other_file}",
+                                       file=entry.file, entry=entry.name, field="hf_id",
+                                       expected="a Hugging Face id (or display name) no other entry has")
+                self._display[hf_key] = (entry, entry.file)
             for alias in entry.aliases:
                 if alias.split(".")[0] not in ROOTS:
                     raise CatalogError(f"alias {alias!r} is under no registry", file=entry.file, entry=entry.name,

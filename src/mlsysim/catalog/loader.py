@@ -27,6 +27,9 @@ REFERENCE_FIELDS = {
     "hardware": ("calibration_class",), "scenarios": ("model", "target"), "nodes": ("accelerator", "fabric"),
     "clusters": ("node", "fabric"), "tiers": ("representative_hardware",),
 }
+# Names an entry is also looked up by (Models.get("Qwen/Qwen3-32B")), per catalog table: carried with the
+# reference fields in the entry's index, so the registry indexes them without building the spec.
+LOOKUP_FIELDS = {"models": ("hf_id",)}
 _materialise = threading.Lock()
 
 
@@ -57,9 +60,9 @@ class LoadedEntry:
 
 
 def _index(array: str, raw: dict) -> list:
-    """[name, display_name, category, aliases, {reference field: path}] of one validated entry."""
+    """[name, display_name, category, aliases, {reference or lookup field: value}] of one validated entry."""
     return [raw["name"], raw.get("display_name", raw["name"]), raw.get("category"), list(raw.get("aliases", ())),
-            {f: raw[f] for f in REFERENCE_FIELDS.get(array, ()) if f in raw}]
+            {f: raw[f] for f in REFERENCE_FIELDS.get(array, ()) + LOOKUP_FIELDS.get(array, ()) if f in raw}]
 
 
 class Catalog:

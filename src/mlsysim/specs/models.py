@@ -74,6 +74,7 @@ class ModelSpec(QuantityAccess):
     provenance: Provenance
     description: str = ""
     aliases: tuple[str, ...] = attrs.field(default=(), converter=as_tuple)
+    hf_id: str | None = None  # Hugging Face repository id ("Qwen/Qwen3-32B"); Models.get accepts it
     published_parameters: float | None = number(optional=True)
 
     @property
