@@ -93,3 +93,26 @@ def test_hfu_counts_recomputation_and_model_dump_has_quantities():
     assert full.hfu > full.mfu
     dump = none.model_dump()
     assert dump["latency"].m_as("s") == none.latency.m_as("s") and dump["energy"] is none.energy_per_inference
+
+
+def test_scenario_evaluation_carries_the_0_1_x_scorecard_levels():
+    s = mlsysim.Scenarios.ChatbotServing
+    assert s.workload is M.Llama3_8B and s.system is H.H100
+    assert s.sla_latency.m_as("ms") == s.constraints.max_latency.m_as("ms")
+    small, big = s.evaluate(1), s.evaluate(32)
+    assert small.performance.passed and not big.performance.passed  # TTFT grows with the batch of prompts
+    assert big.passed_all == big.passed is False
+    assert "Feasibility" in big.scorecard() and big.feasibility.status == "PASS"
+    assert s.evaluate(32, "fp8").profile.precision == "fp8"
+
+
+def test_distributed_fleet_is_the_system_keyword():
+    from mlsysim.solvers import DistributedModel
+
+    a = DistributedModel().solve(M.Llama3_70B, S.Clusters.Research_256, 256, tensor_parallel=8)
+    b = DistributedModel().solve(model=M.Llama3_70B, fleet=S.Clusters.Research_256, batch_size=256, tp_size=8)
+    assert a.latency.m_as("s") == b.latency.m_as("s")
+    with pytest.raises(InvalidInputError, match="not both"):
+        DistributedModel().solve(M.Llama3_70B, S.Clusters.Research_256, fleet=S.Clusters.Research_256)
+    with pytest.raises(InvalidInputError, match="needs a system"):
+        DistributedModel().solve(M.Llama3_70B)

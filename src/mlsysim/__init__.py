@@ -63,7 +63,14 @@ def _resolve_path(path: str) -> _Any:
     return registries().resolve_path(path)
 
 
+def _scorecard(evaluation: _Any) -> _Any:
+    from .evaluation import SystemEvaluation
+
+    return SystemEvaluation.from_scenario(evaluation)
+
+
 _hooks.scenario_evaluator = _evaluate_scenario
+_hooks.scorecard = _scorecard
 _hooks.resolve_path = _resolve_path
 
 

@@ -12,3 +12,7 @@ scenario_evaluator = None
 # resolve_path(path: str) -> spec | None, the registry lookup of a full path ("Systems.Nodes.DGX_H100");
 # installed by mlsysim/__init__.py, used by spec reference fields (cluster.node, node.accelerator).
 resolve_path = None
+
+# scorecard(evaluation: ScenarioEvaluation) -> SystemEvaluation, 0.1.x's three-level view of a scenario's
+# verdicts; installed by mlsysim/__init__.py (mlsysim.evaluation sits above specs).
+scorecard = None

@@ -121,18 +121,25 @@ class DistributedModel(ForwardModel):
     def __init__(self, roofline: RooflineModel | None = None):
         self._roofline = roofline or RooflineModel()
 
-    def solve(self, model: Any, system: Any, batch_size: int = 1, precision: str = "bf16",
+    def solve(self, model: Any, system: Any = None, batch_size: int = 1, precision: str = "bf16",
               efficiency: float | None = None, *, seq_len: int | None = None, tensor_parallel: int = 1,
               pipeline_parallel: int = 1, microbatch_size: int = 1, zero_stage: int = 0,
               activation_recomputation: str | bool = "none", tp_size: int | None = None,
               pp_size: int | None = None, microbatch_count: int | None = None, runtime: Any = None,
-              **unsupported: Any) -> DistributedResult:
+              fleet: Any = None, **unsupported: Any) -> DistributedResult:
         """One training step. ``tp_size``, ``pp_size`` and ``microbatch_count`` are 0.1.x's names of
         tensor_parallel, pipeline_parallel and the number of micro-batches per replica (which sets
-        microbatch_size = replica batch / count). 0.1.x options this model does not have yet are refused at
+        microbatch_size = replica batch / count); ``fleet`` is 0.1.x's name of ``system``. 0.1.x options this model does not have yet are refused at
         any value but their no-op default. runtime (experimental): the software stack of each device's pass
         (mlsysim.Runtimes), as Engine.solve's runtime=: its kernels and per-kernel cost of a training step."""
         _refuse_unmodelled(unsupported)
+        if fleet is not None:  # 0.1.x's keyword for the system
+            if system is not None:
+                raise InvalidInputError("give the system once: system= (or 0.1.x's fleet=), not both")
+            system = fleet
+        if system is None:
+            raise InvalidInputError("DistributedModel.solve needs a system: a node or cluster (Systems.Nodes.DGX_H100, "
+                                    "Systems.Clusters.Research_256), as the second argument or system=")
         tensor_parallel = _renamed("tp_size", tp_size, "tensor_parallel", tensor_parallel, 1)
         pipeline_parallel = _renamed("pp_size", pp_size, "pipeline_parallel", pipeline_parallel, 1)
         m = resolve_model(model)

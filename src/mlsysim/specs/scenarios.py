@@ -51,6 +51,34 @@ class ScenarioEvaluation:
     def passed(self) -> bool:
         return self.profile.feasible and all(c.passed for c in self.checks)
 
+    # --- 0.1.x's three-level scorecard (mlsysim.evaluation.SystemEvaluation), built on access ---------------
+    def _scorecard(self) -> Any:
+        if _hooks.scorecard is None:
+            raise MlsysimError("no scorecard builder is installed: import mlsysim (the package installs "
+                               "mlsysim._hooks.scorecard) before reading a scenario's levels")
+        return _hooks.scorecard(self)
+
+    @property
+    def feasibility(self) -> Any:
+        return self._scorecard().feasibility
+
+    @property
+    def performance(self) -> Any:
+        return self._scorecard().performance
+
+    @property
+    def macro(self) -> Any:
+        return self._scorecard().macro
+
+    @property
+    def passed_all(self) -> bool:
+        """0.1.x's name for `passed`: no level of the scorecard failed."""
+        return self._scorecard().passed_all
+
+    def scorecard(self) -> str:
+        """The feasibility / performance / macro scorecard text (0.1.x's SystemEvaluation.scorecard())."""
+        return self._scorecard().scorecard()
+
     def summary(self) -> str:
         lines = [f"Scenario {self.scenario}: {'PASS' if self.passed else 'FAIL'}"]
         if not self.profile.feasible:
@@ -89,8 +117,30 @@ class ScenarioSpec(QuantityAccess):
     def __repr__(self) -> str:
         return f"ScenarioSpec({self.name!r}, {self.display_name!r})"
 
-    def evaluate(self, **overrides: Any) -> ScenarioEvaluation:
-        """Solve the scenario with the engine and check every constraint.
+    # --- 0.1.x's field names ------------------------------------------------------------------------------
+    @property
+    def workload(self) -> Any:
+        """0.1.x's name for the model: the spec `model` names."""
+        return _hooks.resolve_path(self.model) if isinstance(self.model, str) else self.model
+
+    @property
+    def system(self) -> Any:
+        """0.1.x's name for the target: the spec `target` names (a device, node or cluster)."""
+        return _hooks.resolve_path(self.target) if isinstance(self.target, str) else self.target
+
+    @property
+    def sla_latency(self) -> Any:
+        """0.1.x's latency SLA: constraints.max_latency (None where the scenario sets none)."""
+        return self.constraints.max_latency
+
+    @property
+    def power_budget(self) -> Any:
+        """0.1.x's power budget: constraints.max_power (None where the scenario sets none)."""
+        return self.constraints.max_power
+
+    def evaluate(self, batch_size: Any = None, precision: Any = None, **overrides: Any) -> ScenarioEvaluation:
+        """Solve the scenario with the engine and check every constraint. `batch_size` and `precision` may come
+        positionally, in 0.1.x's order (``evaluate(32, "fp8")``); None keeps the scenario's own.
 
         Keyword overrides (experimental), each applied over the scenario's own value for this evaluation only:
           hardware -- evaluate on another target: a Hardware entry or name ("H200"), or a Systems node or
@@ -103,6 +153,10 @@ class ScenarioSpec(QuantityAccess):
             (a training scenario on a node or cluster defaults to zero_stage=3, dp_size = its device count).
         Any other keyword raises InvalidInputError listing these.
         """
+        if batch_size is not None:
+            overrides["batch_size"] = batch_size
+        if precision is not None:
+            overrides["precision"] = precision
         evaluator = _hooks.scenario_evaluator
         if evaluator is None:
             raise MlsysimError("no scenario evaluator is installed: import mlsysim (the package installs it in "
