@@ -38,7 +38,9 @@ class ConstraintCheck:
     limit: Any
 
     def __str__(self) -> str:
-        return f"{'PASS' if self.passed else 'FAIL'} {self.name}: {self.value:.4g~P} (limit {self.limit:.4g~P})"
+        from ..formatting import human
+
+        return f"{'PASS' if self.passed else 'FAIL'} {self.name}: {human(self.value)} (limit {human(self.limit)})"
 
 
 @spec
