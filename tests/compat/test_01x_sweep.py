@@ -690,7 +690,8 @@ GAPS = {
     "engine_profile_model_dump": "core/results: 0.1.1 PerformanceProfile.model_dump() (pydantic); ours "
                                  "AttributeError (to_dict())",
     "solver_serving_positional_seq_len": "solvers/serving: 0.1.1 ServingModel().solve(m, hw, 2048) is seq_len=2048; "
-                                         "ours binds 2048 to batch_size (third positional)",
+                                         "ours has batch_size third (issue 10) and raises a clear InvalidInputError "
+                                         "naming prompt_len= / seq_len= when no prompt length is given",
     "solver_distributed_fleet_keyword": "solvers/distributed: 0.1.1 DistributedModel().solve(fleet=...); ours "
                                         "TypeError (keyword is system)",
     "top_level_solver_classes": "__init__: 0.1.1 mlsysim.SingleNodeModel (and every solver class) at top level; "
