@@ -23,6 +23,9 @@ from .step import StepModel
 
 BATCHING = ("continuous", "static")
 KV_PRECISIONS = ("fp8", "fp16", "bf16", "fp32", "int8")
+# Bytes of a served activation element: bf16 (the dtype of the residual stream and the KV cache of served
+# fp8/int4 checkpoints: vLLM "auto" dtype, TRT-LLM ModelOpt checkpoints keep bf16 activations between GEMMs).
+SERVING_ACTIVATION_BYTES = 2.0
 
 
 def _positional_trap() -> InvalidInputError:
@@ -91,8 +94,12 @@ class ServingModel(ForwardModel):
             prec = resolve_precision(hw, precision, weight_only=weight_only)
         else:
             prec, _ = runtime_precision(rt, hw, precision, weight_only, False)
+        # Activations (residual stream, all-reduce payloads) stay 16-bit under fp8/fp4 weights and W8A8 GEMMs
+        # (vLLM/TRT-LLM quantise a GEMM's input inside the kernel); the KV cache takes the model dtype unless
+        # kv_precision says otherwise (vLLM CacheConfig cache_dtype "auto").
+        act_bytes = max(prec.activation_bytes, SERVING_ACTIVATION_BYTES)
         if kv_precision is None:
-            kvb = prec.activation_bytes
+            kvb = act_bytes
         else:
             if kv_precision not in KV_PRECISIONS:
                 raise InvalidInputError(f"kv_precision must be one of {', '.join(KV_PRECISIONS)}, got {kv_precision!r}")
@@ -108,7 +115,7 @@ class ServingModel(ForwardModel):
         flops = prec.peak_flops * eff
         measured_bw = hw.calibration._memory_bandwidth if hw.calibration else None
         bandwidth = (measured_bw or hw.memory._bandwidth * cls.memory_efficiency) * params.bandwidth_efficiency
-        step = StepModel(m, lay, prec.weight_bytes, prec.activation_bytes, kvb, flops, bandwidth,
+        step = StepModel(m, lay, prec.weight_bytes, act_bytes, kvb, flops, bandwidth,
                          params.per_kernel_eager, params.per_kernel_graph, params.kernels_per_step,
                          params.host_overhead)
         return lay, hw, rt, prec, kvb, cls, params, step
@@ -124,8 +131,7 @@ class ServingModel(ForwardModel):
         usable = cap * params.memory_fraction if params.memory_fraction else cap - cls._runtime_reserve
         weights = step.weight_bytes_per_gpu()
         step_tokens = budget if batching == "continuous" else batch * prompt
-        acts = live_activations(step_tokens, m.hidden_size, step.ffn_width, m.vocab_size / lay.tp, batch,
-                                prec.activation_bytes)
+        acts = live_activations(step_tokens, m.hidden_size, step.ffn_width, m.vocab_size / lay.tp, batch, step.ab)
         kv = kv_capacity(cap, usable, weights, acts, step.kv_bytes_per_token(), prompt + output, params.block_tokens)
         if prompt + output > m.context_length:
             reasons.append(f"prompt_len + output_len = {prompt + output} is beyond the trained context "

@@ -11,7 +11,7 @@ per step, X P TPOT -- x (N - 1)/N in the closed loop (the arrival theorem of mea
 request sees the system with itself removed; Reiser & Lavenberg 1980), x 1 in the open loop (PASTA).
 Queueing for the prefill budget: an M/D/1 queue whose server is the budget, utilisation rho = X P TPOT / c,
 mean wait rho / (2 (1 - rho)) x S (Pollaczek-Khinchine), S = ceil(P / c) own chunk steps; the closed loop
-scales it by (N - 1)/N. Quantiles: the wait is 0 with probability 1 - rho, else exponential with the mean
+scales it by (N - 1)/N and bounds it by the N - 1 other prompts served back to back (a finite population). Quantiles: the wait is 0 with probability 1 - rho, else exponential with the mean
 E[W] / rho (the usual M/G/1 exponential-tail approximation, Kingman 1962). Decode-only steps replay CUDA
 graphs where the runtime captures decode; steps with prefill run eagerly.
 """
@@ -82,6 +82,8 @@ def steady_state(step: StepModel, prompt: int, output: int, budget: int, *, clie
             rho = 1.0 - 1e-9
         scale = (n - 1.0) / n if closed else 1.0
         wait = scale * rho / (2.0 * (1.0 - rho)) * service
+        if closed:  # a closed loop's queue is finite: at worst every other client's prompt is ahead
+            wait = min(wait, (n - 1.0) * prompt / chunk * t_chunk)
         ttft = wait + service
         if closed:
             x_new = n / (ttft + decode_steps * tpot)
