@@ -7,7 +7,7 @@ ServingModel.solve(..., disaggregated={"prefill": {"tensor_parallel": 2, "worker
 Each pool entry may set tensor_parallel, data_parallel, expert_parallel, pipeline_parallel, workers (default
 1) and max_num_batched_tokens. batch_size = requests in flight per decode worker (closed loop). Steady state:
 the deployment serves X = min(prefill capacity, decode rate) requests/s and names the pool that limits it;
-TTFT = M/D/1 wait for a prefill worker + the prompt's prefill + the KV transfer; TPOT = a decode-only step
+TTFT = the wait for a prefill worker (Little's law on the closed loop) + the prompt's prefill + the KV transfer; TPOT = a decode-only step
 of the decode pool at its steady population (n_d = X_worker (O - 1) TPOT, Little's law).
 KV transfer: the prompt's KV bytes over the prefill worker's links -- its GPUs' share of the node's NICs on
 a Systems node (RDMA, as NIXL/Mooncake move KV between nodes), the device link for a bare device (same node).
@@ -94,9 +94,11 @@ def solve_disaggregated(model_solver, m, hardware, batch, precision, efficiency,
             break
         nd = 0.5 * nd + 0.5 * nd_new
     tpot = step_d.pass_time(max(nd, 1.0), cd)
-    rho = rate / cap_p
     service = t_prompt
-    wait = rho / (2.0 * (1.0 - rho)) * service  # M/D/1 per prefill worker (Pollaczek-Khinchine)
+    # Closed loop of batch x decode workers x DP clients: Little's law sets the time a request spends before
+    # its first decode step; what exceeds its own prefill and KV transfer is the wait for a prefill worker.
+    clients = workers_d * lay_d.dp * batch
+    wait = max(clients / rate - decode_steps * tpot - service - t_kv, 0.0)
     ttft = wait + service + t_kv
     latency = ttft + (output - 1) * tpot
     limiting = "prefill" if cap_p <= rate_full else "decode"
