@@ -47,13 +47,15 @@ class ServingModel(ForwardModel):
               pipeline_parallel: int = 1, batching: str = "continuous", runtime: Any = None,
               weight_only: bool = False, kv_precision: str | None = None,
               max_num_batched_tokens: int | None = None, arrival_rate: float | None = None,
-              disaggregated: dict | None = None, seq_len: int | None = None) -> ServingResult:
+              disaggregated: dict | None = None, speculative: dict | None = None,
+              seq_len: int | None = None) -> ServingResult:
         """`batch_size` requests in flight per DP rank (closed loop, continuous batching) or one static batch.
 
         prompt_len (required; ``seq_len`` is 0.1.x's name of it), output_len: tokens per request.
         arrival_rate: requests/s offered to the replica (Poisson, open loop) instead of the closed loop;
         batch_size is then the scheduler's cap on running requests. disaggregated: {"prefill": {...},
-        "decode": {...}} pools (see mlsysim.core.serving.disagg)."""
+        "decode": {...}} pools (see mlsysim.core.serving.disagg). speculative: {"tokens": k, "acceptance": a,
+        "draft": model or None (MTP heads)} (see mlsysim.core.serving.speculative; continuous batching)."""
         m = resolve_model(model)
         if not isinstance(m, TransformerSpec) or m.architecture == "encoder":
             raise UnsupportedModelError(f"ServingModel serves decoder transformers (prefill + decode); "
@@ -76,13 +78,15 @@ class ServingModel(ForwardModel):
                                        disaggregated, runtime=runtime, weight_only=weight_only,
                                        kv_precision=kv_precision)
         plain = (tensor_parallel, expert_parallel, data_parallel, pipeline_parallel) == (1, 1, 1, 1)
+        if speculative is not None and batching != "continuous":
+            raise InvalidInputError("speculative decoding is modelled with batching='continuous'")
         if batching == "static" and plain and runtime is None and kv_precision is None and arrival_rate is None:
             # today's meaning, unchanged: one static batch on one device (RooflineModel prefill + decode)
             return legacy_static(self._roofline, m, hardware, batch, precision, efficiency, prompt, output,
                                  weight_only)
         return self._solve_parallel(m, hardware, batch, precision, efficiency, prompt, output, tensor_parallel,
                                     expert_parallel, data_parallel, pipeline_parallel, batching, runtime,
-                                    weight_only, kv_precision, max_num_batched_tokens, arrival_rate)
+                                    weight_only, kv_precision, max_num_batched_tokens, arrival_rate, speculative)
 
     # ------------------------------------------------------------------------------------------------------
     def build_step(self, m, hardware, precision, efficiency, tp, ep, dp, pp, runtime, weight_only, kv_precision):
@@ -121,18 +125,31 @@ class ServingModel(ForwardModel):
         return lay, hw, rt, prec, kvb, cls, params, step
 
     def _solve_parallel(self, m, hardware, batch, precision, efficiency, prompt, output, tp, ep, dp, pp, batching,
-                        runtime, weight_only, kv_precision, budget, arrival_rate) -> ServingResult:
+                        runtime, weight_only, kv_precision, budget, arrival_rate, speculative=None) -> ServingResult:
         lay, hw, rt, prec, kvb, cls, params, step = self.build_step(m, hardware, precision, efficiency, tp, ep, dp,
                                                                    pp, runtime, weight_only, kv_precision)
+        plain_step = step
+        if speculative is not None:
+            from .speculative import SpeculativeStep, check_speculative
+
+            k, a, draft = check_speculative(speculative)
+            draft_step = None
+            if draft is not None:
+                draft_step = self.build_step(resolve_model(draft), hardware, precision, efficiency, tp, 1, dp, pp,
+                                             runtime, weight_only, kv_precision)[-1]
+            step = SpeculativeStep(plain_step, draft_step, k, a)
         budget = params.token_budget if budget is None else check_positive_int("max_num_batched_tokens", budget)
         reasons: list[str] = []
         # KV capacity per GPU: what the runtime's memory fraction leaves beside weights and a full-budget step
         cap = hw.memory._capacity
         usable = cap * params.memory_fraction if params.memory_fraction else cap - cls._runtime_reserve
-        weights = step.weight_bytes_per_gpu()
+        weights = plain_step.weight_bytes_per_gpu()
+        if speculative is not None and step.draft is not None:  # the draft model's weights share the GPUs
+            weights += step.draft.weight_bytes_per_gpu()
         step_tokens = budget if batching == "continuous" else batch * prompt
-        acts = live_activations(step_tokens, m.hidden_size, step.ffn_width, m.vocab_size / lay.tp, batch, step.ab)
-        kv = kv_capacity(cap, usable, weights, acts, step.kv_bytes_per_token(), prompt + output, params.block_tokens)
+        acts = live_activations(step_tokens, m.hidden_size, plain_step.ffn_width, m.vocab_size / lay.tp, batch,
+                                plain_step.ab)
+        kv = kv_capacity(cap, usable, weights, acts, plain_step.kv_bytes_per_token(), prompt + output, params.block_tokens)
         if prompt + output > m.context_length:
             reasons.append(f"prompt_len + output_len = {prompt + output} is beyond the trained context "
                            f"({m.context_length})")
@@ -196,7 +213,7 @@ class ServingModel(ForwardModel):
                                    weight_only=weight_only, runtime=rt)
         dec = self._roofline.solve(m, hw, batch, precision, efficiency, seq_len=min(int(cd), m.context_length),
                                    weight_only=weight_only, runtime=rt)
-        decode_bound = "Memory" if _decode_memory_bound(step, max(running, 1.0), cd) else "Compute"
+        decode_bound = "Memory" if _decode_memory_bound(plain_step, max(running, 1.0), cd) else "Compute"
         if params.name:
             reasons.append(f"runtime {rt.display_name}: {budget}-token step budget, {params.block_tokens}-token KV "
                            f"blocks, {params.host_overhead * 1e6:.0f} us host work per step")

@@ -68,7 +68,8 @@ def steady_state(step: StepModel, prompt: int, output: int, budget: int, *, clie
         share = min(others / chunk, 1.0)  # share of steps carrying someone else's prefill
         seen = max(nd, 1.0)  # the observed request is itself one of the decode tokens
         tpot = step.pass_time(seen, cd, others, cp, others * cp / max(own, 1.0), graph=1.0 - share)
-        t_chunk = step.pass_time(nd, cd, own + others, cp, prompt / 2.0 - own / 2.0, graph=0.0)
+        chunk_time = getattr(step, "chunk_time", step.pass_time)  # speculative steps: one real step
+        t_chunk = chunk_time(nd, cd, own + others, cp, prompt / 2.0 - own / 2.0, graph=0.0)
         service = chunks * t_chunk
         if closed:
             ttft0 = service
