@@ -88,3 +88,18 @@ def test_continuous_solve_stays_fast():
     for _ in range(20):
         S.solve("Llama3_70B", "DGX_H100", 64, "fp8", prompt_len=2048, output_len=256, tensor_parallel=4)
     assert (time.perf_counter() - t0) / 20 < 0.01  # the 2 ms target is checked in benchmarks/
+
+
+def test_smaller_token_budget_lengthens_a_long_prompt_ttft():
+    big = S.solve("Llama3_8B", "H100", 4, "bf16", prompt_len=16384, output_len=64, max_num_batched_tokens=8192)
+    small = S.solve("Llama3_8B", "H100", 4, "bf16", prompt_len=16384, output_len=64, max_num_batched_tokens=1024)
+    assert small.ttft > big.ttft and small.prefill_chunk_tokens <= 1024
+
+
+def test_requests_past_max_num_seqs_wait_in_the_queue():
+    at_cap = S.solve("Llama3_8B", "H100", 1024, "fp8", prompt_len=128, output_len=128, runtime="vllm",
+                     kv_precision="fp8")
+    over = S.solve("Llama3_8B", "H100", 2048, "fp8", prompt_len=128, output_len=128, runtime="vllm",
+                   kv_precision="fp8")
+    assert over.tpot == at_cap.tpot and over.ttft > at_cap.ttft
+    assert over.request_rate.m_as("1/s") * over.latency.m_as("s") == pytest.approx(2048, rel=1e-3)

@@ -169,10 +169,12 @@ class ServingModel(ForwardModel):
             running = batch
         else:
             if arrival_rate is None:
+                queued = 0
                 if params.max_num_seqs is not None and batch > params.max_num_seqs:
+                    queued = batch - params.max_num_seqs
                     reasons.append(f"batch_size {batch} exceeds {rt.display_name}'s max_num_seqs "
-                                   f"{params.max_num_seqs}: the rest queue")
-                st = steady_state(step, prompt, output, budget, clients=batch)
+                                   f"{params.max_num_seqs}: {queued} requests wait in its queue")
+                st = steady_state(step, prompt, output, budget, clients=batch - queued)
             else:
                 rate_total = float(arrival_rate)
                 if not (rate_total > 0 and math.isfinite(rate_total)):
@@ -190,8 +192,10 @@ class ServingModel(ForwardModel):
                                            f"{limit} fit (KV cache / batch_size)")
                 p50, p99 = st.ttft_p50, st.ttft_p99
             ttft, tpot, rate, chunk = st.ttft, st.tpot, st.request_rate, st.chunk
+            if arrival_rate is None and queued:  # Little's law: the queued clients wait queued / X before admission
+                ttft += queued / rate
             latency = ttft + (output - 1) * tpot
-            running = batch if arrival_rate is None else st.decoding + st.ttft * st.request_rate
+            running = (batch - queued) if arrival_rate is None else st.decoding + st.ttft * st.request_rate
         slots = kv.slots
         if slots < math.ceil(running):
             feasible = False
