@@ -76,7 +76,7 @@ def test_scenario_evaluate_names_an_unknown_override():
 
 
 def test_serving_model_results_are_finite():
-    r = ServingModel().solve("Llama3_8B", "H100", batch_size=1, efficiency=1e-6)
+    r = ServingModel().solve("Llama3_8B", "H100", batch_size=1, efficiency=1e-6, prompt_len=1024)
     assert all(math.isfinite(q.to_base_units().magnitude) and q.magnitude > 0
                for q in (r.latency, r.throughput, r.energy, r.ttft, r.tpot))
 

@@ -24,13 +24,17 @@ def test_serving_ttft_grows_with_prompt_and_tpot_with_context():
 
 
 def test_serving_kv_capacity_counts_sequences_that_fit():
-    r = ServingModel().solve("Llama3_70B", "H200", 1, "fp8", prompt_len=2048, output_len=2048)
+    # fp8 weights keep a bf16 KV cache unless asked (vLLM cache_dtype "auto"): ask for fp8 KV here
+    r = ServingModel().solve("Llama3_70B", "H200", 1, "fp8", prompt_len=2048, output_len=2048, kv_precision="fp8")
     kv_per_seq = 2 * 80 * 8 * 128 * 1 * 4096  # fp8 KV, 4096 tokens
     assert r.kv_cache_per_sequence_bytes == pytest.approx(kv_per_seq)
-    free = 141 * 2**30 - Models.Llama3_70B.parameters.m_as("param") - 2**30
+    # beside the weights: the 1 GiB runtime reserve and the live activations of a full token-budget step
+    assert r.weights_per_gpu_bytes == pytest.approx(Models.Llama3_70B.parameters.m_as("param"), rel=1e-3)
+    assert 2**30 < r.memory_other_bytes < 4 * 2**30
+    free = 141 * 2**30 - r.weights_per_gpu_bytes - r.memory_other_bytes
     assert r.max_concurrent_sequences == pytest.approx(free / kv_per_seq, abs=2)
     too_many = ServingModel().solve("Llama3_70B", "H200", r.max_concurrent_sequences + 1, "fp8",
-                                    prompt_len=2048, output_len=2048)
+                                    prompt_len=2048, output_len=2048, kv_precision="fp8")
     assert too_many.feasible is False
 
 

@@ -660,7 +660,8 @@ def show_helpers():
 
 GAPS = {
     "solver_serving_positional_seq_len": "solvers/serving: 0.1.1 ServingModel().solve(m, hw, 2048) is seq_len=2048; "
-                                         "ours binds 2048 to batch_size (third positional)",
+                                         "ours has batch_size third (issue 10) and raises a clear InvalidInputError "
+                                         "naming prompt_len= / seq_len= when no prompt length is given",
 }
 
 

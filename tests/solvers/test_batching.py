@@ -17,7 +17,7 @@ ARGS = ("Llama3_8B", "H100", 512)
 
 def test_batch_of_one_is_the_md_c_tail():
     r = bo.solve(*ARGS, 60_000, 0.5, 1, max_search_batch=1, output_len=128)
-    s = ServingModel().solve("Llama3_8B", "H100", 1, "fp16", prompt_len=512, output_len=128)
+    s = ServingModel().solve("Llama3_8B", "H100", 1, "fp16", prompt_len=512, output_len=128, batching="static")
     tail = TailLatencyModel().solve(0.5, ms(s.latency), 1, 0.0)
     assert r.best_batch_size == 1 and r.is_feasible
     assert ms(r.service_latency) == pytest.approx(ms(s.latency))
@@ -43,7 +43,7 @@ def test_looser_sla_allows_larger_batches():
 
 def test_throughput_is_the_capacity_of_the_replicas_at_that_batch():
     r = bo.solve(*ARGS, 10_000, 20.0, 2, output_len=128)
-    s = ServingModel().solve("Llama3_8B", "H100", r.best_batch_size, "fp16", prompt_len=512, output_len=128)
+    s = ServingModel().solve("Llama3_8B", "H100", r.best_batch_size, "fp16", prompt_len=512, output_len=128, batching="static")
     assert r.max_throughput == pytest.approx(2 * r.best_batch_size * 128 / s.latency.to("s").magnitude)
     assert r.max_throughput >= r.served_throughput  # a stable system serves everything that arrives
     assert 0 < r.utilization < 1

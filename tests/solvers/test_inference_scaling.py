@@ -15,7 +15,7 @@ def test_time_adds_up():
     assert r.tokens_generated == 8 * 50 and r.final_context == 2048 + 400
     assert ms(r.total_reasoning_time) == pytest.approx(ms(r.ttft) + 8 * ms(r.time_per_step))
     assert ms(r.total_reasoning_time) == pytest.approx(ms(r.ttft) + 399 * ms(r.itl))  # first token from prefill
-    direct = ServingModel().solve("Llama3_8B", "H100", 1, "bf16", prompt_len=2048, output_len=400)
+    direct = ServingModel().solve("Llama3_8B", "H100", 1, "bf16", prompt_len=2048, output_len=400, batching="static")
     assert ms(r.total_reasoning_time) == pytest.approx(ms(direct.latency))
     assert r.energy_per_query == direct.energy
 

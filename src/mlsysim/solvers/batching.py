@@ -109,7 +109,7 @@ class BatchingOptimizer:
         least_load: float | None = None  # lowest utilisation seen (>= 1 when nothing is stable)
         for b in range(1, top + 1):
             searched += 1
-            s = _SERVING.solve(m, hw, b, precision, efficiency, prompt_len=prompt, output_len=out)
+            s = _SERVING.solve(m, hw, b, precision, efficiency, prompt_len=prompt, output_len=out, batching="static")
             if not s.feasible:  # the KV cache only grows with b: no larger batch fits either
                 no_fit = top - b + 1
                 break

@@ -54,7 +54,8 @@ class InferenceScalingModel:
         per_step = check_positive_int("tokens_per_step", tokens_per_step)
         prompt = check_positive_int("context_length", context_length)
         generated = steps * per_step
-        s = _SERVING.solve(model, hardware, 1, precision, efficiency, prompt_len=prompt, output_len=generated)
+        s = _SERVING.solve(model, hardware, 1, precision, efficiency, prompt_len=prompt, output_len=generated,
+                           batching="static")
         total, ttft = s.latency.to("s").magnitude, s.ttft.to("s").magnitude
         trace = [f"{steps} steps x {per_step} tokens = {generated} tokens; context grows {prompt} -> "
                  f"{prompt + generated}"] + list(s.reasons)

@@ -177,6 +177,30 @@ class McuKernels(QuantityAccess):
                                field="mcu.reference_core", expected="one of the cores it lists")
 
 
+# --- serving defaults (issue 10: LLM serving as deployed) ---------------------------------------------------
+# Kept in its own block so other runtime fields (fusion ...) merge beside it.
+def _unit_fraction(instance, attribute, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+        raise CatalogError(f"must be a fraction in (0, 1], got {value!r}", field=f"serving.{attribute.name}",
+                           expected="a share of the device (0, 1]")
+
+
+@spec
+class ServingDefaults(QuantityAccess):
+    """How a serving runtime schedules and stores a batch by default: chunked-prefill token budget per step,
+    running-request cap, KV block size, share of GPU memory it takes, host work per step, and the share of the
+    device's measured GEMM rate and streaming bandwidth its kernels reach (fitted, see tests/validation)."""
+
+    max_num_batched_tokens: int = integer(doc="token budget of one step (decode tokens + prefill chunk)")
+    kv_block_size: int = integer(doc="tokens per KV-cache block (page)")
+    gpu_memory_utilization: float = attrs.field(validator=_unit_fraction)
+    _step_overhead: float = quantity("s", doc="host work per scheduler step: scheduling, input prep, sampling")
+    bandwidth_efficiency: float = attrs.field(validator=_unit_fraction)
+    compute_efficiency: float = attrs.field(validator=_unit_fraction)
+    provenance: Provenance
+    max_num_seqs: int | None = attrs.field(default=None)
+
+
 @spec
 class RuntimeSpec(QuantityAccess):
     """A software stack: its kernel structure, launch cost, fusion level and quantisation formats."""
@@ -196,6 +220,7 @@ class RuntimeSpec(QuantityAccess):
     description: str = ""
     notes: str = ""
     aliases: tuple[str, ...] = attrs.field(default=(), converter=as_tuple)
+    serving: ServingDefaults | None = None  # issue 10: serving defaults (LLM servers)
 
     def __attrs_post_init__(self) -> None:
         if not self.hardware_classes:

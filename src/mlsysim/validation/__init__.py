@@ -23,7 +23,8 @@ TIME_METRICS = ("latency_ms", "ttft_ms")
 DEFAULT_CASES = Path(__file__).resolve().parents[3] / "tests" / "validation" / "cases.csv"
 # Metrics whose error is a relative error; "fits" is scored as agreement (0 or 100 %).
 METRIC_UNITS = {"decode_tokens_per_s": "tok/s", "train_tokens_per_s": "tok/s", "ttft_ms": "ms", "training_mfu": "", "samples_per_s": "samples/s", "latency_ms": "ms",
-                "joules_per_token": "J/token", "joules_per_sample": "J/sample", "fits": "", "weights_gib": "GiB"}
+                "joules_per_token": "J/token", "joules_per_sample": "J/sample", "fits": "", "weights_gib": "GiB",
+                "throughput_tok_s": "tok/s", "tpot_ms": "ms", "ttft_ms_serving": "ms"}  # serving rows: validation/serving.py
 
 
 @attrs.frozen
@@ -203,7 +204,17 @@ def main(argv: list[str] | None = None) -> int:
     distributed = Path(args.cases).parent / DEFAULT_DISTRIBUTED_CASES.name
     if distributed.is_file():  # experimental DistributedModel rows (Megatron-Core MFU)
         results += run_distributed(distributed)
-    print(markdown_table(results) if args.markdown else report(results))
+    if args.markdown:  # the README's per-runtime table of the single-device rows
+        print(markdown_table(results))
+        return 0
+    from .serving import DEFAULT_SERVING_CASES, breakdown, run as run_serving
+
+    serving = Path(args.cases).parent / DEFAULT_SERVING_CASES.name
+    if serving.is_file():  # experimental ServingModel rows (trtllm-bench, vLLM), issue 10
+        results += run_serving(serving)
+    print(report(results))
+    if serving.is_file():
+        print(breakdown(results, serving))
     return 0
 
 

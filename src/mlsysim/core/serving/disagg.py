@@ -1,0 +1,132 @@
+"""Disaggregated prefill/decode (DistServe, Zhong et al. 2024; Splitwise, Patel et al. 2024): a prefill pool
+and a decode pool of replicas, each with its own parallelism and worker count; the prompt's KV cache moves
+from the prefill worker to a decode worker over the fabric.
+
+ServingModel.solve(..., disaggregated={"prefill": {"tensor_parallel": 2, "workers": 2},
+                                      "decode": {"tensor_parallel": 4, "workers": 1}})
+Each pool entry may set tensor_parallel, data_parallel, expert_parallel, pipeline_parallel, workers (default
+1) and max_num_batched_tokens. batch_size = requests in flight per decode worker (closed loop). Steady state:
+the deployment serves X = min(prefill capacity, decode rate) requests/s and names the pool that limits it;
+TTFT = the wait for a prefill worker (Little's law on the closed loop) + the prompt's prefill + the KV transfer; TPOT = a decode-only step
+of the decode pool at its steady population (n_d = X_worker (O - 1) TPOT, Little's law).
+KV transfer: the prompt's KV bytes over the prefill worker's links -- its GPUs' share of the node's NICs on
+a Systems node (RDMA, as NIXL/Mooncake move KV between nodes), the device link for a bare device (same node).
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ...errors import InvalidInputError
+from ...units import quantity
+from .result import ServingResult
+from .scheduler import MAX_ITERATIONS, TOLERANCE
+
+POOL_KEYS = ("tensor_parallel", "data_parallel", "expert_parallel", "pipeline_parallel", "workers",
+             "max_num_batched_tokens")
+# Host/NIC stack latency of one RDMA KV transfer (same estimate as DistributedModel's inter-node stack).
+KV_TRANSFER_LATENCY = 5e-6
+
+
+def _pool(spec: Any, name: str) -> dict:
+    if not isinstance(spec, dict):
+        raise InvalidInputError(f"disaggregated[{name!r}] must be a dict of {', '.join(POOL_KEYS)}")
+    bad = [k for k in spec if k not in POOL_KEYS]
+    if bad:
+        raise InvalidInputError(f"disaggregated[{name!r}] has unknown keys {bad}; accepted: {', '.join(POOL_KEYS)}")
+    return {"tensor_parallel": 1, "data_parallel": 1, "expert_parallel": 1, "pipeline_parallel": 1, "workers": 1,
+            "max_num_batched_tokens": None} | spec
+
+
+def _kv_link(hardware: Any, lay) -> float:
+    """B/s one prefill worker sends KV at: its GPUs' NIC share on a node, else the device link."""
+    from ...specs.systems import FabricSpec
+    from ..inputs import resolve_reference
+    from .layout import resolve_serving_hardware
+
+    _, node = resolve_serving_hardware(hardware)
+    if node is None:
+        return lay.link_bw * lay.gpus
+    fabric = resolve_reference(node, "fabric", FabricSpec, "a fabric", "Systems")
+    return node.nics_per_node * fabric._bandwidth / node.accelerators_per_node * lay.gpus
+
+
+def solve_disaggregated(model_solver, m, hardware, batch, precision, efficiency, prompt, output, spec, *,
+                        runtime=None, weight_only=False, kv_precision=None) -> ServingResult:
+    if not isinstance(spec, dict) or set(spec) != {"prefill", "decode"}:
+        raise InvalidInputError("disaggregated must be {'prefill': {...}, 'decode': {...}} (pools of replicas)")
+    pools = {k: _pool(spec[k], k) for k in ("prefill", "decode")}
+    built = {}
+    for k, p in pools.items():
+        built[k] = model_solver.build_step(m, hardware, precision, efficiency, p["tensor_parallel"],
+                                           p["expert_parallel"], p["data_parallel"], p["pipeline_parallel"],
+                                           runtime, weight_only, kv_precision)
+    lay_p, hw, rt, prec, kvb, cls, params_p, step_p = built["prefill"]
+    lay_d, _, _, _, _, _, params_d, step_d = built["decode"]
+    workers_p = int(pools["prefill"]["workers"])
+    workers_d = int(pools["decode"]["workers"])
+    if workers_p < 1 or workers_d < 1:
+        raise InvalidInputError("each pool needs at least one worker")
+    budget = pools["prefill"]["max_num_batched_tokens"] or params_p.token_budget
+    # Prefill worker: prompts packed into steps of the token budget (chunks when a prompt exceeds it)
+    per_step = max(budget // prompt, 1) if prompt <= budget else 1
+    chunks = 1 if prompt <= budget else math.ceil(prompt / budget)
+    tokens = per_step * prompt if prompt <= budget else budget
+    t_step = step_p.pass_time(0.0, 0.0, tokens, prompt / 2.0, out_tokens=per_step, graph=0.0)
+    t_prompt = chunks * step_p.pass_time(0.0, 0.0, min(prompt, budget), prompt / 2.0, out_tokens=1, graph=0.0)
+    cap_p = workers_p * lay_p.dp * per_step / (t_step * chunks)
+    # KV of the prompt for the whole model (all layers, all KV heads), sent once
+    kv_bytes = prompt * m.kv_elements_per_token * kvb
+    t_kv = kv_bytes / _kv_link(hardware, lay_p) + KV_TRANSFER_LATENCY
+    # Decode worker: closed loop of `batch` requests; if prefill limits, fewer run (Little's law)
+    cd = prompt + output / 2.0
+    decode_steps = max(output - 1, 1)
+    nd = float(batch)
+    rate = 0.0
+    for _ in range(MAX_ITERATIONS):
+        tpot = step_d.pass_time(max(nd, 1.0), cd)
+        rate_d = workers_d * lay_d.dp * nd / (decode_steps * tpot)
+        rate_full = workers_d * lay_d.dp * batch / (decode_steps * step_d.pass_time(batch, cd))
+        rate = min(cap_p * (1.0 - 1e-6), rate_full)
+        nd_new = min(float(batch), rate / (workers_d * lay_d.dp) * decode_steps * tpot)
+        if abs(nd_new - nd) <= TOLERANCE * max(nd, 1.0):
+            nd = nd_new
+            break
+        nd = 0.5 * nd + 0.5 * nd_new
+    tpot = step_d.pass_time(max(nd, 1.0), cd)
+    service = t_prompt
+    # Closed loop of batch x decode workers x DP clients: Little's law sets the time a request spends before
+    # its first decode step; what exceeds its own prefill and KV transfer is the wait for a prefill worker.
+    clients = workers_d * lay_d.dp * batch
+    wait = max(clients / rate - decode_steps * tpot - service - t_kv, 0.0)
+    ttft = wait + service + t_kv
+    latency = ttft + (output - 1) * tpot
+    limiting = "prefill" if cap_p <= rate_full else "decode"
+    gpus = workers_p * lay_p.gpus + workers_d * lay_d.gpus
+    throughput = rate * output
+    reasons = [f"disaggregated: {workers_p} prefill worker(s) x {lay_p.gpus} GPU(s), {workers_d} decode worker(s) x "
+               f"{lay_d.gpus} GPU(s); the {limiting} pool limits the deployment"]
+    weights_d = step_d.weight_bytes_per_gpu()
+    usable = hw.memory._capacity * params_d.memory_fraction if params_d.memory_fraction \
+        else hw.memory._capacity - cls._runtime_reserve
+    kv_seq = (prompt + output) * step_d.kv_bytes_per_token()
+    slots = int(max(usable - weights_d, 0.0) // kv_seq)
+    feasible = slots >= batch and step_p.weight_bytes_per_gpu() < usable
+    if slots < batch:
+        reasons.append(f"preemption: {batch} sequences need more KV cache than a decode worker holds ({slots} fit)")
+    power = hw.power._tdp * gpus
+    return ServingResult(
+        latency=quantity(latency, "s"), throughput=quantity(throughput, "token/s"), bottleneck="Memory",
+        mfu=min(2.0 * m.matmul_parameters_per_token * (prompt + output) * rate / (gpus * prec.peak_flops), 1.0),
+        feasible=feasible, energy=quantity(power / rate, "J"), ttft=quantity(ttft, "s"), tpot=quantity(tpot, "s"),
+        max_concurrent_sequences=slots, kv_cache_per_sequence_bytes=kv_seq, prefill=None, decode=None,
+        batch_size=batch, reasons=tuple(reasons), throughput_per_gpu=quantity(throughput / gpus, "token/s"),
+        gpus=gpus, parallelism={"tp": lay_d.tp, "dp": lay_d.dp, "ep": lay_d.ep, "pp": lay_d.pp},
+        batching="continuous", runtime=params_d.name, request_rate=quantity(rate, "1/s"),
+        weights_per_gpu_bytes=weights_d, memory_capacity_bytes=hw.memory._capacity,
+        memory_other_bytes=hw.memory._capacity - usable, kv_block_size=params_d.block_tokens,
+        kv_precision=kv_precision or "", prefill_chunk_tokens=float(tokens),
+        disaggregation={"limiting_pool": limiting, "prefill_gpus": workers_p * lay_p.gpus,
+                        "decode_gpus": workers_d * lay_d.gpus, "prefill_capacity_rps": cap_p,
+                        "decode_capacity_rps": rate_full, "kv_transfer_s": t_kv, "kv_bytes_per_request": kv_bytes,
+                        "prefill_wait_s": wait})

@@ -1,0 +1,43 @@
+"""KV-cache capacity of one GPU of a replica: paged blocks in what the weights, live activations and the
+runtime's reserve leave (Kwon et al. 2023, PagedAttention sec. 4: the cache is all free memory, in blocks)."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+# Live activation elements per scheduled token per layer, in units of d and of the FFN width on the GPU:
+# residual stream, normalised input, attention output and projection (4 d) plus the FFN up/gate outputs
+# (2 x width) -- the engine's workload model (core/workload.py LIVE_HIDDEN_TENSORS, LIVE_FFN_TENSORS).
+LIVE_HIDDEN, LIVE_FFN = 4, 2
+
+
+@dataclass(frozen=True)
+class KVCapacity:
+    capacity: float          # bytes on the GPU
+    usable: float            # capacity x the runtime's memory fraction (capacity - class reserve without one)
+    weights: float
+    activations: float       # peak live activations of a full token-budget step
+    kv_pool: float           # bytes left for KV blocks
+    block_tokens: int
+    tokens_per_sequence: int  # whole blocks a sequence of prompt + output holds
+    kv_bytes_per_token: float
+    slots: int               # sequences of that length that fit
+
+    @property
+    def kv_bytes_per_sequence(self) -> float:
+        return self.tokens_per_sequence * self.kv_bytes_per_token
+
+
+def kv_capacity(capacity: float, usable: float, weights: float, activations: float, kv_bytes_per_token: float,
+                sequence_tokens: int, block_tokens: int) -> KVCapacity:
+    pool = usable - weights - activations
+    per_seq = math.ceil(sequence_tokens / block_tokens) * block_tokens
+    slots = int(pool // (per_seq * kv_bytes_per_token)) if pool > 0 and kv_bytes_per_token > 0 else 0
+    return KVCapacity(capacity, usable, weights, activations, max(pool, 0.0), block_tokens, per_seq,
+                      kv_bytes_per_token, max(slots, 0))
+
+
+def live_activations(tokens: float, hidden: int, ffn_width_gpu: float, vocab_gpu: float, heads_out: float,
+                     act_bytes: float) -> float:
+    """Bytes live during a step of `tokens` scheduled tokens (one layer at a time) plus its logits."""
+    return tokens * (LIVE_HIDDEN * hidden + LIVE_FFN * ffn_width_gpu) * act_bytes + heads_out * vocab_gpu * 4.0

@@ -1,0 +1,45 @@
+"""Serving parameters of a runtime (token budget, KV block, memory fraction, host cost per step), or the
+defaults ServingModel uses without one."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...specs.models import TransformerSpec
+from ...specs.runtimes import RuntimeSpec
+from ..workload import KERNELS_PER_TRANSFORMER_LAYER
+
+# Without a runtime: vLLM's chunked-prefill budget on >= 70 GiB GPUs for its API server
+# (vllm/engine/arg_utils.py, EngineArgs.get_batch_defaults: OPENAI_API_SERVER 8192), a token-granular cache
+# (no block rounding) and no host cost per step beyond the kernel launches (the engine's roofline).
+DEFAULT_TOKEN_BUDGET = 8192
+DEFAULT_BLOCK_TOKENS = 1
+
+
+@dataclass(frozen=True)
+class ServingParams:
+    name: str
+    token_budget: int
+    block_tokens: int
+    memory_fraction: float | None   # share of GPU memory the runtime may use (None: capacity - class reserve)
+    host_overhead: float            # s per step: scheduling, input preparation, sampling on the host
+    max_num_seqs: int | None
+    per_kernel_eager: float
+    per_kernel_graph: float | None  # per kernel in decode-only steps replayed from a CUDA graph
+    kernels_per_step: int
+    bandwidth_efficiency: float     # runtime's attained share of the device's streaming bandwidth
+    compute_efficiency: float       # runtime's attained share of the device's GEMM rate
+
+
+def serving_params(rt: RuntimeSpec | None, m: TransformerSpec, launch_overhead: float) -> ServingParams:
+    if rt is None:
+        return ServingParams("", DEFAULT_TOKEN_BUDGET, DEFAULT_BLOCK_TOKENS, None, 0.0, None, launch_overhead, None,
+                             m.layers * KERNELS_PER_TRANSFORMER_LAYER + 2, 1.0, 1.0)
+    s = getattr(rt, "serving", None)
+    kernels = m.layers * rt.kernels.decode + rt.kernels.per_pass
+    graph = rt.launch._graph_kernel_cost if "decode" in rt.launch.graph_phases else None
+    if s is None:
+        return ServingParams(rt.name, DEFAULT_TOKEN_BUDGET, DEFAULT_BLOCK_TOKENS, None, 0.0, None,
+                             rt.launch._kernel_cost, graph, kernels, 1.0, 1.0)
+    return ServingParams(rt.name, s.max_num_batched_tokens, s.kv_block_size, s.gpu_memory_utilization,
+                         s._step_overhead, s.max_num_seqs, rt.launch._kernel_cost, graph, kernels,
+                         s.bandwidth_efficiency, s.compute_efficiency)

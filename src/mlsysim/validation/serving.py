@@ -1,0 +1,131 @@
+"""Serving accuracy (experimental ServingModel, issue 10): published trtllm-bench throughput and vLLM
+inter-token latency rows (tests/validation/serving_cases.csv), predicted per runtime and TP degree.
+
+`concurrency` "max" is an offline max-load run: as many requests run as the KV cache holds, capped at the
+runtime's max_num_seqs. Calibration rows may set a runtime's fitted serving efficiencies; held-out rows only
+measure error (report(): median absolute error per metric, runtime, TP degree and concurrency band).
+"""
+from __future__ import annotations
+
+import csv
+import statistics
+from pathlib import Path
+
+from . import DEFAULT_CASES, CaseResult
+
+DEFAULT_SERVING_CASES = DEFAULT_CASES.parent / "serving_cases.csv"
+SERVING_UNITS = {"throughput_tok_s": "tok/s", "tpot_ms": "ms", "ttft_ms_serving": "ms"}
+
+
+def load(path: Path | str = DEFAULT_SERVING_CASES) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def predict(row: dict[str, str], runtime_spec=None):
+    """(prediction, requests in flight); runtime_spec replaces the row's runtime (the fit's trial values)."""
+    from ..core.serving import ServingModel
+
+    s = ServingModel()
+    opts = dict(prompt_len=int(row["prompt_len"]), output_len=int(row["output_len"]),
+                tensor_parallel=int(row["tp"]), data_parallel=int(row["dp"]), expert_parallel=int(row["ep"]),
+                pipeline_parallel=int(row["pp"]), runtime=runtime_spec or row["runtime"] or None,
+                kv_precision=row["kv_precision"] or None)
+    if row["concurrency"] == "max":
+        probe = s.solve(row["model"], row["hardware"], 1, row["precision"], **opts)
+        cap = runtime_spec.serving.max_num_seqs if runtime_spec is not None else _max_seqs(row["runtime"])
+        n = max(1, min(probe.max_concurrent_sequences, cap) if cap else probe.max_concurrent_sequences)
+    else:
+        n = int(row["concurrency"])
+    r = s.solve(row["model"], row["hardware"], n, row["precision"], **opts)
+    metric = row["metric"]
+    if metric == "throughput_tok_s":
+        return r.throughput.m_as("token/s"), n
+    if metric == "tpot_ms":
+        return r.tpot.m_as("ms"), n
+    if metric == "ttft_ms_serving":
+        return r.ttft.m_as("ms"), n
+    raise ValueError(f"unknown serving metric {metric!r} in {row['id']}")
+
+
+def _max_seqs(runtime: str) -> int | None:
+    if not runtime:
+        return None
+    from ..core.solver import registries
+
+    rt = registries().roots["Runtimes"].get(runtime)
+    return rt.serving.max_num_seqs if rt.serving is not None else None
+
+
+def run(path: Path | str = DEFAULT_SERVING_CASES) -> list[CaseResult]:
+    out = []
+    for row in load(path):
+        pred, _ = predict(row)
+        out.append(CaseResult(row["id"], row["metric"], row["role"], row["model"],
+                              f"{row['hardware']} TP{row['tp']}", float(row["measured"]), pred, row["runtime"]))
+    return out
+
+
+def _band(concurrency: str) -> str:
+    if concurrency == "max":
+        return "max-load"
+    n = int(concurrency)
+    return "1-16" if n <= 16 else ("17-128" if n <= 128 else "129+")
+
+
+def breakdown(results: list[CaseResult], path: Path | str = DEFAULT_SERVING_CASES) -> str:
+    """Median absolute % error of held-out rows per metric x runtime, x TP degree, x concurrency band."""
+    rows = {r["id"]: r for r in load(path)}
+    groups: dict[tuple[str, str], list[float]] = {}
+    for res in results:
+        row = rows.get(res.id)
+        if row is None or res.role != "holdout":  # rows of the other harnesses
+            continue
+        for key in (f"runtime={row['runtime']}", f"tp={row['tp']}", f"concurrency={_band(row['concurrency'])}"):
+            groups.setdefault((res.metric, key), []).append(res.error)
+    lines = ["serving held-out median absolute % error by runtime, TP degree and concurrency band:"]
+    for (metric, key), errs in sorted(groups.items()):
+        lines.append(f"  {metric:<18} {key:<24} {statistics.median(errs):6.1f} %  (n={len(errs)})")
+    return "\n".join(lines)
+
+
+# Grid of the fitted serving efficiencies (physical shares, never per row): GEMM-rate share, streaming-
+# bandwidth share, host work per step. Fitted per runtime on its calibration rows by the median absolute
+# log error; `python -m mlsysim.validation.serving --fit RUNTIME` prints the best point to copy into the catalog.
+FIT_COMPUTE = tuple(round(0.30 + 0.05 * i, 2) for i in range(15))       # 0.30 .. 1.00
+FIT_BANDWIDTH = tuple(round(0.60 + 0.05 * i, 2) for i in range(9))      # 0.60 .. 1.00
+FIT_OVERHEAD_S = (0.05e-3, 0.25e-3, 0.5e-3, 1.0e-3, 1.5e-3, 2.0e-3, 3.0e-3)
+
+
+def fit(runtime: str, path: Path | str = DEFAULT_SERVING_CASES) -> tuple[float, float, float, float]:
+    """(compute_efficiency, bandwidth_efficiency, step_overhead s, median abs % error) on the calibration rows."""
+    import math
+
+    import attrs
+
+    from ..core.solver import registries
+
+    rt = registries().roots["Runtimes"].get(runtime)
+    rows = [r for r in load(path) if r["runtime"] == runtime and r["role"] == "calibration"]
+    best = None
+    for ce in FIT_COMPUTE:
+        for be in FIT_BANDWIDTH:
+            for oh in FIT_OVERHEAD_S:
+                trial = attrs.evolve(rt, serving=attrs.evolve(rt.serving, compute_efficiency=ce,
+                                                              bandwidth_efficiency=be, step_overhead=oh))
+                errs = []
+                for row in rows:
+                    pred, _ = predict(dict(row, runtime=""), runtime_spec=trial)
+                    errs.append(abs(math.log(pred / float(row["measured"]))))
+                score = statistics.median(errs) + 0.1 * statistics.mean(errs)
+                if best is None or score < best[0]:
+                    best = (score, ce, be, oh, statistics.median(errs))
+    _, ce, be, oh, med = best
+    return ce, be, oh, (math.exp(med) - 1.0) * 100.0
+
+
+if __name__ == "__main__":  # python -m mlsysim.validation.serving --fit trtllm
+    import sys
+
+    if len(sys.argv) == 3 and sys.argv[1] == "--fit":
+        print(fit(sys.argv[2]))
