@@ -11,9 +11,9 @@ __init__, solvers): they are strict xfails, so closing a gap turns the suite red
 Tally (run 2026-12, 0.1.1 from PyPI vs this checkout):
     cases                                 78
     work on 0.1.1                         78   (calls that failed on 0.1.1 were dropped)
-    work on ours                          77   (4 of them only since the compat modules added with this file:
+    work on ours                          78   (4 of them only since the compat modules added with this file:
                                                 the mlsysim.hardware/models/systems/infra packages, fmt, show)
-    gaps on ours (GAPS below, xfail)      1
+    gaps on ours (GAPS below, xfail)      0
 The number of cases, of GAPS and the tally are checked against each other by test_tally_is_current.
 """
 from __future__ import annotations
@@ -28,7 +28,7 @@ except ImportError:  # run as a script under another interpreter (the 0.1.1 chec
 
 import mlsysim
 
-TALLY = {"cases": 78, "ours": 77, "gaps": 1}
+TALLY = {"cases": 78, "ours": 78, "gaps": 0}
 
 warnings.simplefilter("ignore", DeprecationWarning)  # 0.1.x names warn here by design; the calls are the test
 H, M, S, I, u = mlsysim.Hardware, mlsysim.Models, mlsysim.Systems, mlsysim.Infra, mlsysim.ureg
@@ -659,9 +659,6 @@ def show_helpers():
 # --- gaps that are not ours to close here: call -> what 0.1.1 gives -> what ours does today -----------------
 
 GAPS = {
-    "solver_serving_positional_seq_len": "solvers/serving: 0.1.1 ServingModel().solve(m, hw, 2048) is seq_len=2048; "
-                                         "ours has batch_size third (issue 10) and raises a clear InvalidInputError "
-                                         "naming prompt_len= / seq_len= when no prompt length is given",
 }
 
 

@@ -88,4 +88,16 @@ def test_bad_layouts_are_one_line_errors():
     with pytest.raises(InvalidInputError, match="DGX H100 has 8"):
         S.solve("Llama3_70B", "DGX_H100", 1, "bf16", tensor_parallel=8, data_parallel=2, **BASE)
     with pytest.raises(InvalidInputError, match="prompt_len"):
-        S.solve("Llama3_8B", "H100", 2048)  # 0.1.1's positional seq_len: a clear error, never batch 2048
+        S.solve("Llama3_8B", "H100", 64, "bf16")  # today's order without a prompt length
+
+
+def test_0_1_x_positional_order_is_read_as_0_1_x_with_a_warning():
+    """0.1.1 required seq_len third; today prompt_len is required: a call with neither is 0.1.x-shaped."""
+    with pytest.warns(DeprecationWarning, match="positional order") as caught:
+        old = S.solve("Llama3_8B", "H100", 2048, 8, "fp8")
+    assert caught[0].filename == __file__  # at the caller's line
+    new = S.solve("Llama3_8B", "H100", 8, "fp8", prompt_len=2048)
+    assert old.ttft.m_as("s") == new.ttft.m_as("s") and old.tpot.m_as("s") == new.tpot.m_as("s")
+    with pytest.warns(DeprecationWarning):
+        assert S.solve("Llama3_8B", "H100", 2048).ttft.m_as("s") == S.solve("Llama3_8B", "H100", 1,
+                                                                             prompt_len=2048).ttft.m_as("s")

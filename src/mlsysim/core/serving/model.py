@@ -35,6 +35,25 @@ def _positional_trap() -> InvalidInputError:
         "output_len)): write solve(m, hw, prompt_len=2048) or the 0.1.x keyword seq_len=2048")
 
 
+def _from_01x_positional(batch_size: Any, precision: Any, efficiency: Any) -> tuple[int, Any, Any, None]:
+    """A call with neither prompt_len nor seq_len is in 0.1.x's positional order, (model, hardware, seq_len,
+    batch_size, precision): seq_len was required there and prompt_len is required here, so no call of the
+    current order reaches this. Returns (seq_len, batch_size, precision, efficiency) read that way, with a
+    DeprecationWarning; anything 0.1.x could not have passed is the clear prompt_len error."""
+    import warnings
+
+    batch = 1 if precision == "fp16" and type(precision) is str else precision
+    prec = "fp16" if efficiency is None else efficiency
+    if isinstance(batch, bool) or not isinstance(batch, int) or not isinstance(prec, str) or \
+            isinstance(batch_size, bool) or not isinstance(batch_size, int):
+        raise _positional_trap()
+    warnings.warn(f"ServingModel.solve read in mlsysim 0.1.x's positional order (seq_len={batch_size}, "
+                  f"batch_size={batch}, precision={prec!r}) because no prompt_len was given; write "
+                  f"solve(model, hardware, {batch}, {prec!r}, prompt_len={batch_size})", DeprecationWarning,
+                  stacklevel=3)
+    return batch_size, batch, prec, None
+
+
 class ServingModel(ForwardModel):
     """Prefill + decode of a decoder LLM on one GPU or a tensor/expert/data/pipeline-parallel replica."""
 
@@ -63,7 +82,7 @@ class ServingModel(ForwardModel):
         if seq_len is not None and prompt_len is not None and seq_len != prompt_len:
             raise InvalidInputError(f"seq_len ({seq_len}) is 0.1.x's name of prompt_len ({prompt_len}): give one")
         if prompt_len is None and seq_len is None:
-            raise _positional_trap()
+            seq_len, batch_size, precision, efficiency = _from_01x_positional(batch_size, precision, efficiency)
         prompt = check_positive_int("prompt_len", seq_len if seq_len is not None else prompt_len)
         output = check_positive_int("output_len", output_len)
         batch = check_positive_int("batch_size", batch_size)
