@@ -31,7 +31,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 import mlsysim  # noqa: E402
-from mlsysim.core import runtime_costs  # noqa: E402
 
 RUNTIME = "llamacpp"
 CLASSES = ("datacenter_gpu", "workstation_gpu", "apple_soc")
@@ -46,21 +45,36 @@ def load(path: Path) -> list[dict]:
         for case in csv.DictReader(f):
             if case["runtime"] != RUNTIME or case["metric"] != "decode_tokens_per_s":
                 continue
-            r = mlsysim.Engine.solve(case["model"], case["hardware"], int(case["batch_size"]), case["precision"],
-                                     seq_len=int(case["seq_len"]), runtime=RUNTIME)
+            args = (case["model"], case["hardware"], int(case["batch_size"]), case["precision"])
+            opts = dict(seq_len=int(case["seq_len"]))
             hw = mlsysim.Hardware.get(case["hardware"])
             model = mlsysim.Models.get(case["model"])
-            fmt = rt.quant_format(case["precision"])
-            eff = runtime_costs.weight_stream_efficiency(fmt, True)
-            float_stream = r.memory.weights / r.bandwidth_used  # W / B: packed weights at the float bandwidth
             kernels = model.layers * rt.kernels.decode + rt.kernels.per_pass
-            # Roofline time without the fitted terms: the engine's latency less its launch overhead and less the
-            # dequantisation share it applied (W / B x (1 / e - 1)).
-            base = r.latency.m_as("s") - r.overhead_s - float_stream * (1.0 / eff - 1.0)
+            if rt.quant_format(case["precision"]) is None:  # a float format: no dequantisation term
+                r = mlsysim.Engine.solve(*args, runtime=rt, **opts)
+                base, float_stream = r.latency.m_as("s") - r.overhead_s, 0.0
+            else:
+                # W / B (packed weights streamed at the float bandwidth, embedding gather excluded) from the engine
+                # itself: the latency a stream efficiency of 1/2 adds over none is exactly W / B.
+                free, half = (mlsysim.Engine.solve(*args, runtime=_with_dequant(rt, case["precision"], e), **opts)
+                              for e in (None, 0.5))
+                base = free.latency.m_as("s") - free.overhead_s
+                float_stream = half.latency.m_as("s") - free.latency.m_as("s")
             rows.append(dict(id=case["id"], hw=case["hardware"], cls=hw.calibration_class, fmt=case["precision"],
                              model=case["model"], role=case["role"], measured=float(case["measured"]),
                              base=base, kernels=kernels, stream=float_stream))
     return rows
+
+
+def _with_dequant(rt, name: str, efficiency: float | None):
+    """`rt` with format `name` dequantised at `efficiency` (None: no dequantisation cost)."""
+    import attrs
+
+    from mlsysim.specs.runtimes import DequantCost
+    fmt = rt.quant_format(name)
+    cost = None if efficiency is None else DequantCost(stream_efficiency=efficiency, provenance=fmt.provenance)
+    return attrs.evolve(rt, quantization=tuple(attrs.evolve(f, dequant=cost) if f.name == name else f
+                                              for f in rt.quantization))
 
 
 def _solve(a: list[list[float]], b: list[float]) -> list[float]:
