@@ -216,7 +216,7 @@ def test_llamacpp_decode_has_a_fixed_per_token_overhead_by_hand():
     assert rt.kernels.decode == 26 and m.layers == 32
     # layers x kernels per layer x cost, plus the runtime's kernels outside the layers
     assert r.overhead_s == pytest.approx((32 * 26 + rt.kernels.per_pass) * per_kernel, rel=1e-12)
-    assert r.overhead_s == pytest.approx(837 * 6.67e-6, rel=1e-12)
+    assert r.overhead_s == pytest.approx(837 * 6.48e-6, rel=1e-12)
     assert r.latency.m_as("s") == pytest.approx(max(r.compute_time_s, r.memory_time_s) + r.overhead_s, rel=0.05)
     # the fixed cost does not scale with bandwidth: a workstation GPU pays its own class's per-kernel figure
     slow = Engine.solve(m, "RTX4090", 1, "q4_0", runtime="llamacpp")

@@ -6,15 +6,16 @@ Usage: PYTHONPATH=src python tools/fit_llamacpp_decode.py [--cases tests/validat
 Data: the decode_tokens_per_s rows of tests/validation/cases.csv with runtime llamacpp (XiongjieDai/GPU-
 Benchmarks-on-LLM-Inference, each cited there); role=calibration rows are fitted, holdout rows only predicted.
 Model of one token (per-kernel roofline + fixed cost, mlsysim.core.solver):
-    t = roofline(weights at the float streaming bandwidth B, KV cache, activations)
+    t = roofline(packed weights at the float streaming bandwidth, KV cache, activations)
         + N x c[class]                       N = layers x kernels.decode + kernels.per_pass (ggml graph count)
-        + (W / B) x (1 / e[format] - 1)      W = packed weight bytes, e = dequant.stream_efficiency
+        + (n_w / F32) x k[format]            n_w = streamed weights, F32 = peak_dense.fp32, k = dequant.ops_per_weight
 Fitted figures (two mechanisms, linear in the unknowns, least squares on relative time error):
   - c[class]: seconds per kernel of a decode step on each hardware class: launch.by_class graph_kernel_cost of
     llama.cpp's CUDA back end on datacenter_gpu and workstation_gpu, kernel_cost of its Metal back end (no
     graphs) on apple_soc;
-  - x[format] = 1 / e - 1 for each weight-only GGUF format (q4_0, q4_k_m), shared by every class; F16 has no
-    dequantisation (x = 0).
+  - k[format]: fp32-vector operations per weight spent dequantising each weight-only GGUF format (q4_0, q4_k_m),
+    shared by every device: its time n_w k / F32 is large where the fp32 rate is low for the bandwidth (A100:
+    19.5 TFLOP/s for 2 TB/s) and small where it is high (L40S: 91.6 for 0.86); F16 has none (k = 0).
 The kernel count N is not fitted: it is the graph count of the catalog (kernels.decode, per_pass).
 LOHO: for each device, refit on the calibration rows of the other devices and predict all its rows (calibration
 and holdout). Baseline printed for comparison: one scale factor per hardware class on the pure roofline.
@@ -54,25 +55,25 @@ def load(path: Path) -> list[dict]:
                 r = mlsysim.Engine.solve(*args, runtime=rt, **opts)
                 base, float_stream = r.latency.m_as("s") - r.overhead_s, 0.0
             else:
-                # W / B (packed weights streamed at the float bandwidth, embedding gather excluded) from the engine
-                # itself: the latency a stream efficiency of 1/2 adds over none is exactly W / B.
-                free, half = (mlsysim.Engine.solve(*args, runtime=_with_dequant(rt, case["precision"], e), **opts)
-                              for e in (None, 0.5))
+                # n_w / F32 (streamed weights, the embedding gather excluded, over the fp32 rate) from the engine
+                # itself: the latency one op per weight adds over none.
+                free, one = (mlsysim.Engine.solve(*args, runtime=_with_dequant(rt, case["precision"], k), **opts)
+                             for k in (None, 1.0))
                 base = free.latency.m_as("s") - free.overhead_s
-                float_stream = half.latency.m_as("s") - free.latency.m_as("s")
+                float_stream = one.latency.m_as("s") - free.latency.m_as("s")
             rows.append(dict(id=case["id"], hw=case["hardware"], cls=hw.calibration_class, fmt=case["precision"],
                              model=case["model"], role=case["role"], measured=float(case["measured"]),
                              base=base, kernels=kernels, stream=float_stream))
     return rows
 
 
-def _with_dequant(rt, name: str, efficiency: float | None):
-    """`rt` with format `name` dequantised at `efficiency` (None: no dequantisation cost)."""
+def _with_dequant(rt, name: str, ops: float | None):
+    """`rt` with format `name` dequantised at `ops` per weight (None: no dequantisation cost)."""
     import attrs
 
     from mlsysim.specs.runtimes import DequantCost
     fmt = rt.quant_format(name)
-    cost = None if efficiency is None else DequantCost(stream_efficiency=efficiency, provenance=fmt.provenance)
+    cost = None if ops is None else DequantCost(ops_per_weight=ops, provenance=fmt.provenance)
     return attrs.evolve(rt, quantization=tuple(attrs.evolve(f, dequant=cost) if f.name == name else f
                                               for f in rt.quantization))
 
@@ -94,9 +95,9 @@ def _solve(a: list[list[float]], b: list[float]) -> list[float]:
 
 
 def fit(rows: list[dict], prior: dict | None = None) -> dict:
-    """{'cost': {class: s per kernel}, 'x': {format: 1/e - 1}} by weighted least squares on the time residual
-    t_meas - base = N c[class] + (W / B) x[format], each row weighted by 1 / t_meas (relative error). An unknown
-    without rows (a class left out) keeps its `prior` value; a negative x is pinned to 0 (no speed-up)."""
+    """{'cost': {class: s per kernel}, 'x': {format: ops per weight}} by weighted least squares on the time residual
+    t_meas - base = N c[class] + (n_w / F32) k[format], each row weighted by 1 / t_meas (relative error). An
+    unknown without rows (a class left out) keeps its `prior` value; a negative k is pinned to 0 (no speed-up)."""
     prior = prior or {"cost": {}, "x": {}}
     pinned = {("x", f): 0.0 for f in ()}
     while True:
@@ -162,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     for c, v in params["cost"].items():
         print(f"  launch.by_class.{c} decode cost per kernel = {v * 1e6:.2f} us")
     for f, v in params["x"].items():
-        print(f"  {f} dequant.stream_efficiency = {1.0 / (1.0 + v):.3f}  (x = {v:.3f})")
+        print(f"  {f} dequant.ops_per_weight = {v:.3f}")
     print("\nrow     hardware       format  role         measured  fitted  err %   LOHO err %")
     lo = dict((r["id"], e) for r, e in loho(rows))
     for r in rows:

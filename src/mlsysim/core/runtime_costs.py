@@ -2,15 +2,18 @@
 
 - launch cost per kernel on the device's hardware class (LaunchCost.by_class: llama.cpp's Metal back end on
   Apple silicon differs from its CUDA back end), in the phases it replays from graphs or not;
-- dequantisation of a weight-only format: the packed weights stream at DequantCost.stream_efficiency x the
-  float streaming bandwidth (a memory-bound mat-vec whose inner loop also unpacks and scales);
+- dequantisation of a weight-only format: DequantCost.ops_per_weight ALU operations per weight on the device's
+  fp32 vector units, in series with the packed weight stream (a batch-1 mat-vec whose inner loop unpacks and
+  scales each block: costly where fp32 rate / bandwidth is low, A100, and cheap where it is high, L40S);
 - memory it reserves (MemoryReserve: fixed bytes + a fraction of capacity), in place of the class reserve.
 
 All plain-float reads of spec fields: called on Engine.solve's hot path.
 """
 from __future__ import annotations
 
+from ..errors import CatalogError
 from ..specs.calibration import CalibrationClass
+from ..specs.hardware import HardwareSpec
 from ..specs.runtimes import QuantFormat, RuntimeSpec
 
 
@@ -28,12 +31,17 @@ def per_kernel_cost(rt: RuntimeSpec, phase: str, hardware_class: str) -> tuple[f
     return launch._kernel_cost, "", "launch.kernel_cost"
 
 
-def weight_stream_efficiency(fmt: QuantFormat | None, weight_only: bool) -> float:
-    """Fraction of the float streaming bandwidth the weights of `fmt` stream at: its dequant.stream_efficiency
-    when the weights are dequantised for the math (weight-only), 1 otherwise."""
+def weight_bandwidth(weight_bw: float, fmt: QuantFormat | None, weight_only: bool, hw: HardwareSpec) -> float:
+    """Bytes per second of packed weights once dequantisation is counted: 1 / (1 / weight_bw + ops_per_weight /
+    (bytes_per_weight x fp32 rate)), the stream and the unpacking ALU work of each weight in series
+    (DequantCost). Unchanged without a dequant cost or when the math runs on the storage format's own units."""
     if fmt is None or not weight_only or fmt.dequant is None:
-        return 1.0
-    return fmt.dequant.stream_efficiency
+        return weight_bw
+    alu = hw.peak_dense._fp32
+    if alu is None:
+        raise CatalogError(f"{hw.display_name} has no fp32 rate to run {fmt.name} dequantisation on",
+                           entry=hw.name, field="peak_dense.fp32", expected="the device's fp32 vector rate")
+    return 1.0 / (1.0 / weight_bw + fmt.dequant.ops_per_weight / (fmt.bits_per_weight / 8.0 * alu))
 
 
 def memory_reserve(rt: RuntimeSpec | None, cls: CalibrationClass, capacity: float) -> float:

@@ -118,7 +118,7 @@ class RooflineModel(ForwardModel):
         # Microcontrollers: weights stream from flash, activations from SRAM (same streaming efficiency).
         weight_bw = hw.flash._bandwidth * cls.memory_efficiency if hw.flash is not None else bandwidth
         if fmt is not None:  # dequantising a weight-only format slows its weight stream (core/runtime_costs.py)
-            weight_bw *= runtime_costs.weight_stream_efficiency(fmt, prec.weight_only)
+            weight_bw = runtime_costs.weight_bandwidth(weight_bw, fmt, prec.weight_only, hw)
         weight_time, other_time = cost.weight_traffic / weight_bw, cost.other_traffic / bandwidth
         memory_time = weight_time + other_time
         # Microcontrollers: cycles per MAC by layer type x kernel library x core (core/mcu_cycles.py).

@@ -40,19 +40,14 @@ def _bits(instance, attribute, value) -> None:
                            field=f"quantization.{getattr(instance, 'name', '?')}.{attribute.name}")
 
 
-def _fraction(instance, attribute, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
-        raise CatalogError(f"must be a fraction in (0, 1], got {value!r}", field=attribute.name,
-                           expected="a fraction in (0, 1]")
-
-
 @spec
 class DequantCost(QuantityAccess):
-    """What dequantising a weight-only format costs: its mat-vec kernels stream the packed weights at
-    stream_efficiency x the bandwidth a plain float stream reaches (unpacking, scale multiplies and the
-    activation's own quantisation take issue slots the memory system then waits on)."""
+    """What dequantising a weight-only format costs: ALU operations per weight (unpack, offset, scale, the
+    activation's own quantisation shared over a row) run on the device's fp32 vector units (peak_dense.fp32)
+    in addition to streaming the packed weights: time per weight = bits / 8 / bandwidth + ops_per_weight / fp32
+    rate (no overlap of the two, the bound a batch-1 mat-vec whose loads wait on the unpacking reaches)."""
 
-    stream_efficiency: float = attrs.field(validator=_fraction)
+    ops_per_weight: float = number(doc="fp32-vector operations per weight spent dequantising")
     provenance: Provenance
 
 
