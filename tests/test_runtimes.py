@@ -211,15 +211,16 @@ def test_more_kernels_per_layer_is_never_faster(name, model, hw, prec, train):
 def test_llamacpp_decode_has_a_fixed_per_token_overhead_by_hand():
     rt, m = mlsysim.Runtimes.llamacpp, mlsysim.Models.Llama3_8B
     r = Engine.solve(m, "H100", 1, "q4_0", runtime="llamacpp")
-    per_kernel = figure(rt, "launch.graph_kernel_cost")  # decode is replayed from a CUDA graph
+    # decode is replayed from a CUDA graph, at the datacenter_gpu figure of launch.by_class
+    per_kernel = figure(rt.launch.override("datacenter_gpu"), "graph_kernel_cost")
     assert rt.kernels.decode == 26 and m.layers == 32
     # layers x kernels per layer x cost, plus the runtime's kernels outside the layers
     assert r.overhead_s == pytest.approx((32 * 26 + rt.kernels.per_pass) * per_kernel, rel=1e-12)
-    assert r.overhead_s == pytest.approx(837 * 4e-6, rel=1e-12)
+    assert r.overhead_s == pytest.approx(837 * 6.48e-6, rel=1e-12)
     assert r.latency.m_as("s") == pytest.approx(max(r.compute_time_s, r.memory_time_s) + r.overhead_s, rel=0.05)
-    # the fixed cost does not scale with bandwidth: it is the same on a device with 2.8x less
+    # the fixed cost does not scale with bandwidth: a workstation GPU pays its own class's per-kernel figure
     slow = Engine.solve(m, "RTX4090", 1, "q4_0", runtime="llamacpp")
-    assert slow.overhead_s == pytest.approx(r.overhead_s)
+    assert slow.overhead_s == pytest.approx(837 * rt.launch.per_kernel("decode", "workstation_gpu"))
     assert any("llama.cpp" in line and "837 kernels" in line for line in r.reasons)
 
 

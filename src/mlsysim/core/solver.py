@@ -14,7 +14,7 @@ from ..specs.hardware import PEAK_TOLERANCE, HardwareSpec
 from ..specs.models import ModelSpec, SSMSpec, TransformerSpec
 from ..specs.runtimes import QuantFormat, RuntimeSpec
 from ..units import quantity
-from . import mcu_cycles
+from . import mcu_cycles, runtime_costs
 from .inputs import (MIN_EFFICIENCY, Source, check_bool, check_efficiency, check_outputs, check_positive_int,
                      resolve_hardware, resolve_model)
 from .power import average_power
@@ -146,6 +146,8 @@ class RooflineModel(ForwardModel):
         bandwidth = measured_bw or hw.memory._bandwidth * cls.memory_efficiency
         # Microcontrollers: weights stream from flash, activations from SRAM (same streaming efficiency).
         weight_bw = hw.flash._bandwidth * cls.memory_efficiency if hw.flash is not None else bandwidth
+        if fmt is not None:  # dequantising a weight-only format slows its weight stream (core/runtime_costs.py)
+            weight_bw = runtime_costs.weight_bandwidth(weight_bw, fmt, prec.weight_only, hw)
         weight_time, other_time = cost.weight_traffic / weight_bw, cost.other_traffic / bandwidth
         memory_time = weight_time + other_time
         # Microcontrollers: cycles per MAC by layer type x kernel library x core (core/mcu_cycles.py).
@@ -160,7 +162,8 @@ class RooflineModel(ForwardModel):
             overhead = cost.kernels * per_kernel
             reasons.append(default_runtime_note(cls))
         else:
-            kernels, per_kernel, note = runtime_kernels(rt, m, cost.kernels, is_training, prefill)
+            kernels, per_kernel, note = runtime_kernels(rt, m, cost.kernels, is_training, prefill,
+                                                        hw.calibration_class)
             overhead = kernels * per_kernel  # fixed cost per kernel, added to the roofline time of each phase
             reasons.append(note)
         if cost.phases and mcu is None:  # per-kernel roofline: each phase waits on its own slower roof
@@ -181,7 +184,8 @@ class RooflineModel(ForwardModel):
 
         memory = MemoryBreakdown(weights=cost.weights, kv_cache=cost.kv_cache, activations=cost.activations,
                                  gradients=cost.gradients, optimizer_state=cost.optimizer_state,
-                                 runtime_reserve=cls._runtime_reserve, capacity=hw.memory._capacity,
+                                 runtime_reserve=runtime_costs.memory_reserve(rt, cls, hw.memory._capacity),
+                                 capacity=hw.memory._capacity,
                                  weights_capacity=hw.flash._capacity if hw.flash is not None else None)
         misfit: list[str] = []
         feasible = _fits(memory, hw, misfit)
@@ -206,8 +210,9 @@ class RooflineModel(ForwardModel):
                     (weight_time, _blame(cost.weight_traffic, model_src, weight_src)),
                     (other_time, _blame(cost.other_traffic, model_src, bw_src)),
                     (overhead, Source("launch_overhead", per_kernel, hw.name) if rt is None
-                     else Source("launch.kernel_cost" if per_kernel == rt.launch._kernel_cost
-                                 else "launch.graph_kernel_cost", per_kernel, rt.name)))
+                     else Source(runtime_costs.per_kernel_cost(rt, "training" if is_training else "prefill" if prefill
+                                                               else "decode", hw.calibration_class)[2],
+                                 per_kernel, rt.name)))
 
         mfu = check_outputs(f"RooflineModel ({m.name} on {hw.name})", latency=latency, throughput=throughput,
                             energy=energy, mfu=mfu, mfu_source=lambda: mfu_source(m, hw, prec.compute, eff),
@@ -277,11 +282,11 @@ def runtime_precision(rt: RuntimeSpec, hw: HardwareSpec, precision: Any, weight_
 
 
 def runtime_kernels(rt: RuntimeSpec, model: ModelSpec, default_kernels: int, training: bool,
-                    prefill: bool) -> tuple[int, float, str]:
+                    prefill: bool, hardware_class: str | None = None) -> tuple[int, float, str]:
     """(kernels of the pass, seconds per kernel, reason) under a runtime. Transformers: layers x the runtime's
     kernels per layer for the phase + its kernels outside the layers (x TRAINING_KERNEL_FACTOR for a training
-    step); other models keep the workload's layer dispatch count, at the runtime's per-kernel cost."""
-    launch = rt.launch
+    step); other models keep the workload's layer dispatch count, at the runtime's per-kernel cost on
+    `hardware_class` (its launch.by_class override where it has one)."""
     if isinstance(model, TransformerSpec):
         counts = rt.kernels
         if training:
@@ -298,10 +303,7 @@ def runtime_kernels(rt: RuntimeSpec, model: ModelSpec, default_kernels: int, tra
     else:
         phase = "training" if training else ("decode" if isinstance(model, SSMSpec) else "prefill")
         kernels, shape = default_kernels, "the model's layer dispatches"
-    if phase in launch.graph_phases:
-        per_kernel, how = launch._graph_kernel_cost, " replayed from a CUDA graph"
-    else:
-        per_kernel, how = launch._kernel_cost, ""
+    per_kernel, how, _ = runtime_costs.per_kernel_cost(rt, phase, hardware_class)
     return kernels, per_kernel, \
         f"runtime {rt.display_name}: {kernels} kernels ({shape}) in {phase}, {per_kernel * 1e6:.3g} us each{how}"
 

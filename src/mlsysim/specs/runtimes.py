@@ -41,6 +41,17 @@ def _bits(instance, attribute, value) -> None:
 
 
 @spec
+class DequantCost(QuantityAccess):
+    """What dequantising a weight-only format costs: ALU operations per weight (unpack, offset, scale, the
+    activation's own quantisation shared over a row) run on the device's fp32 vector units (peak_dense.fp32)
+    in addition to streaming the packed weights: time per weight = bits / 8 / bandwidth + ops_per_weight / fp32
+    rate (no overlap of the two, the bound a batch-1 mat-vec whose loads wait on the unpacking reaches)."""
+
+    ops_per_weight: float = number(doc="fp32-vector operations per weight spent dequantising")
+    provenance: Provenance
+
+
+@spec
 class QuantFormat(QuantityAccess):
     """One quantisation format: stored element format, bits per weight with its scales, and the block layout
     those bits come from (bits_per_weight = element_bits + (scale_bits + zero_bits) / block_size)."""
@@ -55,8 +66,12 @@ class QuantFormat(QuantityAccess):
     element_bits: float | None = attrs.field(default=None, validator=_bits)
     scale_bits: float | None = attrs.field(default=None, validator=_bits)
     zero_bits: float | None = attrs.field(default=None, validator=_bits)
+    dequant: DequantCost | None = None
 
     def __attrs_post_init__(self) -> None:
+        if self.dequant is not None and not self.weight_only:
+            raise CatalogError("dequant is set on a format whose math runs on its own units", field=self._field("dequant"),
+                               expected="a dequantisation cost only on weight_only formats")
         if self.storage not in STORAGE_FORMATS:
             raise CatalogError(f"{self.storage!r} is not a storage format", field=self._field("storage"),
                                expected=f"one of {', '.join(STORAGE_FORMATS)}")
@@ -100,6 +115,24 @@ class KernelCounts(QuantityAccess):
 
 
 @spec
+class ClassLaunchCost(QuantityAccess):
+    """A runtime's launch cost on one hardware class where it differs from the runtime's own figure (another back
+    end: llama.cpp's Metal on Apple silicon, its CUDA back end on a workstation GPU). Without graph_kernel_cost
+    the class replays no graphs: every kernel costs kernel_cost."""
+
+    hardware_class: str
+    _kernel_cost: float = quantity("s", doc="per kernel launched one by one on this class")
+    provenance: Provenance
+    _graph_kernel_cost: float | None = quantity("s", optional=True, doc="per kernel replayed from a graph")
+
+    def __attrs_post_init__(self) -> None:
+        if self._graph_kernel_cost is not None and self._graph_kernel_cost > self._kernel_cost:
+            raise CatalogError(f"graph_kernel_cost {self._graph_kernel_cost:g} s exceeds kernel_cost "
+                               f"{self._kernel_cost:g} s", field=f"launch.by_class.{self.hardware_class}",
+                               expected="a graph replay costs at most what a one-by-one launch costs")
+
+
+@spec
 class LaunchCost(QuantityAccess):
     """Fixed time per kernel beyond its roofline time: launched one by one, or replayed from a captured graph."""
 
@@ -107,8 +140,13 @@ class LaunchCost(QuantityAccess):
     graph_phases: tuple[str, ...] = attrs.field(converter=as_tuple, validator=_choices(PHASES, "graph_phases"))
     provenance: Provenance
     _graph_kernel_cost: float | None = quantity("s", optional=True, doc="per kernel replayed from a graph")
+    by_class: tuple[ClassLaunchCost, ...] = attrs.field(default=(), converter=as_tuple)
 
     def __attrs_post_init__(self) -> None:
+        names = [o.hardware_class for o in self.by_class]
+        if len(set(names)) != len(names):
+            raise CatalogError(f"launch.by_class repeats a hardware class: {names}", field="launch.by_class",
+                               expected="one override per hardware class")
         if self.graph_phases and self._graph_kernel_cost is None:
             raise CatalogError("graph_phases is set but graph_kernel_cost is not", field="launch.graph_kernel_cost",
                                expected="the per-kernel cost of a graph replay (GPU-side gap), in seconds")
@@ -117,9 +155,20 @@ class LaunchCost(QuantityAccess):
                                f"{self._kernel_cost:g} s", field="launch.graph_kernel_cost",
                                expected="a graph replay costs at most what a one-by-one launch costs")
 
-    def per_kernel(self, phase: str) -> float:
-        """Seconds per kernel in `phase` (the float the solver reads)."""
+    def per_kernel(self, phase: str, hardware_class: str | None = None) -> float:
+        """Seconds per kernel in `phase` on `hardware_class` (its by_class override, else the runtime's figure)."""
+        for override in self.by_class:
+            if override.hardware_class == hardware_class:
+                graph = override._graph_kernel_cost
+                return graph if graph is not None and phase in self.graph_phases else override._kernel_cost
         return self._graph_kernel_cost if phase in self.graph_phases else self._kernel_cost
+
+    def override(self, hardware_class: str | None) -> ClassLaunchCost | None:
+        """The by_class entry of `hardware_class`, or None (the runtime's own figures apply)."""
+        for override in self.by_class:
+            if override.hardware_class == hardware_class:
+                return override
+        return None
 
 
 @spec
@@ -202,6 +251,22 @@ class ServingDefaults(QuantityAccess):
 
 
 @spec
+class MemoryReserve(QuantityAccess):
+    """Device memory the runtime holds back from the model: a fixed amount (CUDA context, compute buffers,
+    workspace) plus a fraction of the device's capacity it never allocates (vLLM gpu_memory_utilization = 0.9
+    leaves 0.1)."""
+
+    capacity_fraction: float = attrs.field(validator=attrs.validators.and_(
+        attrs.validators.instance_of((int, float)), attrs.validators.ge(0), attrs.validators.lt(1)))
+    provenance: Provenance
+    _fixed: float | None = quantity("B", optional=True, doc="bytes held whatever the device")
+
+    def bytes_on(self, capacity: float) -> float:
+        """Bytes reserved on a device of `capacity` bytes."""
+        return (self._fixed or 0.0) + self.capacity_fraction * capacity
+
+
+@spec
 class RuntimeSpec(QuantityAccess):
     """A software stack: its kernel structure, launch cost, fusion level and quantisation formats."""
 
@@ -216,6 +281,7 @@ class RuntimeSpec(QuantityAccess):
     packs_ragged: bool = attrs.field(validator=attrs.validators.instance_of(bool))
     quantization: tuple[QuantFormat, ...] = attrs.field(default=(), converter=as_tuple)
     mcu: McuKernels | None = None
+    memory_reserve: MemoryReserve | None = None
     attention: str = ""
     description: str = ""
     notes: str = ""
@@ -226,6 +292,10 @@ class RuntimeSpec(QuantityAccess):
         if not self.hardware_classes:
             raise CatalogError("no hardware class", entry=self.name, field="hardware_classes",
                                expected="the calibration classes (catalog/calibration) it runs on")
+        unknown = [o.hardware_class for o in self.launch.by_class if o.hardware_class not in self.hardware_classes]
+        if unknown:
+            raise CatalogError(f"launch.by_class names {unknown} outside hardware_classes {list(self.hardware_classes)}",
+                               entry=self.name, field="launch.by_class", expected="classes the runtime runs on")
         names = [f.name for f in self.quantization]
         if len(set(names)) != len(names):
             raise CatalogError(f"quantization formats repeat a name: {names}", entry=self.name, field="quantization",
