@@ -43,7 +43,7 @@ _LAZY = {
 }
 
 # Subpackages reachable as attributes without their own import (0.1.x imported them with the package).
-_SUBPACKAGES = ("hardware", "models", "systems", "infra", "fmt", "show", "solvers", "specs", "core", "viz",
+_SUBPACKAGES = ("hardware", "models", "systems", "infra", "fmt", "show", "sim", "solvers", "specs", "core", "viz",
                 "validation", "registry", "units", "errors")
 
 __all__ = ["__version__", "ureg", *_REGISTRIES, *_LAZY, *_COMPAT_CLASSES]

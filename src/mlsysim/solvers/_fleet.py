@@ -73,7 +73,9 @@ def _registry_entry(root: str, name: str) -> Any:
 
 
 def resolve_fleet(fleet: Any) -> Fleet:
-    """A ClusterSpec, a NodeSpec or the registry name of either, as a Fleet."""
+    """A ClusterSpec, a NodeSpec or the registry name of either, as a Fleet (a Fleet passes through)."""
+    if isinstance(fleet, Fleet):
+        return fleet
     if isinstance(fleet, str):
         fleet = _registry_entry("Systems", fleet)
         if not isinstance(fleet, (ClusterSpec, NodeSpec)):
