@@ -29,7 +29,8 @@ def phase_profiles(model: Any, hardware: Any, *, precision: str = "fp16", batch_
 
     m = resolve_model(model)
     phases: dict[str, Any] = {}
-    if isinstance(m, TransformerSpec) and m.architecture != "encoder":
+    decoder = isinstance(m, TransformerSpec) and m.architecture != "encoder"
+    if decoder:
         from .core.serving import ServingModel
 
         served = ServingModel().solve(m, hardware, batch_size, precision, prompt_len=prompt_len,
@@ -39,8 +40,7 @@ def phase_profiles(model: Any, hardware: Any, *, precision: str = "fp16", batch_
         phases["forward"] = Engine.solve(m, hardware, batch_size, precision)
     if training:
         phases["training"] = Engine.solve(m, hardware, batch_size, "bf16" if precision == "fp16" else precision,
-                                          is_training=True, seq_len=prompt_len if hasattr(m, "vocab_size")
-                                          else None)
+                                          is_training=True, seq_len=prompt_len if decoder else None)
     return phases
 
 
@@ -70,13 +70,14 @@ def plot_workload_roofline(model: Any, hardware: Any, *, precision: str = "fp16"
     lo, hi = min([lo] + [x / 10 for x in finite]), max([hi] + [x * 10 for x in finite])
     grid = np.logspace(np.log10(lo), np.log10(hi), 256)
     wanted = [p for p, _ in hw.peak_dense.items()] if precisions is None else list(precisions)
+    ceilings: dict[float, list[str]] = {}  # precisions sharing a peak share one dashed line
     for other in wanted:
-        if other == precision:
-            continue
-        ceiling = _dense_peak(hw, other)
+        if other != precision and _dense_peak(hw, other) != peak:
+            ceilings.setdefault(_dense_peak(hw, other), []).append(other)
+    for ceiling, names in sorted(ceilings.items()):
         (line,) = ax.loglog(grid, np.minimum(bandwidth * grid, ceiling) / scale, linestyle="--", linewidth=1.0,
-                            label=f"roofline ({other})")
-        line.set_gid(f"roofline:{other}")
+                            label=f"roofline ({', '.join(names)})")
+        line.set_gid(f"roofline:{'/'.join(names)}")
     for name, (x, y) in points.items():
         p = profiles[name]
         (marker,) = ax.plot([x], [y], PHASE_MARKERS[name], markersize=9,
