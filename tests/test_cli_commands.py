@@ -157,3 +157,11 @@ def test_python_dash_m_mlsysim_and_help_speed(tmp_path):
         _run(["--help"])
         best = min(best, time.perf_counter() - start)
     assert best < HELP_BUDGET_S, f"mlsysim --help took {best:.3f} s"
+
+
+def test_plot_without_matplotlib_is_a_clear_error(tmp_path):
+    code = ("import sys; sys.modules['matplotlib'] = None; from mlsysim.cli import main; "
+            f"sys.exit(main(['plot', 'roofline', 'Llama3_8B', 'H100', '-o', {str(tmp_path / 'x.png')!r}]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=dict(os.environ, PYTHONPATH=str(ROOT / "src")))
+    assert out.returncode == 1 and "mlsysim[plot]" in out.stderr and "Traceback" not in out.stderr
