@@ -111,8 +111,9 @@ def test_sliding_window_is_recorded_in_the_notes():
 
 
 def test_unknown_architecture_names_what_is_missing():
-    with pytest.raises(InvalidInputError, match="model_type 'rwkv'.*supported model_type values"):
+    with pytest.raises(InvalidInputError, match="model_type 'rwkv'.*supported model_type values") as info:
         mlsysim.Models.from_hf_config({"model_type": "rwkv", "hidden_size": 2048})
+    assert "lacks num_hidden_layers, num_attention_heads, intermediate_size" in str(info.value)
     with pytest.raises(InvalidInputError) as info:
         mlsysim.Models.from_hf_config({"model_type": "llama", "hidden_size": 4096})
     for field in ("num_attention_heads", "num_hidden_layers", "intermediate_size", "vocab_size",

@@ -200,6 +200,9 @@ RECIPES = {
     "mixtral": _mixtral, "gpt2": _gpt2, "gptj": _gptj, "gpt_neox": _gpt_neox, "bert": _bert,
     "deepseek_v3": _deepseek, "deepseek_v2": _deepseek, "gpt_oss": _gpt_oss,
 }
+# What the Llama-style recipe reads from every config (named when an unknown architecture lacks them).
+LLAMA_FIELDS = ("num_hidden_layers", "hidden_size", "num_attention_heads", "intermediate_size", "vocab_size",
+                "max_position_embeddings")
 # `architectures` class names -> family, for configs that omit model_type.
 _ARCH_CLASSES = {"LlamaForCausalLM": "llama", "MistralForCausalLM": "mistral", "Qwen2ForCausalLM": "qwen2",
                  "Qwen3ForCausalLM": "qwen3", "Qwen3MoeForCausalLM": "qwen3_moe", "MixtralForCausalLM": "mixtral",
@@ -241,8 +244,11 @@ def family_of(raw: dict) -> str:
         raise InvalidInputError("this config nests its language model under text_config (a multimodal "
                                 "wrapper); pass the text_config dict to from_hf_config")
     what = f"model_type {model_type!r}" if model_type else "no model_type and no known architectures entry"
+    lacking = [f for f in LLAMA_FIELDS if raw.get(f) is None]
+    hint = (f"as a Llama-style decoder it lacks {', '.join(lacking)}" if lacking else
+            "it has every Llama-style field: pass family='llama' if it is one")
     raise InvalidInputError(f"cannot import a Hugging Face config with {what}; supported model_type values: "
-                            f"{', '.join(sorted(RECIPES))} (or pass family= naming the closest one)")
+                            f"{', '.join(sorted(RECIPES))}; {hint}")
 
 
 def _identifier(text: str) -> str:
