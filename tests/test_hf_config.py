@@ -147,3 +147,13 @@ def test_imported_spec_solves():
     assert small.feasible
     # Roofline: a bigger decode batch streams the same weights for more tokens, so throughput rises.
     assert big.throughput.m_as("1/s") > small.throughput.m_as("1/s")
+
+
+def test_a_config_json_is_named_for_its_directory(tmp_path, monkeypatch):
+    folder = tmp_path / "Meta-Llama-3-8B"
+    folder.mkdir()
+    (folder / "config.json").write_text((FIXTURES / "llama3_8b.json").read_text(), encoding="utf-8")
+    monkeypatch.chdir(folder)
+    spec = mlsysim.Models.from_hf_config("config.json")
+    assert spec.name == "Meta_Llama_3_8B" and spec.display_name == "Meta-Llama-3-8B"
+    assert mlsysim.Models.from_hf_config(folder).name == "Meta_Llama_3_8B"  # a directory reads its config.json

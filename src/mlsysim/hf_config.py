@@ -258,8 +258,8 @@ def _identifier(text: str) -> str:
 
 
 def _default_name(raw: dict, source: str | None, family: str) -> str:
-    if source is not None and Path(source).name == "config.json" and Path(source).parent.name:
-        return Path(source).parent.name
+    if source is not None and Path(source).name == "config.json" and Path(source).resolve().parent.name:
+        return Path(source).resolve().parent.name  # ./config.json in Meta-Llama-3-8B/ -> Meta-Llama-3-8B
     if source is not None:
         return Path(source).stem
     hint = raw.get("_name_or_path")
