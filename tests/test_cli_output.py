@@ -84,7 +84,8 @@ def test_scenario_json_checks_are_the_printed_checks(name, capsys):
     # the verdict is the conjunction of the listed checks, and the memory fit is one of them
     assert data["passed"] == all(c["passed"] for c in data["checks"])
     assert data["profile"]["feasible"] == all(c["passed"] for c in data["checks"] if "fit" in c["name"])
-    assert code == (0 if data["passed"] else 2)
+    # exit status (issue 11): 0 pass, 2 the workload does not fit, 3 it fits but a constraint is violated
+    assert code == (0 if data["passed"] else 2 if not data["profile"]["feasible"] else 3)
     for c in data["checks"]:
         assert c["passed"] == (c["value"] <= c["limit"])
 

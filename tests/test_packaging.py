@@ -51,3 +51,21 @@ def test_wheel_is_typed_classified_and_sorts_after_the_original(wheel):
     version = next(line.split(": ", 1)[1] for line in meta.splitlines() if line.startswith("Version: "))
     assert tuple(int(p) for p in version.split(".")[:3]) > (0, 1, 1)
     assert "Classifier: Typing :: Typed" in meta and "Classifier: Programming Language :: Python :: 3.10" in meta
+
+
+def test_installed_wheel_ships_the_validation_cases(wheel, tmp_path):
+    """`mlsysim validate` runs from an installed wheel: the cases travel as mlsysim/_data/validation."""
+    names = zipfile.ZipFile(wheel).namelist()
+    for csv in ("cases.csv", "serving_cases.csv", "distributed_cases.csv"):
+        assert f"mlsysim/_data/validation/{csv}" in names
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
+                   check=True)
+    env = dict(os.environ, PYTHONPATH=str(target), MLSYSIM_CACHE_DIR=str(tmp_path / "cache"))
+    out = subprocess.run([sys.executable, "-m", "mlsysim", "validate", "--json"], capture_output=True, text=True,
+                         env=env, cwd=str(tmp_path))
+    assert out.returncode == 0, out.stderr
+    import json
+
+    report = json.loads(out.stdout)
+    assert "site" in report["cases"] and report["rows"] and "decode_tokens_per_s" in report["median_error_pct"]

@@ -69,6 +69,13 @@ def _scorecard(evaluation: _Any) -> _Any:
     return SystemEvaluation.from_scenario(evaluation)
 
 
+def _plot_result(result: _Any, ax: _Any = None) -> _Any:
+    from .viz_workload import plot_result
+
+    return plot_result(result, ax=ax)
+
+
+_hooks.result_plotter = _plot_result
 _hooks.scenario_evaluator = _evaluate_scenario
 _hooks.scorecard = _scorecard
 _hooks.resolve_path = _resolve_path

@@ -16,3 +16,7 @@ resolve_path = None
 # scorecard(evaluation: ScenarioEvaluation) -> SystemEvaluation, 0.1.x's three-level view of a scenario's
 # verdicts; installed by mlsysim/__init__.py (mlsysim.evaluation sits above specs).
 scorecard = None
+
+# plot(result, ax=None) -> (fig, ax), ``result.plot()`` of PerformanceProfile and ServingResult; installed by
+# mlsysim/__init__.py (the plots, mlsysim.viz_workload, sit above core).
+result_plotter = None

@@ -190,6 +190,23 @@ class Namespace:
         return sorted(out)
 
 
+class ModelsNamespace(Namespace):
+    """The Models root: a Namespace plus the offline Hugging Face config importer."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def from_hf_config(path_or_dict: Any, **options: Any) -> Any:
+        """A ModelSpec from a local Hugging Face config.json (path, directory or dict); nothing is downloaded.
+        Options: name=, display_name=, family=, source=, hf_id= (see mlsysim.hf_config)."""
+        from .hf_config import from_hf_config
+
+        return from_hf_config(path_or_dict, **options)
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | {"from_hf_config"})
+
+
 # What a reference field must name: the catalog tables it may point into.
 _TARGETS = {"a model": ("models",), "hardware, a node or a cluster": ("hardware", "nodes", "clusters"),
             "hardware": ("hardware",), "a fabric": ("fabrics",), "a node": ("nodes",)}
@@ -208,7 +225,7 @@ class RegistrySet:
         """check_references=False skips the cross-entry reference checks (tools/check_stability.py loads a
         catalog leniently so that a removed entry is reported by its path, not by a dangling reference)."""
         self._canonical: dict[int, str] = {}
-        self.roots = {r: Namespace(r, self._canonical) for r in ROOTS}
+        self.roots = {r: (ModelsNamespace if r == "Models" else Namespace)(r, self._canonical) for r in ROOTS}
         self.calibration: dict[str, Any] = {}
         self._calibration_files: dict[str, str] = {}
         self._origin: dict[str, tuple[Any, str]] = {}

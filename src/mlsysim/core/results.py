@@ -202,6 +202,10 @@ class PerformanceProfile:
         lines += [f"note: {r}" for r in self.reasons]
         return "\n".join(lines)
 
+    def plot(self, ax: Any = None) -> Any:
+        """This profile on its device's roofline (matplotlib: mlsysim[plot]); returns (fig, ax)."""
+        return _plot(self, ax)
+
     def _repr_html_(self) -> str:
         """A small table for notebooks (Jupyter calls this to display the profile)."""
         from html import escape
@@ -237,6 +241,16 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "as_dict"):  # MemoryBreakdown
         return value.as_dict()
     return value
+
+
+def _plot(result: Any, ax: Any) -> Any:
+    from .. import _hooks
+
+    if _hooks.result_plotter is None:
+        from ..errors import MlsysimError
+
+        raise MlsysimError("no plotter is installed: import mlsysim (it installs mlsysim._hooks.result_plotter)")
+    return _hooks.result_plotter(result, ax)
 
 
 class SolverResult:

@@ -20,7 +20,18 @@ import attrs
 # Metrics that are a rate (items per second per device) and metrics that are the time of one pass (ms).
 RATE_METRICS = ("decode_tokens_per_s", "samples_per_s", "train_tokens_per_s")
 TIME_METRICS = ("latency_ms", "ttft_ms")
-DEFAULT_CASES = Path(__file__).resolve().parents[3] / "tests" / "validation" / "cases.csv"
+
+
+def cases_dir() -> Path:
+    """Where the validation cases live: inside the wheel (mlsysim/_data/validation, see pyproject.toml) or, in a
+    source checkout, tests/validation/ (so an edited row shows at once)."""
+    wheel = Path(__file__).resolve().parents[1] / "_data" / "validation"
+    if (wheel / "cases.csv").is_file():
+        return wheel
+    return Path(__file__).resolve().parents[3] / "tests" / "validation"
+
+
+DEFAULT_CASES = cases_dir() / "cases.csv"
 # Metrics whose error is a relative error; "fits" is scored as agreement (0 or 100 %).
 METRIC_UNITS = {"decode_tokens_per_s": "tok/s", "train_tokens_per_s": "tok/s", "ttft_ms": "ms", "training_mfu": "", "samples_per_s": "samples/s", "latency_ms": "ms",
                 "joules_per_token": "J/token", "joules_per_sample": "J/sample", "fits": "", "weights_gib": "GiB",

@@ -43,6 +43,12 @@ class ServingResult(SolverResult):
     prefill_chunk_tokens: float = 0.0  # prefill tokens a step carries beside the decode tokens
     disaggregation: dict | None = None  # pools of a disaggregated deployment (see ServingModel.solve)
 
+    def plot(self, ax: Any = None) -> Any:
+        """Prefill and decode on the device's roofline (matplotlib: mlsysim[plot]); returns (fig, ax)."""
+        from ..results import _plot
+
+        return _plot(self, ax)
+
     # --- 0.1.x's ServingResult names (quantities derived from the fields above) ---------------------------
     @property
     def itl(self):

@@ -1,0 +1,326 @@
+"""Offline Hugging Face ``config.json`` import: a local config -> a catalog-style entry -> a ModelSpec.
+
+Nothing is downloaded: the caller hands over a path or an already-parsed dict. Each family recipe maps the
+config's own field names onto the catalog's model fields (schemas/models.schema.json); the entry is then built
+with the catalog's full validation (``mlsysim.catalog.loader.build_spec``), so ``Models.from_hf_config`` and a
+catalog TOML entry written by ``mlsysim catalog add-model`` are the same thing and load the same way.
+
+Families (HF ``model_type``): llama, mistral, qwen2, qwen3, qwen3_moe, mixtral, gpt2, gptj, gpt_neox, bert,
+deepseek_v3 (and deepseek_v2, the same MLA + shared-expert layout), gpt_oss. A config of another family, or
+one missing a field its recipe needs, is an error that names the fields.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from .errors import InvalidInputError
+
+# GPT-2 / GPT-J: n_inner = null means a 4 x d_model MLP (Radford et al. 2019; HF GPT2Config / GPTJConfig docs).
+DEFAULT_MLP_RATIO = 4
+# HF `hidden_act` spellings -> the catalog's activation names (schemas/models.schema.json).
+_ACTIVATIONS = {"silu": "silu", "swish": "silu", "gelu": "gelu", "gelu_new": "gelu_tanh",
+                "gelu_pytorch_tanh": "gelu_tanh", "gelu_fast": "gelu_tanh", "relu": "relu"}
+
+
+class _Config:
+    """A config dict that records which fields a recipe asked for and which were missing."""
+
+    def __init__(self, raw: dict, family: str):
+        self.raw, self.family, self.missing = raw, family, []
+        self.notes: list[str] = []
+
+    def need(self, *names: str) -> Any:
+        """The first of `names` the config has; else the field is recorded as missing (reported together)."""
+        for name in names:
+            if self.raw.get(name) is not None:
+                return self.raw[name]
+        self.missing.append(" or ".join(names))
+        return 1  # placeholder so the recipe can finish listing every missing field
+
+    def get(self, name: str, default: Any) -> Any:
+        value = self.raw.get(name)
+        return default if value is None else value
+
+
+def _activation(cfg: _Config, key: str, default: str) -> str:
+    act = cfg.get(key, default)
+    if act not in _ACTIVATIONS:
+        raise InvalidInputError(f"{key} {act!r} of the {cfg.family} config is not a known activation; known: "
+                                f"{', '.join(sorted(_ACTIVATIONS))}")
+    return _ACTIVATIONS[act]
+
+
+def _sliding_window(cfg: _Config) -> None:
+    """Sliding-window attention has no field in TransformerSpec: recorded in the provenance notes."""
+    window = cfg.raw.get("sliding_window")
+    layer_types = cfg.raw.get("layer_types")
+    if window is None or cfg.raw.get("use_sliding_window") is False:
+        return
+    if isinstance(layer_types, list) and layer_types:
+        sliding = sum(1 for t in layer_types if t == "sliding_attention")
+        cfg.notes.append(f"sliding_window {window} on {sliding} of {len(layer_types)} layers (layer_types) is not "
+                         "modelled: every layer is costed as full attention")
+    else:
+        cfg.notes.append(f"sliding_window {window} is not modelled: attention is costed over the full context")
+
+
+def _llama_like(cfg: _Config, *, bias_default: bool = False) -> dict:
+    """Llama / Mistral / Qwen2 / Qwen3 and the attention + embedding part of the MoE decoders."""
+    heads = cfg.need("num_attention_heads")
+    hidden = cfg.need("hidden_size")
+    kv = cfg.raw.get("num_key_value_heads")
+    if kv is None:  # HF LlamaConfig: num_key_value_heads None means multi-head attention (kv = heads)
+        kv = heads
+        cfg.notes.append("num_key_value_heads absent: multi-head attention (kv_heads = heads), as HF defaults")
+    bias = bool(cfg.get("attention_bias", bias_default) or cfg.get("mlp_bias", False))
+    entry = {
+        "architecture": "decoder", "layers": cfg.need("num_hidden_layers"), "hidden_size": hidden,
+        "heads": heads, "kv_heads": kv, "head_dim": cfg.get("head_dim", hidden // heads if heads else 1),
+        "ffn_size": cfg.need("intermediate_size"), "ffn_gated": True, "vocab_size": cfg.need("vocab_size"),
+        "tied_embeddings": bool(cfg.get("tie_word_embeddings", False)),
+        "context_length": cfg.need("max_position_embeddings"), "position_embedding": "rotary", "norm": "rmsnorm",
+        "bias": bias, "activation": _activation(cfg, "hidden_act", "silu"),
+    }
+    _sliding_window(cfg)
+    return entry
+
+
+def _qwen2(cfg: _Config) -> dict:
+    entry = _llama_like(cfg, bias_default=True)
+    # Qwen2 carries biases on q/k/v only; the convention's `bias` also counts o-proj and MLP biases, which
+    # adds (d + 2 ffn + d) per layer (< 0.02 % of Qwen2-7B).
+    cfg.notes.append("Qwen2 q/k/v biases counted with bias = true (the convention also counts o/MLP biases, "
+                     "< 0.02 %)")
+    return entry
+
+
+def _moe(cfg: _Config, entry: dict, *, experts: Any, top_k: Any, expert_ffn: Any, shared: int = 0,
+         dense: int = 0) -> dict:
+    entry.update({"architecture": "moe", "experts": experts, "experts_per_token": top_k,
+                  "expert_ffn_size": expert_ffn, "shared_experts": shared, "dense_layers": dense})
+    if not dense:  # no dense FFN layer: the dense width is never used; record the expert width
+        entry["ffn_size"] = expert_ffn
+    return entry
+
+
+def _mixtral(cfg: _Config) -> dict:
+    entry = _llama_like(cfg)
+    ffn = entry["ffn_size"]
+    return _moe(cfg, entry, experts=cfg.need("num_local_experts"), top_k=cfg.need("num_experts_per_tok"),
+                expert_ffn=ffn)
+
+
+def _qwen3_moe(cfg: _Config) -> dict:
+    entry = _llama_like(cfg)
+    only = cfg.get("mlp_only_layers", [])
+    if cfg.get("decoder_sparse_step", 1) != 1 or only:
+        raise InvalidInputError(f"qwen3_moe config with decoder_sparse_step {cfg.get('decoder_sparse_step', 1)} "
+                                f"and mlp_only_layers {only} interleaves dense and MoE layers, which MoESpec "
+                                "cannot express (only leading dense layers, `dense_layers`)")
+    return _moe(cfg, entry, experts=cfg.need("num_experts"), top_k=cfg.need("num_experts_per_tok"),
+                expert_ffn=cfg.need("moe_intermediate_size"))
+
+
+def _deepseek(cfg: _Config) -> dict:
+    entry = _llama_like(cfg)
+    if cfg.get("moe_layer_freq", 1) != 1:
+        raise InvalidInputError(f"deepseek config with moe_layer_freq {cfg.raw['moe_layer_freq']} interleaves dense "
+                                "and MoE layers, which MoESpec cannot express")
+    rope, nope, v = cfg.need("qk_rope_head_dim"), cfg.need("qk_nope_head_dim"), cfg.need("v_head_dim")
+    q_rank = cfg.raw.get("q_lora_rank")
+    if q_rank is None and "q_lora_rank" in cfg.raw:
+        raise InvalidInputError("deepseek config with q_lora_rank null (direct q projection, DeepSeek-V2-Lite) "
+                                "is not expressible: MLAGeometry needs a low-rank query")
+    entry.update({"attention": "mla", "kv_heads": entry["heads"], "head_dim": nope + rope if isinstance(nope, int)
+                  and isinstance(rope, int) else 1,
+                  "mla": {"q_lora_rank": cfg.need("q_lora_rank"), "kv_lora_rank": cfg.need("kv_lora_rank"),
+                          "qk_rope_head_dim": rope, "qk_nope_head_dim": nope, "v_head_dim": v}})
+    if cfg.get("num_nextn_predict_layers", 0):
+        cfg.notes.append(f"{cfg.raw['num_nextn_predict_layers']} multi-token-prediction layer(s) "
+                         "(num_nextn_predict_layers) are not counted (DeepSeek-V3 report sec. 2.2: the 671B "
+                         "excludes the MTP module)")
+    return _moe(cfg, entry, experts=cfg.need("n_routed_experts"), top_k=cfg.need("num_experts_per_tok"),
+                expert_ffn=cfg.need("moe_intermediate_size"), shared=cfg.get("n_shared_experts", 0),
+                dense=cfg.get("first_k_dense_replace", 0))
+
+
+def _gpt_oss(cfg: _Config) -> dict:
+    entry = _llama_like(cfg, bias_default=True)
+    cfg.notes.append("attention sinks and the router bias are not counted (< 0.001 %)")
+    return _moe(cfg, entry, experts=cfg.need("num_local_experts"),
+                top_k=cfg.need("num_experts_per_tok", "experts_per_token"), expert_ffn=entry["ffn_size"])
+
+
+def _gpt2(cfg: _Config) -> dict:
+    d = cfg.need("n_embd")
+    heads = cfg.need("n_head")
+    dropout = any(cfg.get(k, 0.0) > 0 for k in ("resid_pdrop", "embd_pdrop", "attn_pdrop"))
+    return {"architecture": "decoder", "layers": cfg.need("n_layer"), "hidden_size": d, "heads": heads,
+            "kv_heads": heads, "head_dim": d // heads if heads else 1,
+            "ffn_size": cfg.get("n_inner", DEFAULT_MLP_RATIO * d if isinstance(d, int) else 1),
+            "ffn_gated": False, "vocab_size": cfg.need("vocab_size"),
+            "tied_embeddings": bool(cfg.get("tie_word_embeddings", True)),
+            "context_length": cfg.need("n_positions", "n_ctx"), "position_embedding": "learned",
+            "norm": "layernorm", "bias": True, "activation": _activation(cfg, "activation_function", "gelu_new"),
+            "dropout": dropout}
+
+
+def _gptj(cfg: _Config) -> dict:
+    entry = _gpt2(cfg)
+    entry.update({"position_embedding": "rotary", "tied_embeddings": bool(cfg.get("tie_word_embeddings", False))})
+    cfg.notes.append("GPT-J's parallel block has one LayerNorm per layer and no q/k/v/o biases; the convention "
+                     "counts two norms and attention biases (< 0.05 %)")
+    return entry
+
+
+def _gpt_neox(cfg: _Config) -> dict:
+    d = cfg.need("hidden_size")
+    heads = cfg.need("num_attention_heads")
+    return {"architecture": "decoder", "layers": cfg.need("num_hidden_layers"), "hidden_size": d, "heads": heads,
+            "kv_heads": heads, "head_dim": d // heads if heads else 1, "ffn_size": cfg.need("intermediate_size"),
+            "ffn_gated": False, "vocab_size": cfg.need("vocab_size"),
+            "tied_embeddings": bool(cfg.get("tie_word_embeddings", False)),
+            "context_length": cfg.need("max_position_embeddings"), "position_embedding": "rotary",
+            "norm": "layernorm", "bias": True, "activation": _activation(cfg, "hidden_act", "gelu")}
+
+
+def _bert(cfg: _Config) -> dict:
+    entry = _gpt_neox(cfg)
+    entry.update({"architecture": "encoder", "position_embedding": "learned", "tied_embeddings": True,
+                  "type_vocab_size": cfg.get("type_vocab_size", 2), "pooler": True})
+    return entry
+
+
+RECIPES = {
+    "llama": _llama_like, "mistral": _llama_like, "qwen2": _qwen2, "qwen3": _llama_like, "qwen3_moe": _qwen3_moe,
+    "mixtral": _mixtral, "gpt2": _gpt2, "gptj": _gptj, "gpt_neox": _gpt_neox, "bert": _bert,
+    "deepseek_v3": _deepseek, "deepseek_v2": _deepseek, "gpt_oss": _gpt_oss,
+}
+# What the Llama-style recipe reads from every config (named when an unknown architecture lacks them).
+LLAMA_FIELDS = ("num_hidden_layers", "hidden_size", "num_attention_heads", "intermediate_size", "vocab_size",
+                "max_position_embeddings")
+# `architectures` class names -> family, for configs that omit model_type.
+_ARCH_CLASSES = {"LlamaForCausalLM": "llama", "MistralForCausalLM": "mistral", "Qwen2ForCausalLM": "qwen2",
+                 "Qwen3ForCausalLM": "qwen3", "Qwen3MoeForCausalLM": "qwen3_moe", "MixtralForCausalLM": "mixtral",
+                 "GPT2LMHeadModel": "gpt2", "GPTJForCausalLM": "gptj", "GPTNeoXForCausalLM": "gpt_neox",
+                 "BertForMaskedLM": "bert", "BertModel": "bert", "DeepseekV3ForCausalLM": "deepseek_v3",
+                 "DeepseekV2ForCausalLM": "deepseek_v2", "GptOssForCausalLM": "gpt_oss"}
+
+
+def read_config(path_or_dict: Any) -> tuple[dict, str | None]:
+    """(config dict, the file it came from or None). A directory means its config.json."""
+    if isinstance(path_or_dict, dict):
+        return path_or_dict, None
+    if not isinstance(path_or_dict, (str, Path)):
+        raise InvalidInputError(f"from_hf_config takes a path to a config.json or a dict, got "
+                                f"{type(path_or_dict).__name__}")
+    path = Path(path_or_dict).expanduser()
+    if path.is_dir():
+        path = path / "config.json"
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InvalidInputError(f"no Hugging Face config at {path} (mlsysim reads a local config.json; it does not "
+                                "download)") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidInputError(f"cannot read {path} as a JSON config: {exc}") from None
+    if not isinstance(raw, dict):
+        raise InvalidInputError(f"{path} holds a JSON {type(raw).__name__}, not a config object")
+    return raw, str(path)
+
+
+def family_of(raw: dict) -> str:
+    model_type = raw.get("model_type")
+    if model_type in RECIPES:
+        return model_type
+    for cls in raw.get("architectures") or ():
+        if cls in _ARCH_CLASSES:
+            return _ARCH_CLASSES[cls]
+    if isinstance(raw.get("text_config"), dict):
+        raise InvalidInputError("this config nests its language model under text_config (a multimodal "
+                                "wrapper); pass the text_config dict to from_hf_config")
+    what = f"model_type {model_type!r}" if model_type else "no model_type and no known architectures entry"
+    lacking = [f for f in LLAMA_FIELDS if raw.get(f) is None]
+    hint = (f"as a Llama-style decoder it lacks {', '.join(lacking)}" if lacking else
+            "it has every Llama-style field: pass family='llama' if it is one")
+    raise InvalidInputError(f"cannot import a Hugging Face config with {what}; supported model_type values: "
+                            f"{', '.join(sorted(RECIPES))}; {hint}")
+
+
+def _identifier(text: str) -> str:
+    name = re.sub(r"[^A-Za-z0-9_]", "_", text).strip("_")
+    name = re.sub(r"_+", "_", name)
+    return name if name[:1].isalpha() else f"HF_{name}"
+
+
+def _default_name(raw: dict, source: str | None, family: str) -> str:
+    if source is not None and Path(source).name == "config.json" and Path(source).resolve().parent.name:
+        return Path(source).resolve().parent.name  # ./config.json in Meta-Llama-3-8B/ -> Meta-Llama-3-8B
+    if source is not None:
+        return Path(source).stem
+    hint = raw.get("_name_or_path")
+    if isinstance(hint, str) and hint.strip("./"):
+        return hint.rstrip("/").split("/")[-1]
+    return f"{family}_{raw.get('num_hidden_layers', raw.get('n_layer', 'x'))}L"
+
+
+def catalog_entry(path_or_dict: Any, *, name: str | None = None, display_name: str | None = None,
+                  family: str | None = None, source: str | None = None, hf_id: str | None = None) -> dict:
+    """The catalog [[models]] entry (plain TOML-ready values, provenance included) for a local config."""
+    raw, path = read_config(path_or_dict)
+    family = family or family_of(raw)
+    if family not in RECIPES:
+        raise InvalidInputError(f"unknown family {family!r}; known: {', '.join(sorted(RECIPES))}")
+    cfg = _Config(raw, family)
+    fields = RECIPES[family](cfg)
+    if cfg.missing:
+        raise InvalidInputError(f"the {family} config lacks the field(s) {', '.join(cfg.missing)} that the "
+                                f"{family} recipe needs to derive the geometry")
+    label = name or _default_name(raw, path, family)
+    where = source or (f"Hugging Face config.json read from {path}" if path else "Hugging Face config dict")
+    notes = [f"Imported offline by mlsysim.hf_config ({family} recipe); context_length is "
+             "max_position_embeddings (n_positions for GPT-2/GPT-J)."] + cfg.notes
+    entry: dict[str, Any] = {"name": _identifier(label), "display_name": display_name or label,
+                             "description": f"{family} model imported from a Hugging Face config.json.",
+                             "category": "Language"}
+    if hf_id:
+        entry["hf_id"] = hf_id
+    entry.update(fields)
+    entry["provenance"] = {"source": where, "checked": _dt.date.today().isoformat(), "kind": "datasheet",
+                           "notes": " ".join(notes)}
+    return entry
+
+
+def from_hf_config(path_or_dict: Any, **options: Any):
+    """A ModelSpec (TransformerSpec, or MoESpec for routed models) from a local config.json or a dict.
+    Options: name=, display_name=, family= (override the detected recipe), source= (provenance), hf_id=."""
+    from .catalog.loader import build_spec
+
+    entry = catalog_entry(path_or_dict, **options)
+    return build_spec("models", entry, label=entry["provenance"]["source"])
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise InvalidInputError(f"cannot write {value!r} as TOML")
+
+
+def to_toml(entry: dict, *, header: bool = True) -> str:
+    """One [[models]] table in the catalog's format (with `schema_version` when `header`)."""
+    lines = ["schema_version = 1", ""] if header else []
+    lines.append("[[models]]")
+    lines += [f"{key} = {_toml_value(value)}" for key, value in entry.items()]
+    return "\n".join(lines) + "\n"
