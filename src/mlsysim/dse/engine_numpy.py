@@ -103,6 +103,10 @@ def solve_numpy(space: Space, start: int, stop: int) -> dict:
         dstat_pt, code_pt = dstat[di[bad]], code[bad]
         for j, i in enumerate(bad.tolist()):
             flat = start + i
+            seq = prep.seqs[int(mi[i]) * ns + int(si[i])]
+            if isinstance(seq, tuple):  # the scalar solver checks the context before the precision
+                errors[flat] = seq[1]
+                continue
             if dstat_pt[j] == _ERROR:
                 errors[flat] = prep.devices[int(di[i])][1]
                 continue

@@ -80,6 +80,9 @@ def point_python(prep: Prepared, flat: int) -> tuple | str | None:
     """The roofline of one point in plain Python; None: the scalar solver must take it."""
     space = prep.space
     mi, hi, bi, pi, si = space.unravel(flat)
+    seq = prep.seqs[mi * space.shape[4] + si]
+    if isinstance(seq, tuple):  # the scalar solver checks the context before the precision
+        return seq[1]
     d = prep.devices[hi * space.shape[3] + pi]
     if isinstance(d, tuple):
         return d[1] if d[0] == _p.ERROR else None
