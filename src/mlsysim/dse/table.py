@@ -19,7 +19,11 @@ FIELDS = ("model", "hardware", "batch_size", "precision", "seq_len", "latency", 
 NUMERIC = ("latency", "throughput", "mfu", "energy", "ttft", "tpot")
 
 
-def _concat(parts: list) -> list:
+def _concat(parts: list) -> Any:
+    """One column from the chunks' parts: a numpy array when the chunks are arrays (kept as arrays), else a list."""
+    if parts and all(hasattr(p, "dtype") for p in parts):
+        import numpy as np
+        return np.concatenate(parts)
     out: list = []
     for p in parts:
         out.extend(p.tolist() if hasattr(p, "tolist") else p)
@@ -31,20 +35,41 @@ class Table:
 
     def __init__(self, space: Space, chunks: list[dict], drop_infeasible: bool = False):
         self.space = space
-        self.errors: dict[int, str] = {}
-        for c in chunks:
-            self.errors.update(c["errors"])
+        self._messages: list[str] = []
+        codes: list = []
+        for c in chunks:  # error per row: an index into _messages, -1 for none
+            base = len(self._messages)
+            if "err" in c:
+                self._messages.extend(c["messages"])
+                codes.append(c["err"] + (c["err"] >= 0) * base)
+            else:
+                errs = c["errors"]
+                self._messages.extend(errs.values())
+                pos = {f: base + j for j, f in enumerate(errs)}
+                codes.append([pos.get(f, -1) for f in range(c["start"], c["stop"])])
         extra = [k for k in ("ttft", "tpot") if chunks and k in chunks[0]]
         names = ["latency", "throughput", "energy", "mfu", "feasible", "compute_bound", "unit", *extra]
         self._cols = {k: _concat([c[k] for c in chunks]) for k in names}
-        self._flat = list(range(space.size))
+        codes = _concat(codes)
+        self._flat: Any = range(space.size)
         if drop_infeasible:  # drops what cannot run too: it has no feasible result
             keep = [i for i, f in enumerate(self._cols["feasible"]) if f]
             self._flat = [self._flat[i] for i in keep]
-            self._cols = {k: [v[i] for i in keep] for k, v in self._cols.items()}
+            self._cols = {k: _take(v, keep) for k, v in self._cols.items()}
+            codes = _take(codes, keep)
+        self._err = codes
         self.fields = FIELDS + tuple(extra) + ("reasons", "error")
         self._names: dict[tuple, Any] = {}
         self._reasons: dict[int, tuple[str, ...]] = {}
+
+    @property
+    def errors(self) -> dict[int, str]:
+        """{flat grid index: error} of the points that cannot run."""
+        return {self._flat[i]: self._messages[int(e)] for i, e in enumerate(self._err) if e >= 0}
+
+    def error(self, i: int) -> str | None:
+        e = int(self._err[i])
+        return None if e < 0 else self._messages[e]
 
     def __len__(self) -> int:
         return len(self._flat)
@@ -56,32 +81,34 @@ class Table:
         flat = self._flat[i]
         mi, hi, bi, pi, si = self.space.unravel(flat)
         c = self._cols
-        err = self.errors.get(flat)
+        err = self.error(i)
         rec = {"model": self.space.models[mi].name, "hardware": self.space.hardware[hi].name,
                "batch_size": self.space.batch_sizes[bi], "precision": self._precision(hi, pi),
                "seq_len": self._seq(mi, si),
-               "latency": c["latency"][i], "throughput": c["throughput"][i],
-               "throughput_unit": None if err else UNITS[c["unit"][i]] + "/s",
+               "latency": float(c["latency"][i]), "throughput": float(c["throughput"][i]),
+               "throughput_unit": None if err else UNITS[int(c["unit"][i])] + "/s",
                "bottleneck": None if err else ("Compute" if c["compute_bound"][i] else "Memory"),
-               "mfu": c["mfu"][i], "feasible": bool(c["feasible"][i]), "energy": c["energy"][i]}
+               "mfu": float(c["mfu"][i]), "feasible": bool(c["feasible"][i]), "energy": float(c["energy"][i])}
         for k in ("ttft", "tpot"):
             if k in c:
-                rec[k] = c[k][i]
+                rec[k] = float(c[k][i])
         rec["reasons"] = self.reasons(i)
         rec["error"] = err
         return rec
 
     def column(self, name: str) -> list:
         """One field for every record (the numeric ones read without building records)."""
-        if name in self._cols:
-            return list(self._cols[name])
+        if name in ("latency", "throughput", "mfu", "energy", "ttft", "tpot", "feasible") and name in self._cols:
+            v = self._cols[name]
+            return v.tolist() if hasattr(v, "tolist") else list(v)
         return [r[name] for r in self]
 
     def reasons(self, i: int) -> tuple[str, ...]:
         """Why record i cannot run (its error) or does not fit (the solver's memory reasons); () when it runs."""
         flat = self._flat[i]
-        if flat in self.errors:
-            return (self.errors[flat],)
+        err = self.error(i)
+        if err is not None:
+            return (err,)
         if self._cols["feasible"][i]:
             return ()
         if flat not in self._reasons:
@@ -146,7 +173,14 @@ class Table:
 
     def __repr__(self) -> str:
         feasible = sum(1 for f in self._cols["feasible"] if f)
-        return f"<mlsysim.dse.Table {len(self)} points, {feasible} feasible, {len(self.errors)} errors>"
+        errors = sum(1 for e in self._err if e >= 0)
+        return f"<mlsysim.dse.Table {len(self)} points, {feasible} feasible, {errors} errors>"
+
+
+def _take(values: Any, keep: list[int]) -> Any:
+    if hasattr(values, "dtype"):
+        return values[keep]
+    return [values[i] for i in keep]
 
 
 def _emit(text: str, path: Any) -> str | None:
