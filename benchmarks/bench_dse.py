@@ -27,6 +27,7 @@ def best_of(fn, repeat=3):
 def main() -> None:
     grid = dict(models=MODELS, hardware=DEVICES, batch_sizes=BATCHES, precisions=PRECISIONS, seq_lens=SEQ_LENS)
     dse.sweep(**grid)  # warm the registry and caches
+    Engine.solve("Llama3_8B", "H100")  # and pint, which results build (the numpy tier never does)
     pts = [(m, h, b) for m in MODELS[:2] for h in DEVICES[:10] for b in BATCHES[:5]]
     t0 = time.perf_counter()
     for m, h, b in pts:
@@ -41,9 +42,13 @@ def main() -> None:
     print(f"numpy tier : {n:,} configurations in {t * 1e3:.1f} ms = {n / t:,.0f} configurations/s "
           f"({len(table.errors):,} error rows)")
     small = dict(grid, seq_lens=SEQ_LENS[:1], batch_sizes=BATCHES[:4])
+    big = dict(models=[m for m in mlsysim.Models if type(m).__name__ == "TransformerSpec"][:12], hardware=DEVICES,
+               batch_sizes=BATCHES + [1024], precisions=PRECISIONS, seq_lens=SEQ_LENS + [131072])
+    t, table = best_of(lambda: dse.sweep(**big, backend="numpy"))
+    print(f"numpy tier, 12 dense transformers: {len(table):,} configurations in {t * 1e3:.1f} ms = "
+          f"{len(table) / t:,.0f} configurations/s")
     t, table = best_of(lambda: dse.sweep(**small, backend="python"), 1)
     print(f"python tier: {len(table):,} configurations in {t * 1e3:.1f} ms = {len(table) / t:,.0f} configurations/s")
-
 
 
 if __name__ == "__main__":

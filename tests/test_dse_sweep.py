@@ -136,3 +136,18 @@ def test_engine_options_route_every_point_through_engine_solve():
     for rec in t:
         r = Engine.solve("Llama3_8B", "H100", rec["batch_size"], "int8", weight_only=True)
         assert _close(rec["latency"], r.latency.m_as("s"))
+
+
+def test_fewer_weight_bytes_speed_up_a_memory_bound_decode():
+    """Roofline physics: at batch 1 a decode step streams the weights, so fp8 and int4 weights are faster."""
+    t = dse.sweep("Llama3_8B", "H100", [1], ["fp16", "fp8", "int4"])
+    lat = t.column("latency")
+    assert all(r["bottleneck"] == "Memory" for r in t)
+    assert lat[0] > lat[1] > lat[2]
+
+
+def test_longer_context_costs_more_per_decode_step():
+    t = dse.sweep("Llama3_8B", ["H100", "A100"], [8], "fp16", [512, 2048, 8192, 32768])
+    for hw in ("H100", "A100"):
+        lat = [r["latency"] for r in t if r["hardware"] == hw]
+        assert all(b > a for a, b in zip(lat, lat[1:]))
