@@ -10,8 +10,9 @@ numpy (`pip install 'mlsysim[dse]'`) vectorises the engine tier; without it the 
 """
 from __future__ import annotations
 
+from .layouts import LayoutSearch, serving_layouts, training_plans
 from .search import cost_per_hour, pareto, search
 from .sweep import sweep
 from .table import Table
 
-__all__ = ["sweep", "search", "pareto", "cost_per_hour", "Table"]
+__all__ = ["sweep", "search", "pareto", "cost_per_hour", "Table", "serving_layouts", "training_plans", "LayoutSearch"]
