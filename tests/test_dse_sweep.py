@@ -26,7 +26,8 @@ def assert_agrees(table) -> int:
     for rec in table:
         sp = table.space
         kw = {} if rec["seq_len"] is None else {"seq_len": rec["seq_len"]}
-        prec = rec["precision"] if rec["precision"] is not None else "fp16"
+        kw.update(dict(sp.options), is_training=sp.solver == "training")
+        prec = rec["precision"] if rec["precision"] is not None else mlsysim.core.precision.DEFAULT_PRECISION
         try:
             mi = [m.name for m in sp.models].index(rec["model"])
             hi = [h.name for h in sp.hardware].index(rec["hardware"])
@@ -68,6 +69,21 @@ def test_numpy_tier_agrees_with_engine_on_random_grids(seed):
     pytest.importorskip("numpy")
     grid = _random_grid(random.Random(1000 + seed))
     assert_agrees(dse.sweep(**grid, backend="numpy"))
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("backend", ["python", "numpy"])
+def test_training_tier_agrees_with_engine_training_on_random_grids(seed, backend):
+    """solver="training" with only TrainingOptions runs the engine tier (one workload per point shape, the
+    roofline broadcast over devices) and must match Engine.solve(is_training=True)."""
+    if backend == "numpy":
+        pytest.importorskip("numpy")
+    rng = random.Random(500 + seed)
+    grid = _random_grid(rng)
+    grid["precisions"] = rng.sample(["fp32", "fp16", "bf16", "fp8", "int8", None], 2)
+    opts = rng.choice([{}, {"zero_stage": 3, "dp_size": 8}, {"activation_recomputation": "full"},
+                       {"activation_recomputation": "selective", "zero_stage": 1, "dp_size": 4}])
+    assert_agrees(dse.sweep(**grid, solver="training", backend=backend, **opts))
 
 
 def test_whole_catalog_once_at_batch_1_and_64():

@@ -92,10 +92,10 @@ def solve_numpy(space: Space, start: int, stop: int) -> dict:
     block = nb * ns
     for mk in np.unique(np.flatnonzero(present) // block).tolist():
         m_i, k_i = divmod(mk, nk)
-        model, (wb, ab) = space.models[m_i], keys[k_i]
+        model, (wb, ab, _) = space.models[m_i], keys[k_i]
         codes = mk * block + np.flatnonzero(present[mk * block:(mk + 1) * block])
         b_i, s_i = np.divmod(codes - mk * block, ns)
-        if vectorisable(model):
+        if vectorisable(model) and prep.training is None:
             ctx = np.array([seqs[m_i * ns + s] for s in s_i.tolist()], dtype=float)
             w = transformer_inference(model, np.asarray(space.batch_sizes, dtype=float)[b_i], ctx, wb, ab)
             for k in _AGG:
@@ -105,7 +105,7 @@ def solve_numpy(space: Space, start: int, stop: int) -> dict:
             continue
         rows, good = [], []
         for c, b, s in zip(codes.tolist(), b_i.tolist(), s_i.tolist()):
-            w = _p.workload(model, space.batch_sizes[b], seqs[m_i * ns + s], prep.precs[keys[k_i]])
+            w = _p.workload(model, space.batch_sizes[b], seqs[m_i * ns + s], prep.precs[keys[k_i]], prep.training)
             if isinstance(w, tuple):
                 werr[c] = msgs(w[1])
                 continue

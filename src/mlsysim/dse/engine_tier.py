@@ -26,7 +26,9 @@ class Prepared:
 
     def __init__(self, space: Space):
         self.space = space
-        self.devices = [_p.device(h, p, space.efficiency) for h in space.hardware for p in space.precisions]
+        self.training = training_options(space)
+        train = self.training is not None
+        self.devices = [_p.device(h, p, space.efficiency, train) for h in space.hardware for p in space.precisions]
         self.seqs = [_p.sequence(m, s) for m in space.models for s in space.seq_lens]
         keys = sorted({d.bytes_key for d in self.devices if isinstance(d, _p.Device)})
         self.bytes_index = {k: i for i, k in enumerate(keys)}
@@ -49,9 +51,28 @@ class Prepared:
                 w = seq
             else:
                 key = list(self.bytes_index)[ki]
-                w = _p.workload(self.space.models[mi], self.space.batch_sizes[bi], seq, self.precs[key])
+                w = _p.workload(self.space.models[mi], self.space.batch_sizes[bi], seq, self.precs[key], self.training)
             self.workloads[code] = w
         return w
+
+
+# Engine.solve keywords of a training step the engine tier handles itself (core.workload.TrainingOptions).
+TRAINING_OPTIONS = ("zero_stage", "dp_size", "activation_recomputation")
+
+
+def engine_tier_applies(space: Space) -> bool:
+    """The engine tier covers Engine.solve at its defaults, and training steps with only TrainingOptions."""
+    if space.solver == "engine":
+        return not space.options
+    return space.solver == "training" and all(k in TRAINING_OPTIONS for k, _ in space.options)
+
+
+def training_options(space: Space) -> Any:
+    if space.solver != "training":
+        return None
+    from ..core.workload import check_training_options
+    o = dict(space.options)
+    return check_training_options(o.get("zero_stage", 0), o.get("dp_size", 1), o.get("activation_recomputation", "none"))
 
 
 def scalar_point(space: Space, flat: int) -> tuple[float, float, float, float, bool, bool, int] | str:
@@ -62,7 +83,8 @@ def scalar_point(space: Space, flat: int) -> tuple[float, float, float, float, b
     mi, hi, bi, pi, si = space.unravel(flat)
     try:
         r = Engine.solve(space.models[mi], space.hardware[hi], space.batch_sizes[bi], _precision(space, pi),
-                         space.efficiency, seq_len=space.seq_lens[si], **dict(space.options))
+                         space.efficiency, seq_len=space.seq_lens[si], is_training=space.solver == "training",
+                         **dict(space.options))
     except Exception as exc:  # noqa: BLE001 -- the point's error, reported in its row
         return f"{type(exc).__name__}: {exc}"
     return (r.latency.magnitude, r.throughput.magnitude, r.energy.magnitude, r.mfu, r.feasible,
@@ -114,7 +136,7 @@ def point_python(prep: Prepared, flat: int) -> tuple | str | None:
 def solve_python(space: Space, start: int, stop: int) -> dict:
     """A chunk in plain Python. Engine options (weight_only, runtime, ...) leave the default path: every point of
     such a sweep goes through Engine.solve itself."""
-    prep = None if space.options else Prepared(space)
+    prep = Prepared(space) if engine_tier_applies(space) else None
     cols: dict[str, list] = {k: [] for k in ("latency", "throughput", "energy", "mfu", "feasible", "compute_bound",
                                              "unit")}
     errors: dict[int, str] = {}

@@ -6,8 +6,9 @@ measured memory bandwidth or datasheet x class streaming efficiency; the launch 
 TDP, idle and memory-bound fraction; capacity and runtime reserve. Devices the scalar solver runs on special
 paths (a microcontroller's cycles model, weights in flash) are marked for the scalar solver.
 
-A workload is (model, batch, sequence length, weight bytes, activation bytes): core.workload.workload_cost
-depends on nothing else at inference, so one cost serves every device whose precision stores the same bytes.
+A workload is (model, batch, sequence length, weight bytes, activation bytes, fp32 math or mixed):
+core.workload.workload_cost depends on nothing else (with the sweep's training options for a training step), so
+one cost serves every device whose precision stores the same bytes.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ SCALAR, ERROR = "scalar", "error"
 @dataclass(frozen=True)
 class Device:
     precision: str      # the requested (or defaulted) precision name, as the scalar result reports it
-    bytes_key: tuple[float, float]  # (weight bytes, activation bytes)
+    bytes_key: tuple[float, float, bool]  # (weight bytes, activation bytes, fp32 math: plain Adam state)
     prec: Any           # ExecutionPrecision
     achieved: float     # FLOP/s: dense peak x efficiency
     peak: float         # dense peak of the compute units, FLOP/s
@@ -38,14 +39,14 @@ class Device:
     reserve: float      # bytes the runtime keeps
 
 
-def device(hw: Any, precision: Any, efficiency: float | None) -> Device | tuple[str, str]:
+def device(hw: Any, precision: Any, efficiency: float | None, training: bool = False) -> Device | tuple[str, str]:
     """Device figures, or (SCALAR, why) for a special path, or (ERROR, message) when the point cannot run."""
     if hw.core is not None or hw.flash is not None:
         return SCALAR, "microcontroller path (cycles model, flash)"
     try:
         if precision is None or type(precision) is _DefaultPrecision:
-            precision, _ = default_precision(hw, False)
-        prec = resolve_precision(hw, precision)
+            precision, _ = default_precision(hw, training)
+        prec = resolve_precision(hw, precision, training=training)
         cls = _solver.calibration_class(hw)
         eff = efficiency
         if eff is None:  # same rule as RooflineModel.solve: measured matmul rate, else the class efficiency
@@ -56,7 +57,7 @@ def device(hw: Any, precision: Any, efficiency: float | None) -> Device | tuple[
         return ERROR, f"{type(exc).__name__}: {exc}"
     measured_bw = hw.calibration._memory_bandwidth if hw.calibration else None
     bandwidth = measured_bw or hw.memory._bandwidth * cls.memory_efficiency
-    return Device(prec.requested, (prec.weight_bytes, prec.activation_bytes), prec, prec.peak_flops * eff,
+    return Device(prec.requested, (prec.weight_bytes, prec.activation_bytes, prec.compute == "fp32"), prec, prec.peak_flops * eff,
                   prec.peak_flops, bandwidth, bandwidth, hw._launch_overhead, hw.power._tdp, hw.power._idle,
                   cls.memory_bound_power_fraction, hw.memory._capacity, cls._runtime_reserve)
 
@@ -82,9 +83,9 @@ class Workload:
     held: float  # bytes held before the runtime reserve: weights + KV + activations + gradients + optimizer
 
 
-def workload(model: Any, batch: int, seq: int | None, prec: Any) -> Workload | tuple[str, str]:
+def workload(model: Any, batch: int, seq: int | None, prec: Any, training: Any = None) -> Workload | tuple[str, str]:
     try:
-        c = workload_cost(model, batch, seq or 0, prec, None, False)
+        c = workload_cost(model, batch, seq or 0, prec, training, False)
     except Exception as exc:  # noqa: BLE001
         return ERROR, f"{type(exc).__name__}: {exc}"
     # No phases: the solver takes max(compute, memory) of the totals, which is the roofline of one phase.

@@ -27,11 +27,14 @@ def has_numpy() -> bool:
 
 def solve_chunk(space: Space, start: int, stop: int, backend: str = "auto") -> dict:
     """Solve flat points [start, stop) of `space` (a top-level function, so executors can pickle it)."""
-    if space.solver != "engine":
+    from .engine_tier import engine_tier_applies
+
+    applies = engine_tier_applies(space)
+    if space.solver == "serving" or (space.solver == "training" and not applies):
         from .scalar_tier import solve_scalar
         return solve_scalar(space, start, stop)
-    if backend == "numpy" or (backend == "auto" and not space.options and has_numpy()):
-        if space.options:
+    if backend == "numpy" or (backend == "auto" and applies and has_numpy()):
+        if not applies:
             raise InvalidInputError("backend='numpy' covers the engine defaults only; drop the Engine.solve options "
                                     f"({', '.join(k for k, _ in space.options)}) or use backend='auto'")
         from .engine_numpy import solve_numpy
