@@ -49,6 +49,19 @@ def main() -> None:
           f"{len(table) / t:,.0f} configurations/s")
     t, table = best_of(lambda: dse.sweep(**small, backend="python"), 1)
     print(f"python tier: {len(table):,} configurations in {t * 1e3:.1f} ms = {len(table) / t:,.0f} configurations/s")
+    train = dict(grid, batch_sizes=[1, 8, 64], precisions=["bf16", "fp8"], seq_lens=[2048, 8192])
+    t, table = best_of(lambda: dse.sweep(**train, solver="training"))
+    pts = list(table)[:300]
+    t0 = time.perf_counter()
+    for r in pts:
+        try:
+            Engine.solve(r["model"], r["hardware"], r["batch_size"], r["precision"] or "bf16", is_training=True,
+                         seq_len=r["seq_len"])
+        except Exception:  # noqa: BLE001
+            pass
+    loop = len(pts) / (time.perf_counter() - t0)
+    print(f"training tier: {len(table) / t:,.0f} configurations/s vs an Engine.solve(is_training=True) loop "
+          f"{loop:,.0f}/s ({len(table) / t / loop:.1f}x)")
 
 
 if __name__ == "__main__":
