@@ -67,3 +67,14 @@ def test_progress_is_quiet_off_a_terminal(capsys):
 def test_bad_chunk_size_raises():
     with pytest.raises(Exception, match="chunk_size"):
         dse.sweep(**GRID, chunk_size=0)
+
+
+def test_progress_true_shows_a_bar_or_says_tqdm_is_missing(capsys):
+    try:
+        import tqdm  # noqa: F401
+    except ImportError:
+        with pytest.raises(Exception, match="tqdm"):
+            dse.sweep(**GRID, progress=True)
+    else:
+        dse.sweep(**GRID, progress=True, chunk_size=10)
+        assert "pt" in capsys.readouterr().err

@@ -49,6 +49,8 @@ def _progress(total: int, enabled: bool | None) -> Any:
     try:
         from tqdm import tqdm
     except ImportError:
+        if enabled:  # asked for explicitly: say what is missing
+            raise InvalidInputError("progress=True needs tqdm: pip install tqdm (or leave progress=None)") from None
         return None
     return tqdm(total=total, unit="pt", file=sys.stderr)
 
