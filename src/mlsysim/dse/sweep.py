@@ -19,7 +19,8 @@ def sweep(models: Any = None, hardware: Any = None, batch_sizes: Any = None, pre
     for solver="serving").
     solver: "engine" (Engine.solve: one pass; vectorised with numpy when installed, `mlsysim[dse]`), "serving"
         (ServingModel.solve per point; options such as output_len=, tensor_parallel=, runtime=), "training"
-        (Engine.solve(is_training=True); options such as zero_stage=, dp_size=).
+        (Engine.solve(is_training=True); with only zero_stage=, dp_size=, activation_recomputation= it runs on the
+        engine tier's arithmetic, otherwise one Engine.solve per point).
     efficiency: as Engine.solve's (None: calibrated). Other keywords go to the tier's solve; with the engine tier
         they take every point through Engine.solve itself.
     executor: any concurrent.futures.Executor; the grid is split into chunks of chunk_size points.
