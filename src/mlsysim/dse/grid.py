@@ -1,0 +1,78 @@
+"""The space a sweep covers: the axes of the grid (models x hardware x batch sizes x precisions x sequence
+lengths), resolved once, and the flat point numbering that chunks split (row-major, sequence length fastest)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..core.inputs import check_positive_int, resolve_hardware, resolve_model
+from ..errors import InvalidInputError, InvalidTypeError
+
+SOLVERS = ("engine", "serving", "training")
+
+
+def _axis(name: str, value: Any, default: tuple) -> tuple:
+    if value is None:
+        return default
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        value = (value,)
+    out = tuple(value)
+    if not out:
+        raise InvalidInputError(f"{name} is empty: give at least one value")
+    return out
+
+
+@dataclass(frozen=True)
+class Space:
+    """Resolved axes of a sweep. Specs travel (pickled) to worker processes with the chunk they solve."""
+
+    models: tuple
+    hardware: tuple
+    batch_sizes: tuple[int, ...]
+    precisions: tuple
+    seq_lens: tuple  # ints, or (None,): each model's default context
+    solver: str = "engine"
+    efficiency: float | None = None
+    options: tuple = ()  # (keyword, value) pairs passed on to the tier's solve
+
+    @property
+    def shape(self) -> tuple[int, int, int, int, int]:
+        return (len(self.models), len(self.hardware), len(self.batch_sizes), len(self.precisions),
+                len(self.seq_lens))
+
+    @property
+    def size(self) -> int:
+        n = 1
+        for k in self.shape:
+            n *= k
+        return n
+
+    def unravel(self, flat: int) -> tuple[int, int, int, int, int]:
+        """(model, hardware, batch, precision, seq) axis indices of flat point `flat` (row-major)."""
+        out = []
+        for k in reversed(self.shape):
+            flat, r = divmod(flat, k)
+            out.append(r)
+        return tuple(reversed(out))  # type: ignore[return-value]
+
+
+def make_space(models: Any, hardware: Any, batch_sizes: Any = None, precisions: Any = None, seq_lens: Any = None,
+               solver: str = "engine", efficiency: float | None = None, options: dict | None = None) -> Space:
+    if solver not in SOLVERS:
+        raise InvalidInputError(f"solver must be one of {', '.join(SOLVERS)}, got {solver!r}")
+    if models is None or hardware is None:
+        raise InvalidInputError("sweep needs models= and hardware= (registry names or specs, or lists of them)")
+    ms = tuple(resolve_model(m) for m in _axis("models", models, ()))
+    hs = tuple(resolve_hardware(h) for h in _axis("hardware", hardware, ()))
+    bs = tuple(check_positive_int("batch_size", b) for b in _axis("batch_sizes", batch_sizes, (1,)))
+    ps = _axis("precisions", precisions, (None,))
+    for p in ps:
+        if p is not None and not isinstance(p, str):
+            raise InvalidTypeError(f"precisions must be strings such as 'fp16', got {p!r}")
+    ss = tuple(None if s is None else check_positive_int("seq_len", s) for s in _axis("seq_lens", seq_lens, (None,)))
+    return Space(ms, hs, bs, ps, ss, solver, efficiency, tuple(sorted((options or {}).items())))
+
+
+def chunks(size: int, chunk_size: int) -> list[tuple[int, int]]:
+    """[start, stop) ranges of at most chunk_size flat points covering 0..size."""
+    return [(s, min(s + chunk_size, size)) for s in range(0, size, chunk_size)]
