@@ -150,3 +150,35 @@ def test_open_loop_ttft_median_not_above_mean():
     # (the p99 itself may sit under the mean when rho < 1 %: then 99 % of prompts do not wait at all)
     assert r.ttft_p50.m_as("ms") <= r.ttft.m_as("ms") * (1 + 1e-9)
     assert r.ttft_p50.m_as("ms") <= r.ttft_p99.m_as("ms") * (1 + 1e-9)
+
+
+def test_full_kv_cache_queues_the_rest():
+    """Past the KV cache's sequences the extra clients wait for admission (Little's law on the queue): TPOT
+    stays that of the sequences that fit, TTFT grows by the queue, and the run is flagged (preemption)."""
+    from mlsysim.solvers import ServingModel
+
+    s = ServingModel()
+    kw = dict(prompt_len=5000, output_len=500, tensor_parallel=2, runtime="trtllm", kv_precision="fp8")
+    probe = s.solve("Llama33_70B", "DGX_H100", 1, "fp8", **kw)
+    slots = probe.max_concurrent_sequences
+    at = s.solve("Llama33_70B", "DGX_H100", slots, "fp8", **kw)
+    past = s.solve("Llama33_70B", "DGX_H100", slots + 20, "fp8", **kw)
+    assert past.tpot.m_as("ms") == at.tpot.m_as("ms")
+    # 20 more clients wait 20 / X in the queue
+    x = past.request_rate.m_as("1/s")
+    assert abs(past.ttft.m_as("s") - at.ttft.m_as("s") - 20 / x) < 1e-9
+    assert not past.feasible and any("preemption" in r for r in past.reasons)
+    assert at.feasible
+
+
+def test_long_prompts_queue_for_the_budget():
+    """5000-token prompts: each takes most of an 8192-token step, so the wait for the budget grows with the
+    clients (rho = X (P / c) t_chunk), while 500-token prompts barely wait."""
+    from mlsysim.solvers import ServingModel
+
+    s = ServingModel()
+    def ttft(p, n):
+        return s.solve("Llama33_70B", "DGX_H100", n, "fp8", prompt_len=p, output_len=500, tensor_parallel=2,
+                       runtime="trtllm", kv_precision="fp8").ttft.m_as("ms")
+    assert ttft(5000, 50) / ttft(5000, 1) > 1.3
+    assert ttft(500, 50) / ttft(500, 1) < ttft(5000, 50) / ttft(5000, 1)

@@ -14,11 +14,15 @@ from mlsysim.validation.serving import breakdown, expressibility, run
 HERE = Path(__file__).parent
 CASES = HERE / "serving_cases.csv"
 # Median absolute % error on held-out rows, as recorded when the fit was made. The issue-10 goals are TPOT
-# (median ITL here: the rows report median_itl_ms) <= 15 % and TTFT <= 30 %. ITL misses it (22.7 %): the
-# ML.ENERGY vLLM rows publish no prompt length (512 assumed), which sets both the KV read of decode steps
-# and whether the median step carries a prompt (8B TP1 at 128-256 in flight ~25-33 % fast, 70B TP4 at 256+
-# 34-57 % slow). TTFT rows: SGLang bench_serving median TTFT, open loop.
-BOUNDS = {"throughput_tok_s": 7.5, "itl_p50_ms": 23.0, "ttft_p50_ms": 15.0}
+# <= 15 % and TTFT <= 30 %. Median ITL (itl_p50_ms, rows that report median_itl_ms) misses it (20.3 %): the
+# ML.ENERGY vLLM rows publish no prompt length (512 assumed), which sets both the KV read of decode steps and
+# whether the median step carries a prompt (8B TP1 at 128-256 in flight ~25-33 % fast, 70B TP4 at 256-384
+# 34-57 % slow); mean ITL (tpot_ms, NVIDIA NIM TRT-LLM 70B TP2 on H100) 25.5 %: NIM runs 20-28 % slower per
+# step than the trtllm-bench rows the runtime was fitted on, already at one request. TTFT: SGLang median
+# (open loop) 14.3 %, NIM mean (closed loop) 21.3 %; NIM at 100 clients, past the fp8 KV cache's 90
+# sequences, is +243 % (the model's closed loop turns prefill-bound there).
+BOUNDS = {"throughput_tok_s": 7.0, "itl_p50_ms": 21.0, "tpot_ms": 26.0, "ttft_p50_ms": 15.0,
+          "ttft_ms_serving": 22.0}
 
 
 @pytest.fixture(scope="module")

@@ -187,12 +187,20 @@ class ServingModel(ForwardModel):
             chunk = batch * prompt
             running = batch
         else:
+            preempting = 0
             if arrival_rate is None:
                 queued = 0
                 if params.max_num_seqs is not None and batch > params.max_num_seqs:
                     queued = batch - params.max_num_seqs
                     reasons.append(f"batch_size {batch} exceeds {rt.display_name}'s max_num_seqs "
                                    f"{params.max_num_seqs}: {queued} requests wait in its queue")
+                if 0 < kv.slots < batch - queued:
+                    # a full cache admits no more: the rest wait (TRT-LLM GUARANTEED_NO_EVICT admits a request
+                    # only when its whole KV fits; vLLM preempts the newest and re-queues it; SGLang admits by
+                    # free tokens), so only the slots run; past them the run preempts (feasible False below)
+                    over = batch - queued - kv.slots
+                    queued += over
+                    preempting = batch - queued + over
                 st = steady_state(step, prompt, output, budget, clients=batch - queued)
             else:
                 rate_total = float(arrival_rate)
@@ -215,6 +223,8 @@ class ServingModel(ForwardModel):
                 ttft += queued / rate
             latency = ttft + (output - 1) * tpot
             running = (batch - queued) if arrival_rate is None else st.decoding + st.ttft * st.request_rate
+            if preempting:
+                running = preempting
         slots = kv.slots
         if slots < math.ceil(running):
             feasible = False

@@ -9,8 +9,11 @@ the decode tokens leave; its first token comes with its last chunk. Steady state
 TPOT is the mean step a decoding request sees: decode tokens plus the prefill tokens of *other* requests
 per step, X P TPOT -- x (N - 1)/N in the closed loop (the arrival theorem of mean-value analysis: a
 request sees the system with itself removed; Reiser & Lavenberg 1980), x 1 in the open loop (PASTA).
-Queueing for the prefill budget: an M/D/1 queue whose server is the budget, utilisation rho = X P TPOT / c,
-mean wait rho / (2 (1 - rho)) x S (Pollaczek-Khinchine), S = ceil(P / c) own chunk steps; the closed loop
+Queueing for the prefill budget: an M/D/1 queue whose server is the budget, serving c prompt tokens per
+chunk step (t_chunk, the step that carries a prompt's chunk beside the mean others), so utilisation
+rho = X (P / c) t_chunk: lambda E[S] with the step S is made of (a mean step TPOT here would count the
+short decode-only steps as prefill capacity), mean wait
+rho / (2 (1 - rho)) x S (Pollaczek-Khinchine), S = ceil(P / c) own chunk steps; the closed loop
 scales it by (N - 1)/N and bounds it by the N - 1 other prompts served back to back (a finite population). Quantiles: the wait is 0 with probability 1 - rho, else exponential with the mean
 E[W] / rho (the usual M/G/1 exponential-tail approximation, Kingman 1962). Decode-only steps replay CUDA
 graphs where the runtime captures decode; steps with prefill run eagerly.
@@ -96,7 +99,7 @@ def steady_state(step: StepModel, prompt: int, output: int, budget: int, *, clie
             x_new = n / (ttft0 + decode_steps * tpot)
         else:
             x_new = x
-        rho = x_new * prompt * tpot / chunk
+        rho = x_new * prompt * t_chunk / chunk  # server time per prompt: P / c of a chunk step of t_chunk
         if rho >= 1.0:
             if not closed:
                 raise _Saturated(x_new, rho)
