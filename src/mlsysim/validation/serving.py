@@ -1,10 +1,12 @@
-"""Serving accuracy (experimental ServingModel, issue 10): published trtllm-bench throughput and vLLM
-inter-token latency rows (tests/validation/serving_cases.csv), predicted per runtime and TP degree.
+"""Serving accuracy (experimental ServingModel, issue 10): published trtllm-bench and SGLang throughput, vLLM,
+SGLang and NIM inter-token latency and TTFT rows (tests/validation/serving_cases.csv), predicted per runtime,
+TP degree and concurrency band; and the share of benchmark rows expressible at all (expressibility()).
 
 `concurrency` "max" is an offline max-load run: as many requests run as the KV cache holds, capped at the
-runtime's max_num_seqs; "rate=X" is an open loop of Poisson arrivals at X requests/s per replica (MLPerf
-Server), as many in flight as the KV cache holds. Calibration rows may set a runtime's fitted serving efficiencies; held-out rows only
-measure error (report(): median absolute error per metric, runtime, TP degree and concurrency band).
+runtime's max_num_seqs; "rate=X" is an open loop of Poisson arrivals at X requests/s per replica (as
+bench_serving --request-rate), as many in flight as the KV cache holds. Calibration rows may set a
+runtime's fitted serving efficiencies; held-out rows only measure error (report(): median absolute error
+per metric, runtime, TP degree and concurrency band).
 """
 from __future__ import annotations
 
