@@ -1,5 +1,6 @@
-"""Serving accuracy (issue 10): held-out trtllm-bench throughput and vLLM TPOT rows of serving_cases.csv stay
-within the recorded median errors; every row cites its source; calibration and held-out rows are disjoint."""
+"""Serving accuracy (issue 10): held-out trtllm-bench throughput, vLLM/SGLang median ITL and SGLang median TTFT
+rows of serving_cases.csv stay within the recorded median errors; every row cites its source; calibration and
+held-out rows are disjoint; the expressibility measure is computed over the reference rows."""
 from __future__ import annotations
 
 import csv
@@ -8,14 +9,22 @@ from pathlib import Path
 import pytest
 
 from mlsysim.validation import median_errors
-from mlsysim.validation.serving import breakdown, run
+from mlsysim.validation.serving import breakdown, expressibility, run
 
 HERE = Path(__file__).parent
 CASES = HERE / "serving_cases.csv"
-# Median absolute % error on held-out rows, as recorded when the fit was made. The issue-10 goal for TPOT is
-# 15 %; the recorded 20.6 % misses it: the vLLM TP4 rows at 129+ requests in flight are ~50-110 % slow,
-# where the unpublished prompt length of the ML.ENERGY runs (512 assumed) sets the prefill share per step.
-BOUNDS = {"throughput_tok_s": 10.0, "tpot_ms": 21.0}
+# Median absolute % error on held-out rows, as recorded when the fit was made. The issue-10 goals are TPOT
+# <= 15 % and TTFT <= 30 %. Median ITL (itl_p50_ms, rows that report median_itl_ms) misses it (20.3 %): the
+# ML.ENERGY vLLM rows publish no prompt length (512 assumed), which sets both the KV read of decode steps and
+# whether the median step carries a prompt (8B TP1 at 128-256 in flight ~25-33 % fast, 70B TP4 at 256-384
+# 34-57 % slow); mean ITL (tpot_ms, NVIDIA NIM TRT-LLM 70B TP2 on H100) 25.5 %: NIM runs 20-28 % slower per
+# step than the trtllm-bench rows the runtime was fitted on, already at one request. TTFT: SGLang median
+# (open loop) 14.3 %, NIM mean (closed loop) 21.3 %; NIM at 100 clients, past the fp8 KV cache's 90
+# sequences, is +243 % (the model's closed loop turns prefill-bound there). Throughput 8.0 %: trtllm-bench
+# 6.8 % (n=55); SGLang offline max load 20-35 % slow (n=6): its shares, fitted on low-load ITL/TTFT rows,
+# sit at the grid's low edge and also absorb the client-side part of TTFT the step model does not carry.
+BOUNDS = {"throughput_tok_s": 8.5, "itl_p50_ms": 21.0, "tpot_ms": 26.0, "ttft_p50_ms": 15.0,
+          "ttft_ms_serving": 22.0}
 
 
 @pytest.fixture(scope="module")
@@ -39,3 +48,16 @@ def test_held_out_median_error(results, metric):
 def test_breakdown_reports_runtime_and_tp(results):
     text = breakdown(results, CASES)
     assert "runtime=trtllm" in text and "tp=8" in text and "runtime=vllm" in text
+
+
+def test_breakdown_has_sglang_and_ttft(results):
+    text = breakdown(results, CASES)
+    assert "runtime=sglang" in text and "ttft_p50_ms" in text and "concurrency=open-loop" in text
+
+
+def test_expressibility_measure():
+    ok, total, reasons = expressibility(HERE / "serving_expressibility.csv", CASES)
+    assert total > 100 and ok / total >= 0.8, reasons  # the issue-10 goal: at least 80 % expressible
+    assert all("not in the" in r or "not representable" in r for r in reasons)  # only catalog gaps, no errors
+    rows = list(csv.DictReader((HERE / "serving_expressibility.csv").open()))
+    assert all(bool(r["model"]) != bool(r["not_expressible"]) for r in rows)  # a reading or a reason, never both

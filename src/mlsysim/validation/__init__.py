@@ -35,7 +35,8 @@ DEFAULT_CASES = cases_dir() / "cases.csv"
 # Metrics whose error is a relative error; "fits" is scored as agreement (0 or 100 %).
 METRIC_UNITS = {"decode_tokens_per_s": "tok/s", "train_tokens_per_s": "tok/s", "ttft_ms": "ms", "training_mfu": "", "samples_per_s": "samples/s", "latency_ms": "ms",
                 "joules_per_token": "J/token", "joules_per_sample": "J/sample", "fits": "", "weights_gib": "GiB",
-                "throughput_tok_s": "tok/s", "tpot_ms": "ms", "ttft_ms_serving": "ms"}  # serving rows: validation/serving.py
+                "throughput_tok_s": "tok/s", "tpot_ms": "ms", "itl_p50_ms": "ms", "ttft_p50_ms": "ms",
+                "ttft_ms_serving": "ms"}  # serving rows: validation/serving.py
 
 
 @attrs.frozen
@@ -218,7 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.markdown:  # the README's per-runtime table of the single-device rows
         print(markdown_table(results))
         return 0
-    from .serving import DEFAULT_SERVING_CASES, breakdown, run as run_serving
+    from .serving import DEFAULT_EXPRESSIBILITY, DEFAULT_SERVING_CASES, breakdown, expressibility_report
+    from .serving import run as run_serving
 
     serving = Path(args.cases).parent / DEFAULT_SERVING_CASES.name
     if serving.is_file():  # experimental ServingModel rows (trtllm-bench, vLLM), issue 10
@@ -226,6 +228,9 @@ def main(argv: list[str] | None = None) -> int:
     print(report(results))
     if serving.is_file():
         print(breakdown(results, serving))
+        readings = serving.parent / DEFAULT_EXPRESSIBILITY.name
+        if readings.is_file():
+            print(expressibility_report(readings, serving))
     return 0
 
 

@@ -1,9 +1,12 @@
-"""Serving accuracy (experimental ServingModel, issue 10): published trtllm-bench throughput and vLLM
-inter-token latency rows (tests/validation/serving_cases.csv), predicted per runtime and TP degree.
+"""Serving accuracy (experimental ServingModel, issue 10): published trtllm-bench and SGLang throughput, vLLM,
+SGLang and NIM inter-token latency and TTFT rows (tests/validation/serving_cases.csv), predicted per runtime,
+TP degree and concurrency band; and the share of benchmark rows expressible at all (expressibility()).
 
 `concurrency` "max" is an offline max-load run: as many requests run as the KV cache holds, capped at the
-runtime's max_num_seqs. Calibration rows may set a runtime's fitted serving efficiencies; held-out rows only
-measure error (report(): median absolute error per metric, runtime, TP degree and concurrency band).
+runtime's max_num_seqs; "rate=X" is an open loop of Poisson arrivals at X requests/s per replica (as
+bench_serving --request-rate), as many in flight as the KV cache holds. Calibration rows may set a
+runtime's fitted serving efficiencies; held-out rows only measure error (report(): median absolute error
+per metric, runtime, TP degree and concurrency band).
 """
 from __future__ import annotations
 
@@ -14,7 +17,12 @@ from pathlib import Path
 from . import DEFAULT_CASES, CaseResult
 
 DEFAULT_SERVING_CASES = DEFAULT_CASES.parent / "serving_cases.csv"
-SERVING_UNITS = {"throughput_tok_s": "tok/s", "tpot_ms": "ms", "ttft_ms_serving": "ms"}
+# The serving rows of ../shared/reference/measurements-public.csv (LLM generation: MLPerf llama2-70b and
+# gpt-j, trtllm-bench, llama.cpp, ML.ENERGY vLLM, DeepSpeed BLOOM) plus sources looked at but not gathered,
+# each read as (model, hardware, precision, parallelism, runtime) or with the reason it cannot be.
+DEFAULT_EXPRESSIBILITY = DEFAULT_CASES.parent / "serving_expressibility.csv"
+SERVING_UNITS = {"throughput_tok_s": "tok/s", "tpot_ms": "ms", "itl_p50_ms": "ms", "ttft_p50_ms": "ms",
+                 "ttft_ms_serving": "ms"}
 
 
 def load(path: Path | str = DEFAULT_SERVING_CASES) -> list[dict[str, str]]:
@@ -31,8 +39,13 @@ def predict(row: dict[str, str], runtime_spec=None):
                 tensor_parallel=int(row["tp"]), data_parallel=int(row["dp"]), expert_parallel=int(row["ep"]),
                 pipeline_parallel=int(row["pp"]), runtime=runtime_spec or row["runtime"] or None,
                 kv_precision=row["kv_precision"] or None)
-    if row["concurrency"] == "max":
-        probe = s.solve(row["model"], row["hardware"], 1, row["precision"], **opts)
+    rate = None
+    if row["concurrency"].startswith("rate="):  # open loop (MLPerf Server: Poisson arrivals at this rate per replica)
+        rate = float(row["concurrency"][5:])
+        opts["arrival_rate"] = rate
+    if row["concurrency"] == "max" or rate is not None:
+        probe = s.solve(row["model"], row["hardware"], 1, row["precision"],
+                        **{k: v for k, v in opts.items() if k != "arrival_rate"})
         cap = runtime_spec.serving.max_num_seqs if runtime_spec is not None else _max_seqs(row["runtime"])
         n = max(1, min(probe.max_concurrent_sequences, cap) if cap else probe.max_concurrent_sequences)
     else:
@@ -43,6 +56,10 @@ def predict(row: dict[str, str], runtime_spec=None):
         return r.throughput.m_as("token/s"), n
     if metric == "tpot_ms":
         return r.tpot.m_as("ms"), n
+    if metric == "itl_p50_ms":  # median inter-token latency (ML.ENERGY median_itl_ms)
+        return r.itl_p50.m_as("ms"), n
+    if metric == "ttft_p50_ms":  # median time to first token of an open loop (bench_serving median_ttft_ms)
+        return r.ttft_p50.m_as("ms"), n
     if metric == "ttft_ms_serving":
         return r.ttft.m_as("ms"), n
     raise ValueError(f"unknown serving metric {metric!r} in {row['id']}")
@@ -69,6 +86,8 @@ def run(path: Path | str = DEFAULT_SERVING_CASES) -> list[CaseResult]:
 def _band(concurrency: str) -> str:
     if concurrency == "max":
         return "max-load"
+    if concurrency.startswith("rate="):
+        return "open-loop"
     n = int(concurrency)
     return "1-16" if n <= 16 else ("17-128" if n <= 128 else "129+")
 
@@ -86,6 +105,51 @@ def breakdown(results: list[CaseResult], path: Path | str = DEFAULT_SERVING_CASE
     lines = ["serving held-out median absolute % error by runtime, TP degree and concurrency band:"]
     for (metric, key), errs in sorted(groups.items()):
         lines.append(f"  {metric:<18} {key:<24} {statistics.median(errs):6.1f} %  (n={len(errs)})")
+    return "\n".join(lines)
+
+
+def expressibility(path: Path | str = DEFAULT_EXPRESSIBILITY,
+                   cases: Path | str = DEFAULT_SERVING_CASES) -> tuple[int, int, list[str]]:
+    """(expressible, total, reasons) over the benchmark rows of `path` and the rows of `cases`: a row is
+    expressible when its model, hardware, precision and parallelism are in the catalog and ServingModel
+    solves it without an error (feasible or not); rows with no reading carry the reason in not_expressible."""
+    from ..core.serving import ServingModel
+
+    s = ServingModel()
+    ok, total, reasons = 0, 0, []
+    for row in load(path):
+        total += 1
+        if not row["model"]:
+            reasons.append(f"{row['ref_id']}: {row['not_expressible']}")
+            continue
+        try:
+            s.solve(row["model"], row["hardware"], 1, row["precision"], prompt_len=int(row["prompt_len"]),
+                    output_len=int(row["output_len"]), tensor_parallel=int(row["tp"]),
+                    pipeline_parallel=int(row["pp"]), runtime=row["runtime"] or None,
+                    weight_only=row["weight_only"] == "1")
+            ok += 1
+        except Exception as exc:  # noqa: BLE001 -- any refusal makes the row inexpressible; the reason is kept
+            reasons.append(f"{row['ref_id']}: {exc}")
+    for row in load(cases):
+        total += 1
+        try:
+            predict(row)
+            ok += 1
+        except Exception as exc:  # noqa: BLE001
+            reasons.append(f"{row['id']}: {exc}")
+    return ok, total, reasons
+
+
+def expressibility_report(path: Path | str = DEFAULT_EXPRESSIBILITY,
+                          cases: Path | str = DEFAULT_SERVING_CASES) -> str:
+    ok, total, reasons = expressibility(path, cases)
+    ref_total = len(load(path))
+    ref_ok = ref_total - sum(1 for r in reasons if not r.startswith("SRV"))
+    lines = [f"serving benchmark rows expressible (model, hardware, precision, parallelism in the catalog and "
+             f"ServingModel): {ref_ok}/{ref_total} ({100.0 * ref_ok / ref_total:.1f} %) of the reference and "
+             f"looked-at rows ({Path(path).name}); {ok}/{total} ({100.0 * ok / total:.1f} %) with the gathered "
+             f"rows of {Path(cases).name}"]
+    lines += [f"  not expressible: {r}" for r in reasons]
     return "\n".join(lines)
 
 
@@ -129,3 +193,5 @@ if __name__ == "__main__":  # python -m mlsysim.validation.serving --fit trtllm
 
     if len(sys.argv) == 3 and sys.argv[1] == "--fit":
         print(fit(sys.argv[2]))
+    elif sys.argv[1:] == ["--expressibility"]:
+        print(expressibility_report())

@@ -178,7 +178,7 @@ class ServingModel(ForwardModel):
                            f"the {usable / 2**30:.2f} GiB usable on {hw.display_name}: raise tensor_parallel or "
                            f"pipeline_parallel, or quantise")
         cd = prompt + output / 2.0
-        p50 = p99 = None
+        p50 = p99 = itl50 = None
         if batching == "static":
             ttft = step.pass_time(0.0, 0.0, batch * prompt, prompt / 2.0, out_tokens=batch, graph=0.0)
             tpot = step.pass_time(batch, cd)
@@ -187,12 +187,20 @@ class ServingModel(ForwardModel):
             chunk = batch * prompt
             running = batch
         else:
+            preempting = 0
             if arrival_rate is None:
                 queued = 0
                 if params.max_num_seqs is not None and batch > params.max_num_seqs:
                     queued = batch - params.max_num_seqs
                     reasons.append(f"batch_size {batch} exceeds {rt.display_name}'s max_num_seqs "
                                    f"{params.max_num_seqs}: {queued} requests wait in its queue")
+                if 0 < kv.slots < batch - queued:
+                    # a full cache admits no more: the rest wait (TRT-LLM GUARANTEED_NO_EVICT admits a request
+                    # only when its whole KV fits; vLLM preempts the newest and re-queues it; SGLang admits by
+                    # free tokens), so only the slots run; past them the run preempts (feasible False below)
+                    over = batch - queued - kv.slots
+                    queued += over
+                    preempting = batch - queued + over
                 st = steady_state(step, prompt, output, budget, clients=batch - queued)
             else:
                 rate_total = float(arrival_rate)
@@ -210,11 +218,13 @@ class ServingModel(ForwardModel):
                     raise saturation_error(rate_total, capacity, f"{running:.0f} requests would run at once; "
                                            f"{limit} fit (KV cache / batch_size)")
                 p50, p99 = st.ttft_p50, st.ttft_p99
-            ttft, tpot, rate, chunk = st.ttft, st.tpot, st.request_rate, st.chunk
+            ttft, tpot, rate, chunk, itl50 = st.ttft, st.tpot, st.request_rate, st.chunk, st.itl_p50
             if arrival_rate is None and queued:  # Little's law: the queued clients wait queued / X before admission
                 ttft += queued / rate
             latency = ttft + (output - 1) * tpot
             running = (batch - queued) if arrival_rate is None else st.decoding + st.ttft * st.request_rate
+            if preempting:
+                running = preempting
         slots = kv.slots
         if slots < math.ceil(running):
             feasible = False
@@ -249,6 +259,7 @@ class ServingModel(ForwardModel):
             parallelism={"tp": lay.tp, "dp": lay.dp, "ep": lay.ep, "pp": lay.pp}, batching=batching,
             runtime=params.name, request_rate=quantity(rate_replica, "1/s"),
             ttft_p50=None if p50 is None else quantity(p50, "s"), ttft_p99=None if p99 is None else quantity(p99, "s"),
+            itl_p50=None if itl50 is None else quantity(itl50, "s"),
             weights_per_gpu_bytes=weights, memory_capacity_bytes=cap, memory_other_bytes=acts + (cap - usable),
             kv_block_size=kv.block_tokens, kv_precision=kv_precision or prec.compute, prefill_chunk_tokens=chunk)
 

@@ -35,6 +35,7 @@ class ServingResult(SolverResult):
     request_rate: Any = None        # completed requests/s of the replica
     ttft_p50: Any = None
     ttft_p99: Any = None
+    itl_p50: Any = None             # median inter-token gap (continuous batching; median-ITL benchmarks report it)
     weights_per_gpu_bytes: float = 0.0
     memory_capacity_bytes: float = 0.0
     memory_other_bytes: float = 0.0  # activations + runtime reserve per GPU

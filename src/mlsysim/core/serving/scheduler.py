@@ -9,11 +9,21 @@ the decode tokens leave; its first token comes with its last chunk. Steady state
 TPOT is the mean step a decoding request sees: decode tokens plus the prefill tokens of *other* requests
 per step, X P TPOT -- x (N - 1)/N in the closed loop (the arrival theorem of mean-value analysis: a
 request sees the system with itself removed; Reiser & Lavenberg 1980), x 1 in the open loop (PASTA).
-Queueing for the prefill budget: an M/D/1 queue whose server is the budget, utilisation rho = X P TPOT / c,
-mean wait rho / (2 (1 - rho)) x S (Pollaczek-Khinchine), S = ceil(P / c) own chunk steps; the closed loop
+Queueing for the prefill budget: an M/D/1 queue whose server is the budget, serving c prompt tokens per
+chunk step (t_chunk, the step that carries a prompt's chunk beside the mean others), so utilisation
+rho = X (P / c) t_chunk: lambda E[S] with the step S is made of (a mean step TPOT here would count the
+short decode-only steps as prefill capacity), mean wait
+rho / (2 (1 - rho)) x S (Pollaczek-Khinchine), S = ceil(P / c) own chunk steps; the closed loop
 scales it by (N - 1)/N and bounds it by the N - 1 other prompts served back to back (a finite population). Quantiles: the wait is 0 with probability 1 - rho, else exponential with the mean
 E[W] / rho (the usual M/G/1 exponential-tail approximation, Kingman 1962). Decode-only steps replay CUDA
 graphs where the runtime captures decode; steps with prefill run eagerly.
+Which steps carry prefill: the schedulers admit a waiting prompt at the very next step while the budget has
+room (vLLM v1 Scheduler.schedule(): running requests first, then waiting ones up to max_num_batched_tokens;
+SGLang and TRT-LLM's in-flight batching alike), so prompt chunks are not held back to fill the budget. The
+chunks started per step are then Poisson with mean lam = (prefill tokens per step) / (tokens per chunk)
+(many independent clients: the Palm-Khintchine superposition limit), a share 1 - exp(-lam) of steps carries
+prefill and runs eagerly, and the median inter-token gap (what median-ITL benchmarks report) is the step
+with the median Poisson count of chunks, k50 (the step time grows with k).
 """
 from __future__ import annotations
 
@@ -42,6 +52,18 @@ class SteadyState:
     wait: float              # mean queueing before the first chunk
     ttft_p50: float
     ttft_p99: float
+    itl_p50: float           # median inter-token gap: the step with the median count of prefill chunks
+
+
+def _poisson_median(lam: float) -> int:
+    """Smallest k with P(K <= k) >= 1/2 for K ~ Poisson(lam)."""
+    k, term = 0, math.exp(-lam)
+    cdf = term
+    while cdf < 0.5:
+        k += 1
+        term *= lam / k
+        cdf += term
+    return k
 
 
 def _wait_quantile(mean_wait: float, rho: float, p: float) -> float:
@@ -65,7 +87,8 @@ def steady_state(step: StepModel, prompt: int, output: int, budget: int, *, clie
         chunk = max(budget - nd, 1.0)
         own = min(float(prompt), chunk)
         chunks = math.ceil(prompt / chunk)
-        share = min(others / chunk, 1.0)  # share of steps carrying someone else's prefill
+        lam = others / max(own, 1.0)       # prompt chunks started per step (Poisson, see the docstring)
+        share = 1.0 - math.exp(-lam)       # share of steps carrying someone else's prefill
         seen = max(nd, 1.0)  # the observed request is itself one of the decode tokens
         tpot = step.pass_time(seen, cd, others, cp, others * cp / max(own, 1.0), graph=1.0 - share)
         chunk_time = getattr(step, "chunk_time", step.pass_time)  # speculative steps: one real step
@@ -76,7 +99,7 @@ def steady_state(step: StepModel, prompt: int, output: int, budget: int, *, clie
             x_new = n / (ttft0 + decode_steps * tpot)
         else:
             x_new = x
-        rho = x_new * prompt * tpot / chunk
+        rho = x_new * prompt * t_chunk / chunk  # server time per prompt: P / c of a chunk step of t_chunk
         if rho >= 1.0:
             if not closed:
                 raise _Saturated(x_new, rho)
@@ -94,11 +117,15 @@ def steady_state(step: StepModel, prompt: int, output: int, budget: int, *, clie
         nd = DAMPING * nd + (1.0 - DAMPING) * nd_new
         others = DAMPING * others + (1.0 - DAMPING) * others_new
         x = x_new
-        state = SteadyState(ttft, tpot, x, nd, others, chunk, rho, wait,
-                            _wait_quantile(wait, rho, 0.5) + service, _wait_quantile(wait, rho, 0.99) + service)
+        state = (ttft, tpot, x, nd, others, chunk, rho, wait,
+                 _wait_quantile(wait, rho, 0.5) + service, _wait_quantile(wait, rho, 0.99) + service, seen, own, lam)
         if done:
             break
-    return state
+    *head, seen, own, lam = state
+    k50 = _poisson_median(lam)
+    itl_p50 = step.pass_time(seen, cd, k50 * own, cp, k50 * cp,
+                             graph=1.0 if k50 == 0 else 0.0)
+    return SteadyState(*head, itl_p50)
 
 
 class _Saturated(Exception):
