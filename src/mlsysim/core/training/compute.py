@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...specs.models import MoESpec
+from ..fusion import transformer_extra
 from ..gemm_roof import attention_efficiency, relative_gemm_efficiency
 from ..solver import _measured_matmul, calibration_class
 
@@ -59,7 +60,7 @@ def _measured_rate(hw: Any, compute: str, peak: float) -> float:
 
 def micro_cost(m: Any, hw: Any, prec: Any, tp: int, cp: int, ep: int, mb: int, seq: int, sp: bool,
                stack: Any, per_kernel: float, layer_kernels: float,
-               fixed_rate: float | None = None) -> MicroCost:
+               fixed_rate: float | None = None, fusion: Any = None) -> MicroCost:
     d, L = m.hidden_size, m.layers
     T = mb * seq / cp  # tokens of the micro-batch on this GPU (context parallel splits the sequence)
     ab = prec.activation_bytes
@@ -129,8 +130,15 @@ def micro_cost(m: Any, hw: Any, prec: Any, tp: int, cp: int, ep: int, mb: int, s
     if fp8:
         elt += FP8_CAST_BYTES * T * (2 * d + attn_width + ffn_width)
     e_fwd = elt / bw
-    layer_fwd = g_fwd + a_fwd + e_fwd
-    layer_bwd = g_bwd + ATTENTION_BACKWARD_FACTOR * a_fwd + BACKWARD_ELEMENTWISE_FACTOR * e_fwd
+    # The runtime's unfused ops (fp32 RMSNorm upcasts, unfused activations, dropout, repeat_kv): the
+    # single-device model's fusion bytes (core.fusion), per layer and TP shard, forward and backward.
+    extra = 0.0
+    if fusion is not None:
+        attn_x, elt_x, _ = transformer_extra(m, fusion, mb, max(1, round(seq / cp)), ab, True, False)
+        extra = (attn_x + elt_x) / L / tp / bw
+    layer_fwd = g_fwd + a_fwd + e_fwd + extra / (1.0 + BACKWARD_ELEMENTWISE_FACTOR)
+    layer_bwd = (g_bwd + ATTENTION_BACKWARD_FACTOR * a_fwd + BACKWARD_ELEMENTWISE_FACTOR * e_fwd
+                 + extra * BACKWARD_ELEMENTWISE_FACTOR / (1.0 + BACKWARD_ELEMENTWISE_FACTOR))
     # LM head (vocabulary-parallel, Megatron-LM) and the fp32 softmax cross-entropy (read + write logits, twice).
     hf, hb = gemm(m.vocab_size / tp, d)
     head = hf + hb + 4.0 * 4.0 * T * m.vocab_size / tp / bw

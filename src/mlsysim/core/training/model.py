@@ -127,7 +127,7 @@ class DistributedModel(RooflineModel.__mro__[1]):  # ForwardModel
         lay = build_layout(m, topo, batch, tensor_parallel, context_parallel, pipeline_parallel, expert_parallel,
                            virtual_pipeline_stages, microbatch_size, microbatch_count)
         rt = None if runtime is None else resolve_runtime(runtime, hw)
-        stack = _apply_overlap(training_stack(rt), overlap)
+        stack = _apply_overlap(training_stack(rt, hw.name), overlap)
         replica = batch // lay.dp
         prof = self._roofline.solve(m, hw, replica, precision, efficiency, is_training=True, seq_len=seq_len,
                                     zero_stage=zero_stage, dp_size=lay.dp,
@@ -154,7 +154,8 @@ def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, r
         layer_kernels = rt.kernels.prefill
     # efficiency= (as Engine.solve's): one rate for every GEMM, the dense peak x efficiency, no shape roof
     c = micro_cost(m, hw, prec, tp, cp, ep, lay.mb, seq, sp, stack, per_kernel, layer_kernels,
-                   fixed_rate=None if efficiency is None else prec.peak_flops * efficiency)
+                   fixed_rate=None if efficiency is None else prec.peak_flops * efficiency,
+                   fusion=None if rt is None else rt.fusion)
     Ls = L / pp
     T = lay.mb * seq / cp
     ab = prec.activation_bytes

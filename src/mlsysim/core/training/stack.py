@@ -28,14 +28,14 @@ DEFAULT_STACK = TrainingStack("pytorch DDP (no runtime named)", 0.0, 1.0, 0.0, 0
                               False)
 
 
-def training_stack(rt: Any) -> TrainingStack:
+def training_stack(rt: Any, hardware_name: str = "") -> TrainingStack:
     """The training behaviour of runtime `rt` (a RuntimeSpec or None). A runtime without a training block
     (an inference stack such as pytorch_eager) trains as plain DDP with its own kernels and launch cost."""
     if rt is None or getattr(rt, "training", None) is None:
         return DEFAULT_STACK if rt is None else _plain(rt)
     t = rt.training
     return TrainingStack(rt.display_name, t.tp_comm_overlap, t.grad_reduce_overlap, t.param_gather_overlap,
-                         t.pp_comm_overlap, t.cp_comm_overlap, t._bucket_size, t.compute_efficiency,
+                         t.pp_comm_overlap, t.cp_comm_overlap, t._bucket_size, t.efficiency_on(hardware_name),
                          bool(rt.fusion.norm and rt.fusion.activation))
 
 
