@@ -58,9 +58,30 @@ def _measured_rate(hw: Any, compute: str, peak: float) -> float:
     return measured if measured else peak * calibration_class(hw).matmul_efficiency
 
 
+# Entries kept before the cache is cleared (bounds memory for sweeps over many layouts).
+CACHE_LIMIT = 4096
+_cache: dict[tuple, tuple[Any, Any, Any, MicroCost]] = {}
+
+
 def micro_cost(m: Any, hw: Any, prec: Any, tp: int, cp: int, ep: int, mb: int, seq: int, sp: bool,
                stack: Any, per_kernel: float, layer_kernels: float,
                fixed_rate: float | None = None, fusion: Any = None) -> MicroCost:
+    """The micro-batch cost, cached per (model, device, precision, layout, stack): a warm call is a dict probe."""
+    key = (id(m), id(hw), id(fusion), prec.requested, prec.compute, prec.peak_flops, prec.activation_bytes, tp, cp,
+           ep, mb, seq, sp, stack, per_kernel, layer_kernels, fixed_rate)
+    hit = _cache.get(key)
+    if hit is not None and hit[0] is m and hit[1] is hw and hit[2] is fusion:
+        return hit[3]
+    cost = _micro_cost(m, hw, prec, tp, cp, ep, mb, seq, sp, stack, per_kernel, layer_kernels, fixed_rate, fusion)
+    if len(_cache) >= CACHE_LIMIT:
+        _cache.clear()
+    _cache[key] = (m, hw, fusion, cost)
+    return cost
+
+
+def _micro_cost(m: Any, hw: Any, prec: Any, tp: int, cp: int, ep: int, mb: int, seq: int, sp: bool,
+                stack: Any, per_kernel: float, layer_kernels: float, fixed_rate: float | None,
+                fusion: Any) -> MicroCost:
     d, L = m.hidden_size, m.layers
     T = mb * seq / cp  # tokens of the micro-batch on this GPU (context parallel splits the sequence)
     ab = prec.activation_bytes

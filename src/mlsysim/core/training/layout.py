@@ -37,10 +37,27 @@ class Topology(NamedTuple):
     inter_src: Source       # the figure inter_bw comes from
 
 
+_topologies: dict[int, tuple[Any, Any, Topology]] = {}
+# Systems remembered before the table is cleared (a sweep over many Python-built clusters).
+TOPOLOGY_CACHE_LIMIT = 256
+
+
 def topology(system: Any) -> Topology:
-    """The devices and links of a node or cluster, every reference checked (a spec built in Python may name
-    a node, fabric or accelerator that does not exist)."""
+    """The devices and links of a node or cluster (cached per system object and registry set)."""
     reg = registries()
+    hit = _topologies.get(id(system))
+    if hit is not None and hit[0] is system and hit[1] is reg:
+        return hit[2]
+    topo = _topology(system, reg)
+    if len(_topologies) >= TOPOLOGY_CACHE_LIMIT:
+        _topologies.clear()
+    _topologies[id(system)] = (system, reg, topo)
+    return topo
+
+
+def _topology(system: Any, reg: Any) -> Topology:
+    """Every reference checked (a spec built in Python may name a node, fabric or accelerator that does not
+    exist)."""
     if isinstance(system, str):
         system = reg.roots["Systems"].get(system)
     if isinstance(system, ClusterSpec):
@@ -102,12 +119,6 @@ def build_layout(m: Any, topo: Topology, batch: int, tp: Any, cp: Any, pp: Any, 
     if not isinstance(m, TransformerSpec) and (tp, cp, pp, ep, vp) != (1, 1, 1, 1, 1):
         raise InvalidInputError(f"tensor, context, pipeline and expert parallelism are modelled for transformers "
                                 f"only; {m.display_name} runs data parallel (leave the degrees at 1)")
-    model_ranks = tp * cp * pp
-    if devices % model_ranks:
-        raise InvalidInputError(f"tensor_parallel x context_parallel x pipeline_parallel = {model_ranks} does not "
-                                f"divide the {devices} devices of {topo.name}; choose degrees whose product divides "
-                                f"{devices}")
-    dp = devices // model_ranks
     if isinstance(m, TransformerSpec):
         _divides("tensor_parallel", tp, f"attention heads of {m.display_name}", m.heads,
                  "choose a tensor_parallel that divides the heads")
@@ -127,8 +138,15 @@ def build_layout(m: Any, topo: Topology, batch: int, tp: Any, cp: Any, pp: Any, 
                                         "dense (leave expert_parallel=1)")
             _divides("expert_parallel", ep, f"experts of {m.display_name}", m.experts,
                      "choose an expert_parallel that divides the experts")
-            _divides("expert_parallel", ep, "data x context parallel ranks", dp * cp,
-                     "expert parallelism is carved out of the data x context parallel group; choose a divisor")
+    model_ranks = tp * cp * pp
+    if devices % model_ranks:
+        raise InvalidInputError(f"tensor_parallel x context_parallel x pipeline_parallel = {model_ranks} does not "
+                                f"divide the {devices} devices of {topo.name}; choose degrees whose product divides "
+                                f"{devices}")
+    dp = devices // model_ranks
+    if ep > 1 and (dp * cp) % ep:
+        raise InvalidInputError(f"expert_parallel={ep} does not divide the {dp * cp} data x context parallel ranks; "
+                                "expert parallelism is carved out of that group: choose a divisor")
     if batch % (dp * mb):
         raise InvalidInputError(f"global batch {batch} is not a multiple of data_parallel ({dp}) x microbatch_size "
                                 f"({mb}); choose a batch that is, or other degrees")

@@ -14,17 +14,18 @@ from typing import Any
 from ...errors import InvalidInputError
 from ...specs.models import MoESpec, TransformerSpec
 from ...units import quantity
-from ..inputs import Source, check_outputs, check_positive_int, resolve_model
+from ..inputs import Source, check_efficiency, check_outputs, check_positive_int, resolve_model
+from ..power import average_power
 from ..precision import resolve_precision
 from ..results import MemoryBreakdown
-from ..solver import RooflineModel, calibration_class, mfu_source, resolve_runtime
+from ..solver import RooflineModel, _sequence_length, calibration_class, mfu_source, resolve_runtime
 from . import comm
 from .compute import DEFAULT_LAYER_KERNELS, micro_cost
 from .layout import build_layout, topology
 from .memory import (FP8_WEIGHT_COPY_BYTES, FP32_BYTES, FRAGMENTATION_SHARE, FSDP_GATHERED_LAYERS, OPTIMIZER_BYTES,
                      TrainingMemory, layer_activation_bytes)
 from .pipeline import bubble_slots, inflight_microbatches
-from .result import DistributedResult
+from .result import DistributedResult, LazyProfile
 from .stack import TrainingStack, training_stack
 from .legacy import legacy_step, refuse_unmodelled, renamed
 
@@ -129,21 +130,26 @@ class DistributedModel(RooflineModel.__mro__[1]):  # ForwardModel
         rt = None if runtime is None else resolve_runtime(runtime, hw)
         stack = _apply_overlap(training_stack(rt, hw.name), overlap)
         replica = batch // lay.dp
-        prof = self._roofline.solve(m, hw, replica, precision, efficiency, is_training=True, seq_len=seq_len,
-                                    zero_stage=zero_stage, dp_size=lay.dp,
-                                    activation_recomputation=activation_recomputation, runtime=rt)
+
+        def profile() -> Any:  # the replica on one device (0.1.x's node_profile), built only when asked for
+            return self._roofline.solve(m, hw, replica, precision, efficiency, is_training=True, seq_len=seq_len,
+                                        zero_stage=zero_stage, dp_size=lay.dp,
+                                        activation_recomputation=activation_recomputation, runtime=rt)
+
         if not isinstance(m, TransformerSpec):
-            return legacy_step(m, topo, lay, prof, zero_stage, batch)
-        seq = prof.seq_len
+            return legacy_step(m, topo, lay, profile(), zero_stage, batch)
+        check_efficiency(efficiency)
+        reasons: list[str] = []
+        seq = _sequence_length(m, seq_len, reasons)
         if lay.cp > 1 and seq % (2 * lay.cp):
             raise InvalidInputError(f"context_parallel={lay.cp} needs seq_len ({seq}) divisible by 2 x cp "
                                     f"(load-balanced causal chunks, Megatron-Core); choose a cp dividing {seq // 2}")
         prec = resolve_precision(hw, precision, training=True)
-        return _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sequence_parallel, recompute,
-                     efficiency)
+        return _step(m, hw, topo, lay, prec, stack, rt, LazyProfile(profile), seq, batch, zero_stage,
+                     sequence_parallel, recompute, efficiency, reasons)
 
 
-def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, recompute, efficiency):
+def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, recompute, efficiency, notes):
     tp, cp, pp, ep, dp, vp, micro = lay.tp, lay.cp, lay.pp, lay.ep, lay.dp, lay.vp, lay.micro
     d, L = m.hidden_size, m.layers
     if rt is None:
@@ -228,7 +234,11 @@ def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, r
     mfu = model_flops / (step * devices * peak)
     hfu = hw_flops / (step * devices * peak)
     throughput = tokens / step
-    energy = devices * prof.power_w * step
+    cls = calibration_class(hw)
+    # Board power: TDP while computing, idle otherwise, streaming share on the memory roof (core.power).
+    power = average_power(hw.power._tdp, hw.power._idle, micro * busy, opt_t, step,
+                          cls.memory_bound_power_fraction)
+    energy = devices * power * step
     # --- memory per GPU -----------------------------------------------------------------------------------
     dp_shard = ranks
     weights = params * (wb / (dp_shard if zero_stage >= 3 else 1)
@@ -250,7 +260,6 @@ def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, r
     logits = 4.0 * T * m.vocab_size / tp  # fp32 logits for the loss (last stage)
     last = (first if pp == 1 else Ls * layer_act * 1.0) + logits
     acts = max(first, last)
-    cls = calibration_class(hw)
     buffers = cls._runtime_reserve + (FSDP_GATHERED_LAYERS * layer_params * wb
                                       if zero_stage >= 3 and dp_shard > 1 else 0.0)
     frag = FRAGMENTATION_SHARE * acts
@@ -263,14 +272,13 @@ def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, r
         (compute + bubble, Source(None, entry=hw.name)),
         (micro * tp_x, topo.intra_src if tp <= lay.per_node else topo.inter_src), (pp_x, topo.inter_src),
         (dp_x, topo.inter_src if ranks > local else topo.intra_src)),
-        mfu_source=mfu_source(m, hw, prec.compute, c.gemm_rate / peak))
-    reasons = [r for r in prof.reasons if r not in prof.memory_reasons]
-    reasons.append(f"training stack: {stack.name}")
+        mfu_source=lambda: mfu_source(m, hw, prec.compute, c.gemm_rate / peak))
+    reasons = list(notes) + [f"training stack: {stack.name}"]
     if not tm.fits:
         reasons.append(f"needs {tm.total / 2**30:.2f} GiB per device, has {tm.capacity / 2**30:.2f} GiB")
     return DistributedResult(
         latency=quantity(step, "s"), throughput=quantity(throughput, "token/s"),
-        bottleneck="Communication" if comm_x > compute + bubble else prof.bottleneck, mfu=mfu, feasible=tm.fits,
+        bottleneck="Communication" if comm_x > compute + bubble else "Compute", mfu=mfu, feasible=tm.fits,
         energy=quantity(energy, "J"), devices=devices, tensor_parallel=tp, pipeline_parallel=pp, data_parallel=dp,
         context_parallel=cp, expert_parallel=ep, virtual_pipeline_stages=vp, microbatch_size=lay.mb,
         microbatches=micro, zero_stage=zero_stage, runtime=stack.name, hfu=hfu,

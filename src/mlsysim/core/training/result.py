@@ -10,6 +10,23 @@ from ..results import MemoryBreakdown, PerformanceProfile, SolverResult
 from .memory import TrainingMemory
 
 
+class LazyProfile:
+    """The single-device profile of one replica, built on first use (the step itself does not need it)."""
+
+    __slots__ = ("_build", "_value")
+
+    def __init__(self, build: Any):
+        self._build, self._value = build, None
+
+    def get(self) -> PerformanceProfile:
+        if self._value is None:
+            self._value = self._build() if callable(self._build) else self._build
+        return self._value
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.get().to_dict()
+
+
 @attrs.frozen(kw_only=True)
 class DistributedResult(SolverResult):
     """One optimizer step. Time conservation: latency = compute_time_s + bubble_time_s + the exposed
@@ -53,8 +70,14 @@ class DistributedResult(SolverResult):
     comm_total_s: dict            # per kind, before overlap
     memory: MemoryBreakdown        # per device (0.1.x shape: buffers + fragmentation in runtime_reserve)
     training_memory: TrainingMemory
-    device_profile: PerformanceProfile
+    _device_profile: Any = attrs.field(repr=False)  # a LazyProfile (or a PerformanceProfile)
     reasons: tuple[str, ...] = ()
+
+    @property
+    def device_profile(self) -> PerformanceProfile:
+        """One replica's step on a single device (RooflineModel), built on first access."""
+        p = self._device_profile
+        return p.get() if isinstance(p, LazyProfile) else p
 
     # --- 0.1.x's DistributedResult names (quantities derived from the fields above) ---------------------
     @property
