@@ -129,3 +129,49 @@ def leave_one_source_out(path: Path | str = DEFAULT_DISTRIBUTED_CASES) -> dict[s
         errs = [abs(predict(r, e) / float(r["measured"]) - 1.0) * 100 for r in all_rows if r["family"] == fam]
         out[fam] = (e, errs)
     return out
+
+
+def parallelism_kind(row: dict[str, str]) -> str:
+    """The row's parallelism as a label: FSDP / DP, then TP, PP (+VP), CP where > 1."""
+    parts = ["FSDP" if row["zero"] == "3" else "DP"]
+    for key, label in (("tp", "TP"), ("pp", "PP"), ("cp", "CP")):
+        if int(row[key]) > 1:
+            parts.append(label + ("+VP" if key == "pp" and int(row["vp"]) > 1 else ""))
+    return "+".join(parts)
+
+
+def report(path: Path | str = DEFAULT_DISTRIBUTED_CASES) -> str:
+    """Errors per row, per source family and per parallelism kind (held-out rows), fitted efficiencies and
+    leave-one-source-out errors, as text."""
+    all_rows = rows(path)
+    lines = [f"{'id':<7} {'family':<20} {'kind':<14} {'metric':<21} {'measured':>9} {'predicted':>9} {'err %':>7} role"]
+    errs: list[tuple[dict[str, str], float]] = []
+    for row in all_rows:
+        p = predict(row)
+        e = (p / float(row["measured"]) - 1.0) * 100
+        errs.append((row, e))
+        lines.append(f"{row['id']:<7} {row['family']:<20} {parallelism_kind(row):<14} {row['metric']:<21} "
+                     f"{float(row['measured']):>9.4g} {p:>9.4g} {e:>+7.1f} {row['role']}")
+    held = [(r, abs(e)) for r, e in errs if r["role"] == "holdout"]
+    lines.append("")
+    lines.append(f"held-out rows: {len(held)}, median |error| {median(e for _, e in held):.1f} %, "
+                 f"worst {max(e for _, e in held):.1f} %")
+    for title, key in (("per source family", lambda r: r["family"]), ("per parallelism kind", parallelism_kind),
+                       ("per metric", lambda r: r["metric"])):
+        lines.append(f"{title} (held-out, median |error| %, rows):")
+        groups: dict[str, list[float]] = {}
+        for r, e in held:
+            groups.setdefault(key(r), []).append(e)
+        for k in sorted(groups):
+            lines.append(f"  {k:<24} {median(groups[k]):6.1f}  {len(groups[k])}")
+    lines.append("fitted compute_efficiency per (runtime, device), calibration rows:")
+    for (rt, hw), e in sorted(fit_efficiencies(path).items()):
+        lines.append(f"  {rt:<14} {hw:<6} {e:.3f}")
+    lines.append("leave one source family out (one shared efficiency fitted on the others, |error| % of the family):")
+    for fam, (e, fam_errs) in leave_one_source_out(path).items():
+        lines.append(f"  {fam:<20} eff {e:.3f}  median {median(fam_errs):6.1f}  worst {max(fam_errs):6.1f}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # python -m mlsysim.validation.distributed
+    print(report())
