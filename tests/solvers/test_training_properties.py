@@ -164,3 +164,24 @@ def test_training_runtimes_carry_their_overlap_and_sources():
         assert 0 < t.compute_efficiency <= 1
     assert mlsysim.Runtimes.nemo.training.tp_comm_overlap == 1.0
     assert mlsysim.Runtimes.megatron.training.tp_comm_overlap == 0.0
+
+
+def test_activation_bytes_are_korthikanti_34_sbh_for_a_gpt_layer():
+    from mlsysim.core.training.memory import layer_activation_bytes
+    s, h, t = 2048.0, 12288, 8
+    # GPT-3: QKV width 3h, 4h GeLU MLP; FlashAttention keeps no score matrix (Korthikanti et al. 2022, eq. 1-2).
+    full = layer_activation_bytes(s, h, 3 * h, 4 * h, 4 * h, 1, True, "none")
+    assert full == pytest.approx(34 * s * h)
+    assert layer_activation_bytes(s, h, 3 * h, 4 * h, 4 * h, t, True, "none") == pytest.approx(34 * s * h / t)
+    assert layer_activation_bytes(s, h, 3 * h, 4 * h, 4 * h, t, False, "none") == pytest.approx(
+        s * h * (10 + 24 / t))  # eq. 2 without the 5as/h score term
+    assert layer_activation_bytes(s, h, 3 * h, 4 * h, 4 * h, t, True, "full") == pytest.approx(2 * s * h / t)
+
+
+def test_optimizer_step_time_by_hand():
+    r = solve(zero_stage=1, runtime="megatron")
+    m = mlsysim.Models.Llama3_8B
+    params = r.training_memory.weights / 2.0  # 2 B per weight on this GPU
+    bw = mlsysim.Hardware.H100.calibration.memory_bandwidth.m_as("B/s")
+    assert r.optimizer_time_s == pytest.approx(params / 32 * 30.0 / bw, rel=1e-6)  # 28 B Adam + 2 B clip
+    assert m.layers == 32

@@ -18,7 +18,7 @@ from ..inputs import Source, check_efficiency, check_outputs, check_positive_int
 from ..power import average_power
 from ..precision import resolve_precision
 from ..results import MemoryBreakdown
-from ..solver import RooflineModel, _sequence_length, calibration_class, mfu_source, resolve_runtime
+from ..solver import ForwardModel, RooflineModel, _sequence_length, calibration_class, mfu_source, resolve_runtime
 from . import comm
 from .compute import DEFAULT_LAYER_KERNELS, micro_cost
 from .layout import build_layout, topology
@@ -84,7 +84,7 @@ def _stage_parameters(m: Any, tp: int, pp: int, ep: int) -> tuple[float, float]:
     return m.layers / pp * per_layer + heads, per_layer
 
 
-class DistributedModel(RooflineModel.__mro__[1]):  # ForwardModel
+class DistributedModel(ForwardModel):
     """Training step of a transformer on a node or cluster of the catalog (see the module docstring)."""
 
     def __init__(self, roofline: RooflineModel | None = None):
