@@ -172,9 +172,10 @@ def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, r
     tp_link = lay.link(tp, topo)
     tp_all = comm.tp_time(T, d, ab, tp, tp_link[0], tp_link[1], Ls, recompute == "full")
     cp_link = lay.link(tp * cp, topo)
-    kv_width = 2 * max(m.kv_heads // tp, 1) * m.head_dim if m.mla is None else (m.mla.kv_lora_rank
-                                                                                  + m.mla.qk_rope_head_dim)
-    cp_all = comm.cp_time(T, kv_width / 2, ab, cp, cp_link[0], cp_link[1], Ls)
+    # Width of one of K, V per token on this GPU (its KV heads); MLA passes one latent + rotary key: half each.
+    kv_width = (max(m.kv_heads // tp, 1) * m.head_dim if m.mla is None
+                else (m.mla.kv_lora_rank + m.mla.qk_rope_head_dim) / 2.0)
+    cp_all = comm.cp_time(T, kv_width, ab, cp, cp_link[0], cp_link[1], Ls)
     moe_layers = m.moe_layers / pp if isinstance(m, MoESpec) else 0.0
     ep_link = lay.link(tp * cp * ep, topo)
     ep_all = comm.ep_time(T, m.experts_per_token if isinstance(m, MoESpec) else 0, d, ab, ep, ep_link[0],
