@@ -163,11 +163,12 @@ def _splits(model: Any, devices: int, per_node: int, batch: int, tp_cap: int, pp
     transformer = isinstance(model, TransformerSpec)
     out = []
     for tp in (d for d in _divisors(devices) if d <= tp_cap):
-        if tp > 1 and not (transformer and model.heads % tp == 0 and (per_node % tp == 0 or tp % per_node == 0)):
+        if tp > 1 and not (transformer and model.heads % tp == 0 and (per_node % tp == 0 or tp % per_node == 0)
+                           and (model.mla is not None or model.kv_heads % tp == 0 or tp % model.kv_heads == 0)):
             continue
         rest = devices // tp
         for pp in (d for d in _divisors(rest) if d <= min(pp_cap, layers)):
-            if pp > 1 and not transformer:
+            if pp > 1 and not (transformer and layers % pp == 0):  # stages hold equal layer counts
                 continue
             dp = rest // pp
             if batch % dp == 0:

@@ -250,6 +250,45 @@ class ServingDefaults(QuantityAccess):
     max_num_seqs: int | None = attrs.field(default=None)
 
 
+# --- issue 12: training stacks (DistributedModel) -------------------------------------------------------
+def _share(instance, attribute, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise CatalogError(f"must be a share in [0, 1], got {value!r}", field=f"training.{attribute.name}",
+                           expected="the share of that communication hidden behind compute, 0 to 1")
+
+
+@spec
+class DeviceEfficiency(QuantityAccess):
+    """A training stack's fitted efficiency on one device, where it differs from the stack's default."""
+
+    hardware: str
+    compute_efficiency: float = attrs.field(validator=_unit_fraction)
+
+
+@spec
+class TrainingDefaults(QuantityAccess):
+    """How a training stack overlaps communication with compute, by kind (share of each collective it hides,
+    0 = none, 1 = all it can), its gradient bucket size, and the share of the device's shape-roof GEMM rate its
+    training step reaches (fitted per runtime on the calibration split, see tests/validation)."""
+
+    tp_comm_overlap: float = attrs.field(validator=_share)
+    grad_reduce_overlap: float = attrs.field(validator=_share)
+    param_gather_overlap: float = attrs.field(validator=_share)
+    pp_comm_overlap: float = attrs.field(validator=_share)
+    cp_comm_overlap: float = attrs.field(validator=_share)
+    _bucket_size: float = quantity("B", doc="gradient bucket: the last one's reduction is never hidden")
+    compute_efficiency: float = attrs.field(validator=_unit_fraction)
+    provenance: Provenance
+    device_efficiency: tuple[DeviceEfficiency, ...] = attrs.field(default=(), converter=as_tuple)
+
+    def efficiency_on(self, hardware_name: str) -> float:
+        """compute_efficiency on the device named `hardware_name` (its own fit, else the stack's)."""
+        for d in self.device_efficiency:
+            if d.hardware == hardware_name:
+                return d.compute_efficiency
+        return self.compute_efficiency
+
+
 @spec
 class MemoryReserve(QuantityAccess):
     """Device memory the runtime holds back from the model: a fixed amount (CUDA context, compute buffers,
@@ -287,6 +326,7 @@ class RuntimeSpec(QuantityAccess):
     notes: str = ""
     aliases: tuple[str, ...] = attrs.field(default=(), converter=as_tuple)
     serving: ServingDefaults | None = None  # issue 10: serving defaults (LLM servers)
+    training: TrainingDefaults | None = None  # issue 12: training-stack overlap and fitted efficiency
 
     def __attrs_post_init__(self) -> None:
         if not self.hardware_classes:

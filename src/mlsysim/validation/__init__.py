@@ -33,7 +33,7 @@ def cases_dir() -> Path:
 
 DEFAULT_CASES = cases_dir() / "cases.csv"
 # Metrics whose error is a relative error; "fits" is scored as agreement (0 or 100 %).
-METRIC_UNITS = {"decode_tokens_per_s": "tok/s", "train_tokens_per_s": "tok/s", "ttft_ms": "ms", "training_mfu": "", "samples_per_s": "samples/s", "latency_ms": "ms",
+METRIC_UNITS = {"decode_tokens_per_s": "tok/s", "train_tokens_per_s": "tok/s", "ttft_ms": "ms", "training_mfu": "", "training_hfu": "", "tokens_per_s_per_gpu": "tok/s/GPU", "samples_per_s": "samples/s", "latency_ms": "ms",
                 "joules_per_token": "J/token", "joules_per_sample": "J/sample", "fits": "", "weights_gib": "GiB",
                 "throughput_tok_s": "tok/s", "tpot_ms": "ms", "itl_p50_ms": "ms", "ttft_p50_ms": "ms",
                 "ttft_ms_serving": "ms"}  # serving rows: validation/serving.py

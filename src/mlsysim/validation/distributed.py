@@ -1,40 +1,177 @@
-"""Distributed-training accuracy (experimental solver): Megatron-Core MFU rows rebuilt from their published
-geometry and system (tests/validation/distributed_cases.csv), predicted by DistributedModel."""
+"""Distributed-training accuracy (experimental DistributedModel): published large-scale training runs rebuilt
+from their geometry, system and parallelism (tests/validation/distributed_cases.csv: Megatron-LM on A100,
+Megatron-Core on H100, NeMo fp8, MosaicML llm-foundry FSDP, Llama 3 405B), each predicted with its training stack.
+
+fit_efficiencies: the one fitted parameter per training runtime and device (compute_efficiency, and device_efficiency
+where a device's calibration rows disagree; catalog/runtimes/training.toml) from its calibration rows: the value whose median signed error there is zero (bisection; MFU and throughput
+rise monotonically with it). leave_one_source_out: one shared efficiency fitted on every other source family,
+then the left-out family predicted with it (what a new stack of unknown efficiency would see)."""
 from __future__ import annotations
 
 import csv
 from pathlib import Path
+from statistics import median
+from typing import Any
 
 from . import DEFAULT_CASES, CaseResult
 
 DEFAULT_DISTRIBUTED_CASES = DEFAULT_CASES.parent / "distributed_cases.csv"
+# Bisection bounds and steps for the efficiency fit (a share of the shape-roof rate).
+FIT_LOW, FIT_HIGH, FIT_STEPS = 0.2, 1.0, 30
 
 
 def _case_specs(row: dict[str, str]):
     from ..specs import ClusterSpec, Provenance, TransformerSpec
 
-    prov = Provenance(source=row["source"], checked="2026-11-26", kind="measured", notes=row["notes"])
-    h, layers, heads = int(row["hidden"]), int(row["layers"]), int(row["heads"])
+    prov = Provenance(source=row["source"], checked="2026-12-03", kind="measured", notes=row["notes"])
+    h, layers, heads, kv = int(row["hidden"]), int(row["layers"]), int(row["heads"]), int(row["kv_heads"])
+    gated = row["gated"] == "1"
     model = TransformerSpec(
-        name=f"Case_{row['id']}", display_name=f"GPT h={h} L={layers}", category="Language", architecture="decoder",
-        provenance=prov, layers=layers, hidden_size=h, heads=heads, kv_heads=heads, head_dim=h // heads,
-        ffn_size=4 * h, ffn_gated=False, vocab_size=int(row["vocab"]), tied_embeddings=True,
-        context_length=int(row["seq_len"]), position_embedding="rotary", norm="layernorm", bias=True)
+        name=f"Case_{row['id']}", display_name=f"{row['family']} h={h} L={layers}", category="Language",
+        architecture="decoder", provenance=prov, layers=layers, hidden_size=h, heads=heads, kv_heads=kv,
+        head_dim=h // heads, ffn_size=int(row["ffn"]), ffn_gated=gated, vocab_size=int(row["vocab"]),
+        tied_embeddings=not gated, context_length=int(row["seq_len"]), position_embedding="rotary",
+        norm="rmsnorm" if gated else "layernorm", bias=not gated)
+    per_node = 8
     system = ClusterSpec(name=f"Cluster_{row['id']}", display_name=f"{row['gpus']} GPUs", provenance=prov,
-                         node=row["node"], node_count=int(row["gpus"]) // 8, fabric=row["fabric"], oversubscription=1.0)
+                         node=row["node"], node_count=max(1, int(row["gpus"]) // per_node), fabric=row["fabric"],
+                         oversubscription=1.0)
     return model, system
 
 
-def run(path: Path | str = DEFAULT_DISTRIBUTED_CASES) -> list[CaseResult]:
+def rows(path: Path | str = DEFAULT_DISTRIBUTED_CASES) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _runtime(name: str, efficiency: float | None) -> Any:
+    import attrs
+
+    from ..core.solver import registries
+    rt = registries().roots["Runtimes"].get(name)
+    if efficiency is None:
+        return rt
+    return attrs.evolve(rt, training=attrs.evolve(rt.training, compute_efficiency=efficiency, device_efficiency=()))
+
+
+def predict(row: dict[str, str], efficiency: float | None = None) -> float:
     from ..core.distributed import DistributedModel
 
+    model, system = _case_specs(row)
+    overlap = {"tp": float(row["tp_overlap"])} if row["tp_overlap"].strip() else None
+    r = DistributedModel().solve(model, system, int(row["global_batch"]), row["precision"],
+                                 seq_len=int(row["seq_len"]), tensor_parallel=int(row["tp"]),
+                                 pipeline_parallel=int(row["pp"]), context_parallel=int(row["cp"]),
+                                 virtual_pipeline_stages=int(row["vp"]), microbatch_size=int(row["mbs"]),
+                                 zero_stage=int(row["zero"]), activation_recomputation=row["recompute"],
+                                 runtime=_runtime(row["runtime"], efficiency), overlap=overlap)
+    metric = row["metric"]
+    if metric == "training_mfu":
+        return r.mfu
+    if metric == "training_hfu":
+        return r.hfu
+    if metric == "tokens_per_s_per_gpu":
+        return r.tokens_per_s_per_gpu
+    raise ValueError(f"row {row['id']}: unknown metric {metric!r}")
+
+
+def run(path: Path | str = DEFAULT_DISTRIBUTED_CASES) -> list[CaseResult]:
     out = []
-    with open(path, newline="", encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            model, system = _case_specs(row)
-            r = DistributedModel().solve(model, system, int(row["global_batch"]), "bf16",
-                                         seq_len=int(row["seq_len"]), tensor_parallel=int(row["tp"]),
-                                         pipeline_parallel=int(row["pp"]), zero_stage=1)
-            out.append(CaseResult(row["id"], "training_mfu", "holdout", model.display_name, f"{row['gpus']}xH100",
-                                  float(row["measured_mfu"]), r.mfu))
+    for row in rows(path):
+        model, _ = _case_specs(row)
+        out.append(CaseResult(row["id"], row["metric"], row["role"], model.display_name,
+                              f"{row['gpus']}x{row['node'].rsplit('_', 1)[-1]}", float(row["measured"]),
+                              predict(row), runtime=row["runtime"]))
     return out
+
+
+def _fit(selected: list[dict[str, str]]) -> float:
+    """Efficiency with median signed relative error 0 over `selected` (bisection)."""
+    lo, hi = FIT_LOW, FIT_HIGH
+
+    def signed(e: float) -> float:
+        return median(predict(r, e) / float(r["measured"]) - 1.0 for r in selected)
+
+    if signed(hi) <= 0:
+        return hi
+    for _ in range(FIT_STEPS):
+        mid = 0.5 * (lo + hi)
+        if signed(mid) > 0:
+            hi = mid
+        else:
+            lo = mid
+    return 0.5 * (lo + hi)
+
+
+def fit_efficiencies(path: Path | str = DEFAULT_DISTRIBUTED_CASES) -> dict[str, float]:
+    """compute_efficiency per training runtime from its calibration rows."""
+    by_rt: dict[tuple[str, str], list[dict[str, str]]] = {}
+    for row in rows(path):
+        if row["role"] == "calibration":
+            by_rt.setdefault((row["runtime"], _hardware(row)), []).append(row)
+    return {key: _fit(sel) for key, sel in by_rt.items()}
+
+
+def _hardware(row: dict[str, str]) -> str:
+    """The Hardware entry of the row's node (A100, H100 ...)."""
+    from ..core.solver import registries
+    acc = registries().roots["Systems"].get(row["node"]).accelerator
+    return acc.name if hasattr(acc, "name") else str(acc).rsplit(".", 1)[-1]
+
+
+def leave_one_source_out(path: Path | str = DEFAULT_DISTRIBUTED_CASES) -> dict[str, tuple[float, list[float]]]:
+    """{family: (shared efficiency fitted on the other families, absolute % errors of this family's rows)}."""
+    all_rows = rows(path)
+    out = {}
+    for fam in sorted({r["family"] for r in all_rows}):
+        train = [r for r in all_rows if r["family"] != fam]
+        e = _fit(train)
+        errs = [abs(predict(r, e) / float(r["measured"]) - 1.0) * 100 for r in all_rows if r["family"] == fam]
+        out[fam] = (e, errs)
+    return out
+
+
+def parallelism_kind(row: dict[str, str]) -> str:
+    """The row's parallelism as a label: FSDP / DP, then TP, PP (+VP), CP where > 1."""
+    parts = ["FSDP" if row["zero"] == "3" else "DP"]
+    for key, label in (("tp", "TP"), ("pp", "PP"), ("cp", "CP")):
+        if int(row[key]) > 1:
+            parts.append(label + ("+VP" if key == "pp" and int(row["vp"]) > 1 else ""))
+    return "+".join(parts)
+
+
+def report(path: Path | str = DEFAULT_DISTRIBUTED_CASES) -> str:
+    """Errors per row, per source family and per parallelism kind (held-out rows), fitted efficiencies and
+    leave-one-source-out errors, as text."""
+    all_rows = rows(path)
+    lines = [f"{'id':<7} {'family':<20} {'kind':<14} {'metric':<21} {'measured':>9} {'predicted':>9} {'err %':>7} role"]
+    errs: list[tuple[dict[str, str], float]] = []
+    for row in all_rows:
+        p = predict(row)
+        e = (p / float(row["measured"]) - 1.0) * 100
+        errs.append((row, e))
+        lines.append(f"{row['id']:<7} {row['family']:<20} {parallelism_kind(row):<14} {row['metric']:<21} "
+                     f"{float(row['measured']):>9.4g} {p:>9.4g} {e:>+7.1f} {row['role']}")
+    held = [(r, abs(e)) for r, e in errs if r["role"] == "holdout"]
+    lines.append("")
+    lines.append(f"held-out rows: {len(held)}, median |error| {median(e for _, e in held):.1f} %, "
+                 f"worst {max(e for _, e in held):.1f} %")
+    for title, key in (("per source family", lambda r: r["family"]), ("per parallelism kind", parallelism_kind),
+                       ("per metric", lambda r: r["metric"])):
+        lines.append(f"{title} (held-out, median |error| %, rows):")
+        groups: dict[str, list[float]] = {}
+        for r, e in held:
+            groups.setdefault(key(r), []).append(e)
+        for k in sorted(groups):
+            lines.append(f"  {k:<24} {median(groups[k]):6.1f}  {len(groups[k])}")
+    lines.append("fitted compute_efficiency per (runtime, device), calibration rows:")
+    for (rt, hw), e in sorted(fit_efficiencies(path).items()):
+        lines.append(f"  {rt:<14} {hw:<6} {e:.3f}")
+    lines.append("leave one source family out (one shared efficiency fitted on the others, |error| % of the family):")
+    for fam, (e, fam_errs) in leave_one_source_out(path).items():
+        lines.append(f"  {fam:<20} eff {e:.3f}  median {median(fam_errs):6.1f}  worst {max(fam_errs):6.1f}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # python -m mlsysim.validation.distributed
+    print(report())

@@ -1,0 +1,167 @@
+"""Per-GPU compute of one micro-batch at the sharded shapes: each GEMM of a layer at its (M, N, K) after the
+tensor-parallel split (Megatron-LM column/row split, Shoeybi et al. 2019), timed with the single-device model's
+shape roof (core.gemm_roof: tile and wave quantisation, normalised to the device's measured large-GEMM rate);
+the attention core at the device's FlashAttention rate (core.gemm_roof.attention_efficiency); element-wise ops
+on the memory roof. Plain floats, computed once per (model, device, layout, precision, stack) and cached.
+
+FLOPs: 2 x MACs per GEMM (Kaplan et al. 2020); backward = 2 x forward for GEMMs (input and weight gradients,
+Narayanan et al. 2021 sec. 5.1); FlashAttention backward = 2.5 x forward (5 matmuls vs 2, Dao 2023 sec. 3.1).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ...specs.models import MoESpec
+from ..fusion import transformer_extra
+from ..gemm_roof import attention_efficiency, relative_gemm_efficiency
+from ..solver import _measured_matmul, calibration_class
+
+# Element-wise bytes per token per layer over d in one forward: two norms (read + write) and two residual adds
+# (2 reads + 1 write) -- the engine's workload model (core/workload.py); fused kernels (Transformer Engine
+# LayerNorm+Linear, bias+GeLU, bias+dropout+add) read and write each tensor once: about half.
+ELEMENTWISE_HIDDEN_PASSES = 10.0
+FUSED_ELEMENTWISE_SHARE = 0.5
+# Backward element-wise traffic: about twice the forward (read the saved input and the incoming gradient,
+# write the gradient). Estimate from the op structure.
+BACKWARD_ELEMENTWISE_FACTOR = 2.0
+# FlashAttention backward / forward FLOPs (5 matmuls vs 2 per tile; Dao 2023, FlashAttention-2, sec. 3.1).
+ATTENTION_BACKWARD_FACTOR = 2.5
+# Causal attention computes half of the score matrix (FlashAttention skips masked tiles).
+CAUSAL_SHARE = 0.5
+# Transformer Engine fp8 casts per GEMM input (bf16 read 2 B + fp8 write 1 B) forward and for the incoming
+# gradient in backward (TE Linear: fp8 fprop, dgrad, wgrad; Micikevicius et al. 2022, FP8 formats, sec. 4).
+FP8_CAST_BYTES = 3.0
+# Kernels per transformer layer of the forward when the runtime does not say: the engine's default
+# (core/workload.py: 8 per layer); backward launches about twice as many.
+DEFAULT_LAYER_KERNELS = 8
+BACKWARD_KERNEL_FACTOR = 2.0
+# Causal-attention rate when the device has no attention table: half the GEMM rate (FlashAttention-2 reaches
+# 50-73 % of A100 peak forward and less backward, Dao 2023 fig. 4-6, vs ~80 % for large GEMMs). Estimate.
+ATTENTION_RATE_SHARE_OF_GEMM = 0.5
+
+
+@dataclass(frozen=True)
+class MicroCost:
+    """Seconds of one micro-batch on one GPU (forward + backward) and the FLOPs behind them."""
+    layer_fwd: float         # one transformer layer, forward
+    layer_bwd: float         # one transformer layer, backward
+    attn_fwd: float          # its attention core forward (what selective recomputation replays)
+    head_fwd_bwd: float      # LM head + cross-entropy on the last stage (forward + backward)
+    kernel_overhead: float   # per layer, forward + backward launch gaps
+    gemm_rate: float         # achieved large-GEMM FLOP/s at the compute precision
+    bandwidth: float         # B/s
+
+
+def _measured_rate(hw: Any, compute: str, peak: float) -> float:
+    measured = _measured_matmul(hw, compute)
+    return measured if measured else peak * calibration_class(hw).matmul_efficiency
+
+
+# Entries kept before the cache is cleared (bounds memory for sweeps over many layouts).
+CACHE_LIMIT = 4096
+_cache: dict[tuple, tuple[Any, Any, Any, MicroCost]] = {}
+
+
+def micro_cost(m: Any, hw: Any, prec: Any, tp: int, cp: int, ep: int, mb: int, seq: int, sp: bool,
+               stack: Any, per_kernel: float, layer_kernels: float,
+               fixed_rate: float | None = None, fusion: Any = None) -> MicroCost:
+    """The micro-batch cost, cached per (model, device, precision, layout, stack): a warm call is a dict probe."""
+    key = (id(m), id(hw), id(fusion), prec.requested, prec.compute, prec.peak_flops, prec.activation_bytes, tp, cp,
+           ep, mb, seq, sp, stack, per_kernel, layer_kernels, fixed_rate)
+    hit = _cache.get(key)
+    if hit is not None and hit[0] is m and hit[1] is hw and hit[2] is fusion:
+        return hit[3]
+    cost = _micro_cost(m, hw, prec, tp, cp, ep, mb, seq, sp, stack, per_kernel, layer_kernels, fixed_rate, fusion)
+    if len(_cache) >= CACHE_LIMIT:
+        _cache.clear()
+    _cache[key] = (m, hw, fusion, cost)
+    return cost
+
+
+def _micro_cost(m: Any, hw: Any, prec: Any, tp: int, cp: int, ep: int, mb: int, seq: int, sp: bool,
+                stack: Any, per_kernel: float, layer_kernels: float, fixed_rate: float | None,
+                fusion: Any) -> MicroCost:
+    d, L = m.hidden_size, m.layers
+    T = mb * seq / cp  # tokens of the micro-batch on this GPU (context parallel splits the sequence)
+    ab = prec.activation_bytes
+    fp8 = prec.compute == "fp8"
+    gemm_rate = fixed_rate or _measured_rate(hw, prec.compute, prec.peak_flops) * stack.compute_efficiency
+    bf16_peak = hw.peak_dense.get("bf16") or prec.peak_flops
+    cls = calibration_class(hw)
+    measured_bw = hw.calibration._memory_bandwidth if hw.calibration else None
+    bw = measured_bw or hw.memory._bandwidth * cls.memory_efficiency
+    units = hw.compute_units
+
+    def gemm(n_out: float, k_in: float, rows: float = T, count: float = 1.0) -> tuple[float, float]:
+        """(forward, backward) seconds of `count` GEMMs [rows x k_in] @ [k_in x n_out]."""
+        f = 2.0 * rows * n_out * k_in * count
+        if units is None or fixed_rate:
+            return f / gemm_rate, 2.0 * f / gemm_rate
+        tm, tn, sms, ramp = units.gemm_tile[0], units.gemm_tile[1], units.sms, units.gemm_k_ramp
+        fwd = relative_gemm_efficiency(rows, n_out, k_in, sms, tm, tn, ramp)
+        dgrad = relative_gemm_efficiency(rows, k_in, n_out, sms, tm, tn, ramp)
+        wgrad = relative_gemm_efficiency(k_in, n_out, rows, sms, tm, tn, ramp)
+        return f / (gemm_rate * fwd), f / (gemm_rate * dgrad) + f / (gemm_rate * wgrad)
+
+    h, kv, hd = m.heads, m.kv_heads, m.head_dim
+    if m.mla is not None:  # MLA projections as one GEMM of its parameter count (no per-matrix shapes here)
+        parts = [gemm(m.attention_parameters_per_layer / tp / d, d)]
+        attn_width = h * hd / tp
+    else:
+        parts = [gemm((h + 2 * kv) * hd / tp, d), gemm(d, h * hd / tp)]
+        attn_width = h * hd / tp
+    gated = 2 if m.ffn_gated else 1
+    if isinstance(m, MoESpec):
+        share = m.moe_layers / L
+        dense_share = 1.0 - share
+        if m.dense_layers:
+            parts += [(a * dense_share, b * dense_share) for a, b in
+                      (gemm(gated * m.ffn_size / tp, d), gemm(d, m.ffn_size / tp))]
+        # Routed tokens per GPU: T x k spread over its E/ep experts (balanced routing assumed), plus shared experts.
+        local = m.experts / ep
+        rows = T * m.experts_per_token / local
+        f = m.expert_ffn_size / tp
+        parts += [(a * share, b * share) for a, b in (gemm(gated * f, d, rows, local), gemm(d, f, rows, local))]
+        if m.shared_experts:
+            sf = m.shared_experts * m.expert_ffn_size / tp
+            parts += [(a * share, b * share) for a, b in (gemm(gated * sf, d), gemm(d, sf))]
+        parts.append(gemm(m.experts, d))  # router
+        ffn_width = (m.experts_per_token + m.shared_experts) * m.expert_ffn_size / tp
+    else:
+        parts += [gemm(gated * m.ffn_size / tp, d), gemm(d, m.ffn_size / tp)]
+        ffn_width = m.ffn_size / tp
+    g_fwd = sum(p[0] for p in parts)
+    g_bwd = sum(p[1] for p in parts)
+    # Attention core: causal, each GPU's T queries against the sequence (ring attention load-balanced over CP).
+    a_flops = CAUSAL_SHARE * m.attention_flops_per_token_per_context / L / tp * mb * seq * seq / cp
+    if units is not None and units.attention and prec.compute in ("bf16", "fp16", "fp8"):
+        frac = attention_efficiency(units.attention, hd)
+        if units.attention_seq_causal:
+            frac *= attention_efficiency(units.attention_seq_causal, seq)
+        a_rate = bf16_peak * frac
+    else:
+        a_rate = _measured_rate(hw, "bf16" if fp8 else prec.compute, bf16_peak) * ATTENTION_RATE_SHARE_OF_GEMM
+    a_fwd = a_flops / a_rate
+    # Element-wise: norms, residuals, activation; sequence parallelism shards the d-wide ones over TP.
+    hidden_shard = tp if sp else 1
+    elt = T * (ELEMENTWISE_HIDDEN_PASSES * d / hidden_shard + (gated + 1) * ffn_width) * ab
+    if stack.fused_elementwise:
+        elt *= FUSED_ELEMENTWISE_SHARE
+    if fp8:
+        elt += FP8_CAST_BYTES * T * (2 * d + attn_width + ffn_width)
+    e_fwd = elt / bw
+    # The runtime's unfused ops (fp32 RMSNorm upcasts, unfused activations, dropout, repeat_kv): the
+    # single-device model's fusion bytes (core.fusion), per layer and TP shard, forward and backward.
+    extra = 0.0
+    if fusion is not None:
+        attn_x, elt_x, _ = transformer_extra(m, fusion, mb, max(1, round(seq / cp)), ab, True, False)
+        extra = (attn_x + elt_x) / L / tp / bw
+    layer_fwd = g_fwd + a_fwd + e_fwd + extra / (1.0 + BACKWARD_ELEMENTWISE_FACTOR)
+    layer_bwd = (g_bwd + ATTENTION_BACKWARD_FACTOR * a_fwd + BACKWARD_ELEMENTWISE_FACTOR * e_fwd
+                 + extra * BACKWARD_ELEMENTWISE_FACTOR / (1.0 + BACKWARD_ELEMENTWISE_FACTOR))
+    # LM head (vocabulary-parallel, Megatron-LM) and the fp32 softmax cross-entropy (read + write logits, twice).
+    hf, hb = gemm(m.vocab_size / tp, d)
+    head = hf + hb + 4.0 * 4.0 * T * m.vocab_size / tp / bw
+    overhead = layer_kernels * (1.0 + BACKWARD_KERNEL_FACTOR) * per_kernel
+    return MicroCost(layer_fwd, layer_bwd, a_fwd, head, overhead, gemm_rate, bw)

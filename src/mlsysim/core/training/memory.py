@@ -1,0 +1,67 @@
+"""Memory per GPU of a training step, by part (plain floats, bytes).
+
+Model states with mixed-precision Adam: 2 B weights + 2 B gradients + 12 B optimizer state (fp32 master
+weights, first and second moments) per parameter; ZeRO stage 1 shards the optimizer state, 2 the gradients as
+well, 3 (FSDP full shard) the weights too, over the data-parallel ranks (Rajbhandari et al. 2020, sec. 3.1 and
+5). Transformer Engine fp8 keeps an fp8 copy of each weight beside the bf16 one (1 B).
+Activations per layer per micro-batch (Korthikanti et al. 2022, sec. 4.1, eq. 1-2, with FlashAttention's
+no-score-matrix): attention sbh x 11, MLP sbh x 19, norms sbh x 4 for a 4h GeLU MLP -- written here from the
+tensors saved, so GQA and gated MLPs get their own widths. Tensor parallelism shards them except the
+norm/dropout regions (10 sbh) unless sequence parallelism is on; full recomputation keeps each layer's input.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+OPTIMIZER_BYTES = 12.0
+FP32_BYTES = 4.0
+FP8_WEIGHT_COPY_BYTES = 1.0
+# Unsharded part of a layer's activations under TP without sequence parallelism (Korthikanti eq. 2: 10 sbh).
+UNSHARDED_WITHOUT_SP = 10.0
+# Fragmentation of PyTorch's caching allocator: reserved minus allocated ~5-10 % of the peak in large training
+# runs (PyTorch CUDA memory management notes; Megatron memory reports). 8 % taken. Estimate.
+FRAGMENTATION_SHARE = 0.08
+# FSDP prefetch keeps the next layer's gathered parameters beside the current one (Zhao et al. 2023, sec. 3.3).
+FSDP_GATHERED_LAYERS = 2
+
+
+@dataclass(frozen=True)
+class TrainingMemory:
+    weights: float
+    gradients: float
+    optimizer_state: float
+    activations: float
+    buffers: float
+    fragmentation: float
+    capacity: float
+
+    @property
+    def total(self) -> float:
+        return (self.weights + self.gradients + self.optimizer_state + self.activations + self.buffers
+                + self.fragmentation)
+
+    @property
+    def fits(self) -> bool:
+        return self.total <= self.capacity
+
+    def as_dict(self) -> dict[str, float]:
+        return {"weights": self.weights, "gradients": self.gradients, "optimizer_state": self.optimizer_state,
+                "activations": self.activations, "buffers": self.buffers, "fragmentation": self.fragmentation,
+                "capacity": self.capacity, "total": self.total}
+
+
+def layer_activation_bytes(seq_tokens: float, d: int, qkv_width: float, ffn_in: float, ffn_width: float,
+                           tp: int, sp: bool, recompute: str) -> float:
+    """Bytes saved for backward by one layer for `seq_tokens` tokens (16-bit tensors, 1 B dropout masks)."""
+    s = seq_tokens
+    if recompute == "full":
+        return 2.0 * s * d / (tp if sp else 1)  # the layer's input only (Korthikanti sec. 4.3)
+    attn = 2 * s * d + 2 * s * qkv_width + 2 * s * d + s * d      # norm out, Q K V, attention out, dropout mask
+    mlp = 2 * s * d + 2 * s * ffn_in + 2 * s * ffn_width + s * d   # norm out, up(+gate) out, act out, mask
+    norms = 4 * s * d
+    total = attn + mlp + norms
+    if tp == 1:
+        return total
+    if sp:
+        return total / tp
+    return UNSHARDED_WITHOUT_SP * s * d + (total - UNSHARDED_WITHOUT_SP * s * d) / tp

@@ -1,0 +1,294 @@
+"""Distributed training on a node or cluster (experimental): tensor (+ sequence), context, expert, pipeline
+(1F1B / interleaved) and data parallelism with ZeRO 0-3, as the catalog's training stacks run them.
+
+One optimizer step of `batch_size` sequences (the global batch) of `seq_len` tokens, on the slowest pipeline
+stage (the last: it also runs the LM head and the loss):
+  step = m x slot + bubble + exposed PP + exposed DP/FSDP + optimizer
+  slot = forward + backward (+ recomputation) of one micro-batch + its exposed TP, CP and EP collectives
+  bubble = (pp - 1) / v slots (Narayanan et al. 2021, eq. 1 and sec. 2.2.2)
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ...errors import InvalidInputError
+from ...specs.models import MoESpec, TransformerSpec
+from ...units import quantity
+from ..inputs import Source, check_efficiency, check_outputs, check_positive_int, resolve_model
+from ..power import average_power
+from ..precision import resolve_precision
+from ..results import MemoryBreakdown
+from ..solver import ForwardModel, RooflineModel, _sequence_length, calibration_class, mfu_source, resolve_runtime
+from . import comm
+from .compute import DEFAULT_LAYER_KERNELS, micro_cost
+from .layout import build_layout, topology
+from .memory import (FP8_WEIGHT_COPY_BYTES, FP32_BYTES, FRAGMENTATION_SHARE, FSDP_GATHERED_LAYERS, OPTIMIZER_BYTES,
+                     TrainingMemory, layer_activation_bytes)
+from .pipeline import bubble_slots, inflight_microbatches
+from .result import DistributedResult, LazyProfile
+from .stack import TrainingStack, training_stack
+from .legacy import legacy_step, refuse_unmodelled, renamed
+
+# Adam step bytes per parameter of the local shard: read fp32 master, m, v (12) and the gradient (2), write
+# master, m, v (12) and the bf16 weight (2) -- one fused multi-tensor pass (apex/TE FusedAdam). Gradient
+# clipping reads the gradients once more (2) (Pascanu et al. 2013 norm clipping).
+ADAM_BYTES_PER_PARAM = 28.0
+CLIP_BYTES_PER_PARAM = 2.0
+RECOMPUTATION = ("none", "selective", "full")
+OVERLAP_KINDS = ("tp", "dp", "param", "pp", "cp")
+
+
+def _recompute_name(value: Any) -> str:
+    if value is True:
+        return "full"
+    if value is False or value is None:
+        return "none"
+    if value not in RECOMPUTATION:
+        raise InvalidInputError(f"activation_recomputation must be one of {RECOMPUTATION} (or True/False), "
+                                f"got {value!r}")
+    return value
+
+
+def _apply_overlap(stack: TrainingStack, overlap: Any) -> TrainingStack:
+    """overlap=None or True: the runtime's documented overlap; False: none; a dict {kind: share}."""
+    if overlap is None or overlap is True:
+        return stack
+    if overlap is False:
+        return TrainingStack(stack.name, 0.0, 0.0, 0.0, 0.0, 0.0, stack.bucket_bytes, stack.compute_efficiency,
+                             stack.fused_elementwise)
+    if isinstance(overlap, dict):
+        bad = [k for k in overlap if k not in OVERLAP_KINDS]
+        if bad:
+            raise InvalidInputError(f"overlap keys are {OVERLAP_KINDS}; got {bad}")
+        for k, v in overlap.items():
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 <= v <= 1.0:
+                raise InvalidInputError(f"overlap[{k!r}] must be a share in [0, 1], got {v!r}")
+        g = overlap.get
+        return TrainingStack(stack.name, g("tp", stack.tp_overlap), g("dp", stack.grad_overlap),
+                             g("param", stack.param_overlap), g("pp", stack.pp_overlap), g("cp", stack.cp_overlap),
+                             stack.bucket_bytes, stack.compute_efficiency, stack.fused_elementwise)
+    raise InvalidInputError(f"overlap must be None, True, False or a dict of shares by kind {OVERLAP_KINDS}, "
+                            f"got {overlap!r}")
+
+
+def _stage_parameters(m: Any, tp: int, pp: int, ep: int) -> tuple[float, float]:
+    """(parameters on the largest stage's GPU, parameters of one layer unsharded on this GPU's TP/EP share)."""
+    attn = m.attention_parameters_per_layer + 2 * m._norm_size
+    if isinstance(m, MoESpec):
+        moe = m.router_parameters_per_layer + (m.experts / ep + m.shared_experts) * m.expert_parameters
+        per_layer = (attn + (m.dense_layers * m.ffn_parameters_per_layer + m.moe_layers * moe) / m.layers) / tp
+    else:
+        per_layer = (attn + m.ffn_parameters_per_layer) / tp
+    emb = m.vocab_size * m.hidden_size / tp  # vocabulary-parallel embedding (first stage) or head (last stage)
+    heads = emb * (2 if (pp == 1 and not m.tied_embeddings) else 1)
+    return m.layers / pp * per_layer + heads, per_layer
+
+
+class DistributedModel(ForwardModel):
+    """Training step of a transformer on a node or cluster of the catalog (see the module docstring)."""
+
+    def __init__(self, roofline: RooflineModel | None = None):
+        self._roofline = roofline or RooflineModel()
+
+    def solve(self, model: Any, system: Any = None, batch_size: int = 1, precision: str = "bf16",
+              efficiency: float | None = None, *, seq_len: int | None = None, tensor_parallel: int = 1,
+              pipeline_parallel: int = 1, context_parallel: int = 1, expert_parallel: int = 1,
+              virtual_pipeline_stages: int = 1, microbatch_size: int = 1, zero_stage: int = 0,
+              sequence_parallel: bool = True, activation_recomputation: str | bool = "none",
+              overlap: Any = None, runtime: Any = None, tp_size: int | None = None, pp_size: int | None = None,
+              ep_size: int | None = None, v_stages: int | None = None, microbatch_count: int | None = None,
+              fleet: Any = None, **unsupported: Any) -> DistributedResult:
+        """One training step. Data parallelism is what the system's devices leave: devices / (tp x cp x pp).
+        runtime: a training stack of mlsysim.Runtimes (megatron, nemo, pytorch_fsdp, deepspeed, torchtitan)
+        with its documented overlap and fitted kernel efficiency, or any runtime (its kernels and launch cost,
+        plain DDP overlap); None: plain PyTorch DDP at the device's measured GEMM rate. overlap: None/True the
+        runtime's, False none, or {"tp"|"dp"|"param"|"pp"|"cp": share hidden}. 0.1.x names: tp_size, pp_size,
+        ep_size, v_stages, microbatch_count (micro-batches per replica), fleet (the system)."""
+        refuse_unmodelled(unsupported)
+        if fleet is not None:
+            if system is not None:
+                raise InvalidInputError("give the system once: system= (or 0.1.x's fleet=), not both")
+            system = fleet
+        if system is None:
+            raise InvalidInputError("DistributedModel.solve needs a system: a node or cluster (Systems.Nodes.DGX_H100, "
+                                    "Systems.Clusters.Research_256), as the second argument or system=")
+        tensor_parallel = renamed("tp_size", tp_size, "tensor_parallel", tensor_parallel, 1)
+        pipeline_parallel = renamed("pp_size", pp_size, "pipeline_parallel", pipeline_parallel, 1)
+        expert_parallel = renamed("ep_size", ep_size, "expert_parallel", expert_parallel, 1)
+        virtual_pipeline_stages = renamed("v_stages", v_stages, "virtual_pipeline_stages", virtual_pipeline_stages, 1)
+        if not isinstance(sequence_parallel, bool):
+            raise InvalidInputError(f"sequence_parallel must be True or False, got {sequence_parallel!r}")
+        if zero_stage not in (0, 1, 2, 3) or isinstance(zero_stage, bool):
+            raise InvalidInputError(f"zero_stage must be 0, 1, 2 or 3 (3 = FSDP full shard), got {zero_stage!r}")
+        recompute = _recompute_name(activation_recomputation)
+        m = resolve_model(model)
+        topo = topology(system)
+        hw = topo.device
+        batch = check_positive_int("batch_size", batch_size)
+        lay = build_layout(m, topo, batch, tensor_parallel, context_parallel, pipeline_parallel, expert_parallel,
+                           virtual_pipeline_stages, microbatch_size, microbatch_count)
+        rt = None if runtime is None else resolve_runtime(runtime, hw)
+        stack = _apply_overlap(training_stack(rt, hw.name), overlap)
+        replica = batch // lay.dp
+
+        def profile() -> Any:  # the replica on one device (0.1.x's node_profile), built only when asked for
+            return self._roofline.solve(m, hw, replica, precision, efficiency, is_training=True, seq_len=seq_len,
+                                        zero_stage=zero_stage, dp_size=lay.dp,
+                                        activation_recomputation=activation_recomputation, runtime=rt)
+
+        if not isinstance(m, TransformerSpec):
+            return legacy_step(m, topo, lay, profile(), zero_stage, batch)
+        check_efficiency(efficiency)
+        reasons: list[str] = []
+        seq = _sequence_length(m, seq_len, reasons)
+        if lay.cp > 1 and seq % (2 * lay.cp):
+            raise InvalidInputError(f"context_parallel={lay.cp} needs seq_len ({seq}) divisible by 2 x cp "
+                                    f"(load-balanced causal chunks, Megatron-Core); choose a cp dividing {seq // 2}")
+        prec = resolve_precision(hw, precision, training=True)
+        return _step(m, hw, topo, lay, prec, stack, rt, LazyProfile(profile), seq, batch, zero_stage,
+                     sequence_parallel, recompute, efficiency, reasons)
+
+
+def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, recompute, efficiency, notes):
+    tp, cp, pp, ep, dp, vp, micro = lay.tp, lay.cp, lay.pp, lay.ep, lay.dp, lay.vp, lay.micro
+    d, L = m.hidden_size, m.layers
+    if rt is None:
+        per_kernel, layer_kernels = hw._launch_overhead, DEFAULT_LAYER_KERNELS
+    else:
+        graph = rt.launch._graph_kernel_cost if "training" in rt.launch.graph_phases else None
+        per_kernel = graph if graph is not None else rt.launch._kernel_cost
+        layer_kernels = rt.kernels.prefill
+    # efficiency= (as Engine.solve's): one rate for every GEMM, the dense peak x efficiency, no shape roof
+    c = micro_cost(m, hw, prec, tp, cp, ep, lay.mb, seq, sp, stack, per_kernel, layer_kernels,
+                   fixed_rate=None if efficiency is None else prec.peak_flops * efficiency,
+                   fusion=None if rt is None else rt.fusion)
+    Ls = L / pp
+    T = lay.mb * seq / cp
+    ab = prec.activation_bytes
+    # --- one micro-batch slot on the last stage ---------------------------------------------------------
+    layers_t = Ls * (c.layer_fwd + c.layer_bwd + c.kernel_overhead)
+    recomp_t = Ls * (c.layer_fwd if recompute == "full" else c.attn_fwd if recompute == "selective" else 0.0)
+    busy = layers_t + recomp_t + c.head_fwd_bwd
+    tp_link = lay.link(tp, topo)
+    tp_all = comm.tp_time(T, d, ab, tp, tp_link[0], tp_link[1], Ls, recompute == "full")
+    cp_link = lay.link(tp * cp, topo)
+    # Width of one of K, V per token on this GPU (its KV heads); MLA passes one latent + rotary key: half each.
+    kv_width = (max(m.kv_heads // tp, 1) * m.head_dim if m.mla is None
+                else (m.mla.kv_lora_rank + m.mla.qk_rope_head_dim) / 2.0)
+    cp_all = comm.cp_time(T, kv_width, ab, cp, cp_link[0], cp_link[1], Ls)
+    moe_layers = m.moe_layers / pp if isinstance(m, MoESpec) else 0.0
+    ep_link = lay.link(tp * cp * ep, topo)
+    ep_all = comm.ep_time(T, m.experts_per_token if isinstance(m, MoESpec) else 0, d, ab, ep, ep_link[0],
+                          ep_link[1], moe_layers)
+    tp_x = tp_all * (1.0 - stack.tp_overlap)
+    attn_busy = Ls * c.attn_fwd * 3.5  # forward + 2.5 x backward: what the ring exchange hides behind
+    cp_x = max(0.0, cp_all - stack.cp_overlap * attn_busy)
+    ep_x = ep_all
+    slot = busy + tp_x + cp_x + ep_x
+    bubble = bubble_slots(pp, vp) * slot
+    # --- pipeline sends -------------------------------------------------------------------------------
+    # Neighbouring stages are tp x cp x dp ranks apart (pipeline is the outermost group).
+    pp_link = lay.link(tp * cp * dp * 2, topo)
+    pp_all = micro * comm.pp_time(T, d, ab, pp, vp, pp_link[0], pp_link[1])
+    pp_x = pp_all * (1.0 - stack.pp_overlap)
+    # --- data parallel / FSDP ---------------------------------------------------------------------------
+    params, layer_params = _stage_parameters(m, tp, pp, ep)
+    ranks = dp * cp  # Megatron reduces gradients over the data x context parallel group
+    local = max(1, min(ranks, lay.per_node // min(tp, lay.per_node)))  # DP peers inside one node
+    intra, inter = lay.link(1, topo), (topo.inter_bw, topo.inter_lat)
+    wb = prec.weight_bytes  # 16-bit mixed precision: 2 B weights and gradients; fp32 training: 4 B
+    grad_bytes = params * wb
+    tail_share = min(1.0, stack.bucket_bytes / grad_bytes) if grad_bytes else 0.0
+    fwd_micro = Ls * c.layer_fwd
+    bwd_micro = Ls * c.layer_bwd
+    if zero_stage >= 3:
+        gather = comm.dp_param_gather_time(params * wb, ranks, local, intra, inter)
+        rs = comm.dp_grad_time(grad_bytes, ranks, local, intra, inter, 1)
+        per_micro = 2.0 * gather + rs  # forward and backward gathers, gradient reduce-scatter
+        dp_all = micro * per_micro
+        first_layer = per_micro / max(Ls, 1.0)  # the first layer's gather waits on nothing to hide behind
+        dp_x = micro * max(first_layer, per_micro - stack.param_overlap * busy)
+    else:
+        grad = comm.dp_grad_time(grad_bytes, ranks, local, intra, inter, zero_stage)
+        gather = comm.dp_param_gather_time(params * wb, ranks, local, intra, inter) if zero_stage else 0.0
+        dp_all = grad + gather
+        # Bucketed reduction starts during the last micro-batch's backward (gradient accumulation).
+        window = stack.grad_overlap * (bwd_micro + c.head_fwd_bwd * 2.0 / 3.0)
+        dp_x = max(grad * tail_share, grad - window)
+        if gather:
+            dp_x += max(gather * tail_share, gather - stack.param_overlap * fwd_micro)
+    # --- optimizer step ---------------------------------------------------------------------------------
+    shard = ranks if zero_stage >= 1 else 1
+    opt_t = params / shard * (ADAM_BYTES_PER_PARAM + CLIP_BYTES_PER_PARAM) / c.bandwidth
+    compute = micro * busy + opt_t
+    step = compute + bubble + micro * (tp_x + cp_x + ep_x) + pp_x + dp_x
+    # --- FLOPs: model (MFU) and hardware (HFU) ----------------------------------------------------------
+    tokens = batch * seq
+    attn_ctx = m.attention_flops_per_token_per_context * seq  # forward, non-causal (Megatron / PaLM count)
+    model_flops = tokens * (6.0 * m.matmul_parameters_per_token + 3.0 * attn_ctx)
+    # Recomputation replays the forward of every layer (full) or of the attention core (selective).
+    extra = (2.0 * _active_layer_params(m) + attn_ctx if recompute == "full"
+             else attn_ctx if recompute == "selective" else 0.0)
+    hw_flops = model_flops + tokens * extra
+    devices = topo.devices
+    peak = prec.peak_flops
+    mfu = model_flops / (step * devices * peak)
+    hfu = hw_flops / (step * devices * peak)
+    throughput = tokens / step
+    cls = calibration_class(hw)
+    # Board power: TDP while computing, idle otherwise, streaming share on the memory roof (core.power).
+    power = average_power(hw.power._tdp, hw.power._idle, micro * busy, opt_t, step,
+                          cls.memory_bound_power_fraction)
+    energy = devices * power * step
+    # --- memory per GPU -----------------------------------------------------------------------------------
+    dp_shard = ranks
+    weights = params * (wb / (dp_shard if zero_stage >= 3 else 1)
+                        + (FP8_WEIGHT_COPY_BYTES if prec.compute == "fp8" else 0.0))
+    grads = params * wb / (dp_shard if zero_stage >= 2 else 1)
+    # fp32 master + Adam m, v (12 B) in mixed precision; fp32 training keeps only m and v beside the weights.
+    opt_bytes = OPTIMIZER_BYTES if wb < FP32_BYTES else OPTIMIZER_BYTES - FP32_BYTES
+    opt = params * opt_bytes / (dp_shard if zero_stage >= 1 else 1)
+    if m.mla is None:
+        qkv_w = (m.heads + 2 * m.kv_heads) * m.head_dim
+    else:
+        qkv_w = m.heads * m.head_dim * 2
+    gated = 2 if m.ffn_gated else 1
+    ffn = ((m.experts_per_token + m.shared_experts) * m.expert_ffn_size if isinstance(m, MoESpec) else m.ffn_size)
+    layer_act = layer_activation_bytes(T, d, qkv_w, gated * ffn, ffn, tp, sp, recompute)
+    first = Ls * layer_act * inflight_microbatches(pp, vp, micro)
+    if recompute == "full":  # the layer being recomputed holds its full activations
+        first += layer_activation_bytes(T, d, qkv_w, gated * ffn, ffn, tp, sp, "none")
+    logits = 4.0 * T * m.vocab_size / tp  # fp32 logits for the loss (last stage)
+    last = (first if pp == 1 else Ls * layer_act * 1.0) + logits
+    acts = max(first, last)
+    buffers = cls._runtime_reserve + (FSDP_GATHERED_LAYERS * layer_params * wb
+                                      if zero_stage >= 3 and dp_shard > 1 else 0.0)
+    frag = FRAGMENTATION_SHARE * acts
+    tm = TrainingMemory(weights, grads, opt, acts, buffers, frag, hw.memory._capacity)
+    memory = MemoryBreakdown(weights=weights, kv_cache=0.0, activations=acts, gradients=grads,
+                             optimizer_state=opt, runtime_reserve=buffers + frag, capacity=hw.memory._capacity)
+    comm_x = micro * (tp_x + cp_x + ep_x) + pp_x + dp_x
+    mfu = check_outputs(f"DistributedModel ({m.name} on {topo.name})", latency=step, throughput=throughput,
+                        energy=energy, mfu=mfu, terms=(
+        (compute + bubble, Source(None, entry=hw.name)),
+        (micro * tp_x, topo.intra_src if tp <= lay.per_node else topo.inter_src), (pp_x, topo.inter_src),
+        (dp_x, topo.inter_src if ranks > local else topo.intra_src)),
+        mfu_source=lambda: mfu_source(m, hw, prec.compute, c.gemm_rate / peak))
+    reasons = list(notes) + [f"training stack: {stack.name}"]
+    if not tm.fits:
+        reasons.append(f"needs {tm.total / 2**30:.2f} GiB per device, has {tm.capacity / 2**30:.2f} GiB")
+    return DistributedResult(
+        latency=quantity(step, "s"), throughput=quantity(throughput, "token/s"),
+        bottleneck="Communication" if comm_x > compute + bubble else "Compute", mfu=mfu, feasible=tm.fits,
+        energy=quantity(energy, "J"), devices=devices, tensor_parallel=tp, pipeline_parallel=pp, data_parallel=dp,
+        context_parallel=cp, expert_parallel=ep, virtual_pipeline_stages=vp, microbatch_size=lay.mb,
+        microbatches=micro, zero_stage=zero_stage, runtime=stack.name, hfu=hfu,
+        tokens_per_s_per_gpu=throughput / devices, compute_time_s=compute, recompute_time_s=micro * recomp_t,
+        optimizer_time_s=opt_t, bubble_time_s=bubble, tp_comm_time_s=micro * tp_x, cp_comm_time_s=micro * cp_x,
+        ep_comm_time_s=micro * ep_x, pp_comm_time_s=pp_x, dp_comm_time_s=dp_all, dp_comm_exposed_s=dp_x,
+        comm_total_s={"tp": micro * tp_all, "cp": micro * cp_all, "ep": micro * ep_all, "pp": pp_all, "dp": dp_all},
+        memory=memory, training_memory=tm, device_profile=prof, reasons=tuple(reasons))
+
+
+def _active_layer_params(m: Any) -> float:
+    return float(getattr(m, "active_layer_parameters", m.layer_parameters))
