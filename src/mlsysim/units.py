@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from functools import lru_cache
+from typing import Any
 
 # Extra definitions on top of pint's defaults. FLOP and OP share one dimension: an int8 "operation" and a
 # floating-point operation both count one multiply or one add (vendors print TOPS and TFLOPS the same way).
@@ -59,6 +60,7 @@ def get_ureg():
             # pint's application registry, which mlsysim leaves to the user's own code.
             ureg.Quantity.__reduce__ = _reduce_quantity
             ureg.Unit.__reduce__ = _reduce_unit
+            _install_fast_conversion(ureg.Quantity)
             _ureg = ureg
     return _ureg
 
@@ -94,7 +96,7 @@ def _fast_path_works() -> bool:
     probe = object.__new__(Q)
     try:
         probe._magnitude, probe._units = 2.5, _units_container("J")
-        return probe == Q(2.5, "J") and probe.to("mJ").magnitude == 2500.0 and str(probe) == str(Q(2.5, "J"))
+        return probe == Q(2.5, "J") and (_ORIG_TO or Q.to)(probe, "mJ").magnitude == 2500.0 and str(probe) == str(Q(2.5, "J"))
     except Exception:  # an internal layout we do not know: keep the public constructor
         return False
 
@@ -107,3 +109,61 @@ def quantity(value: float, unit_name: str):
         q._magnitude, q._units = value, _units_container(unit_name)
         return q
     return Q(value, unit(unit_name))
+
+
+# --- conversion of our quantities by unit name, without parsing (pint parses the string on every .to()) -----
+# Only this registry's Quantity class gets it; pint's own classes and other registries are untouched.
+_factors: dict[tuple[Any, str], float | None] = {}
+_FACTOR_CACHE_SIZE = 4096  # (unit, target) pairs kept; a program converts between a handful
+
+
+def _factor(units: Any, target: str) -> float | None:
+    """The multiplicative factor pint applies from `units` to the unit named `target` (value x factor is exactly
+    pint's own result: pint's conversion multiplies by src_root / dst_root), or None where pint must convert
+    (an offset unit such as degC, an unknown name, a dimension mismatch: pint then raises its own error)."""
+    key = (units, target)
+    try:
+        return _factors[key]
+    except KeyError:
+        pass
+    Q = get_ureg().Quantity
+    try:
+        one = _ORIG_TO(Q(1.0, units), target).magnitude
+        zero = _ORIG_TO(Q(0.0, units), target).magnitude
+        two = _ORIG_TO(Q(2.0, units), target).magnitude
+        factor = float(one) if zero == 0.0 and two == 2.0 * one and type(one) is float else None
+    except Exception:
+        factor = None
+    if len(_factors) >= _FACTOR_CACHE_SIZE:
+        _factors.clear()
+    _factors[key] = factor
+    return factor
+
+
+_ORIG_TO: Any = None
+_ORIG_M_AS: Any = None
+
+
+def _install_fast_conversion(Q: Any) -> None:
+    global _ORIG_TO, _ORIG_M_AS
+    _ORIG_TO, _ORIG_M_AS = Q.to, Q.m_as
+
+    def to(self, other=None, *contexts, **ctx_kwargs):
+        if type(other) is str and not contexts and not ctx_kwargs and type(self._magnitude) is float \
+                and _fast_path_works():
+            factor = _factor(self._units, other)
+            if factor is not None:
+                q = object.__new__(type(self))
+                q._magnitude, q._units = self._magnitude * factor, _units_container(other)
+                return q
+        return _ORIG_TO(self, other, *contexts, **ctx_kwargs)
+
+    def m_as(self, units):
+        if type(units) is str and type(self._magnitude) is float:
+            factor = _factor(self._units, units)
+            if factor is not None:
+                return self._magnitude * factor
+        return _ORIG_M_AS(self, units)
+
+    to.__doc__, m_as.__doc__ = Q.to.__doc__, Q.m_as.__doc__
+    Q.to, Q.m_as = to, m_as
