@@ -90,5 +90,6 @@ def resolve_precision(hardware: HardwareSpec, precision: str, *, weight_only: bo
             return ExecutionPrecision(name, compute, BYTES_PER_ELEMENT[name], BYTES_PER_ELEMENT[compute], True, peak)
     have = ", ".join(p for p, _ in hardware.peak_dense.items())
     raise UnsupportedPrecisionError(
-        f"{hardware.display_name} has no {name} units (it has: {have}); choose one of those, or a quantised "
-        f"storage format ({', '.join(QUANTISED_STORAGE)}) to run weight-only quantisation")
+        f"{hardware.display_name} has no {name} peak in the catalog (it lists: {have}; a figure the vendor does not "
+        f"print is left out, never guessed); choose one of those, or a quantised storage format "
+        f"({', '.join(QUANTISED_STORAGE)}) to run weight-only quantisation")
