@@ -172,3 +172,19 @@ def test_qwen25_qkv_bias_is_what_the_all_or_nothing_flag_drops():
     m = Models.Qwen25_7B
     qkv_bias = m.layers * (m.heads + 2 * m.kv_heads) * m.head_dim
     assert qkv_bias / m.parameter_count < 1e-4
+
+
+@pytest.mark.parametrize("name,published,gap", [
+    # gap: what the convention counts differently, derived - published (see each entry's notes)
+    ("RoBERTa_Base", 124_645_632, -2 * 768),       # 514-row position table counted as 512
+    ("RoBERTa_Large", 355_359_744, -2 * 1024),
+    ("DistilBERT_Base", 66_362_880, 0),
+    ("Falcon_7B", 6_921_720_704, 32 * 2 * 4544),   # one LayerNorm per parallel-attention layer, convention counts two
+])
+def test_issue13_encoders_and_falcon_differ_by_exactly_the_documented_gap(name, published, gap):
+    assert getattr(Models, name).parameter_count - published == gap, name
+
+
+def test_falcon_7b_multi_query_cache_is_one_head():
+    m = Models.Falcon_7B
+    assert m.kv_elements_per_token == 2 * m.layers * 1 * m.head_dim
