@@ -144,3 +144,47 @@ def test_architecture_twins_have_identical_geometry(twins):
         assert other.active_parameter_count == first.active_parameter_count, other.name
         assert other.kv_elements_per_token == first.kv_elements_per_token, other.name
         assert other.hf_id != first.hf_id
+
+
+# --- issue 13: model breadth. Exact totals are the checkpoint's safetensors count (or paper); rounded ones the card.
+@pytest.mark.parametrize("name,published,rel", [
+    ("Mistral_7B", 7_241_732_096, 0.0), ("Llama32_1B", 1_235_814_400, 0.0), ("Llama32_3B", 3_212_749_824, 0.0),
+    ("Phi3_Mini", 3_821_079_552, 0.0), ("Phi3_Medium", 13_960_238_080, 0.0),
+    ("GPT_NeoX_20B", 20_554_567_680, 0.0),   # Black et al. 2022 Table 1
+    ("Gemma2_2B", 2_614_341_888, 1e-4), ("Gemma2_9B", 9_241_705_984, 1e-4), ("Gemma2_27B", 27_227_128_320, 1e-4),
+    ("Qwen25_7B", 7.61e9, 0.005), ("Qwen25_14B", 14.7e9, 0.005), ("Qwen25_72B", 72.7e9, 0.005),
+    ("Phi4", 14.7e9, 0.005), ("OPT_66B", 66e9, 0.005),
+])
+def test_issue13_models_match_their_published_counts(name, published, rel):
+    derived = getattr(Models, name).parameter_count
+    assert abs(derived - published) <= rel * published + 0.5, f"{name}: derived {derived:.10g} vs {published:.10g}"
+
+
+def test_gemma2_counts_two_of_four_norms_per_layer():
+    # Gemma 2 has pre/post attention and FFN RMSNorms (4 per layer); the convention counts 2: the gap is exactly
+    # 2 x layers x hidden_size.
+    m = Models.Gemma2_9B
+    assert 9_241_705_984 - m.parameter_count == 2 * m.layers * m.hidden_size
+
+
+def test_qwen25_qkv_bias_is_what_the_all_or_nothing_flag_drops():
+    # Qwen2.5-7B card 7.61B; the Q/K/V biases the spec cannot express are (heads + 2 kv_heads) x head_dim per layer.
+    m = Models.Qwen25_7B
+    qkv_bias = m.layers * (m.heads + 2 * m.kv_heads) * m.head_dim
+    assert qkv_bias / m.parameter_count < 1e-4
+
+
+@pytest.mark.parametrize("name,published,gap", [
+    # gap: what the convention counts differently, derived - published (see each entry's notes)
+    ("RoBERTa_Base", 124_645_632, -2 * 768),       # 514-row position table counted as 512
+    ("RoBERTa_Large", 355_359_744, -2 * 1024),
+    ("DistilBERT_Base", 66_362_880, 0),
+    ("Falcon_7B", 6_921_720_704, 32 * 2 * 4544),   # one LayerNorm per parallel-attention layer, convention counts two
+])
+def test_issue13_encoders_and_falcon_differ_by_exactly_the_documented_gap(name, published, gap):
+    assert getattr(Models, name).parameter_count - published == gap, name
+
+
+def test_falcon_7b_multi_query_cache_is_one_head():
+    m = Models.Falcon_7B
+    assert m.kv_elements_per_token == 2 * m.layers * 1 * m.head_dim
