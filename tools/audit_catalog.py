@@ -45,13 +45,13 @@ def _qty(text: str, unit: str) -> float:
 
 
 def _notes(raw: dict) -> str:
-    """Every provenance note and source text of an entry, lower-cased (where an explanation may stand)."""
+    """Every provenance note of an entry, lower-cased (where an explanation of an unusual figure stands)."""
     out = []
 
     def walk(node):
         if isinstance(node, dict):
             for k, v in node.items():
-                if k in ("notes", "source", "description") and isinstance(v, str):
+                if k == "notes" and isinstance(v, str):
                     out.append(v)
                 else:
                     walk(v)
