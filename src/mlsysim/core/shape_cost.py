@@ -33,6 +33,8 @@ class ShapedCost:
     gemm_scale: tuple[float, ...] | None   # per phase: GEMM efficiency relative to the calibration shape
     attention_fraction: float | None       # attention-core rate as a fraction of the dense peak
     notes: tuple[str, ...]
+    # Sustained / burst clock applied to the GEMM rate and to the attention rate (1.0: rates already sustained).
+    clock_scale: tuple[float, float] = (1.0, 1.0)
     # (achieved FLOP/s, peak) -> (per-phase compute seconds, their sum) of the last call: a warm call reuses them
     rates: tuple[float, float, tuple[float, ...], float] | None = None
 
@@ -94,11 +96,36 @@ def _shape(m, hw, rt, cost, batch, seq, training, prefill, prec) -> ShapedCost:
         if scale is not None:
             notes.append(f"shape roof: GEMM tiles {units.gemm_tile[0]}x{units.gemm_tile[1]} in waves over "
                          f"{units.sms} SMs" + (f", attention at {attention:.2f} of peak" if attention else ""))
+            clock = sustained_clock_scale(hw, prec.compute, attention is not None)
+            if clock != (1.0, 1.0):
+                notes.append(f"sustained clock: {units.clocks.sustained.m_as('MHz'):.0f} of "
+                             f"{units.clocks.boost.m_as('MHz'):.0f} MHz under a long compute-bound load at the "
+                             "power limit scales the burst-measured "
+                             + " and ".join(n for n, f in zip(("GEMM", "attention"), clock) if f != 1.0) + " rate")
         else:
             notes.append("no shape roof for this pass (decode mat-vec kernels, MoE/MLA layers or a graph without a "
                          "layer table): one GEMM efficiency for every phase")
     new = attrs.evolve(cost, other_traffic=other, kernels=kernels, phases=tuple(phases))
-    return ShapedCost(new, scale, attention, tuple(notes))
+    clock = (1.0, 1.0) if scale is None else sustained_clock_scale(hw, prec.compute, attention is not None)
+    return ShapedCost(new, scale, attention, tuple(notes), clock)
+
+
+def sustained_clock_scale(hw: HardwareSpec, compute: str, attention: bool = True) -> tuple[float, float]:
+    """(GEMM, attention) rate factors for a steady-state pass: sustained / boost clock where the rate was measured
+    in a short burst at the boost clock, else 1. A tensor-core-bound kernel's rate is proportional to the SM clock
+    (peak = SMs x FLOP/clock/SM x clock: NVIDIA H100 whitepaper, table 3); a load held for seconds at the power limit
+    lowers the clock until power = limit (Horace He, 'Strangely, matrix multiplications on GPUs run faster when given
+    predictable data', 2024). The GEMM rate is burst-measured when it is the device's calibration.matmul_flops
+    (measure_gpu.py: 20 x 8192^3, ~28 ms); a class efficiency was fitted on sustained end-to-end runs and is kept.
+    The attention table is a kernel benchmark (FlashAttention-3 paper, fig. 5), a burst as well."""
+    units = hw.compute_units
+    clocks = units.clocks if units is not None else None
+    if clocks is None:
+        return 1.0, 1.0
+    ratio = clocks._sustained / clocks._boost
+    table = hw.calibration.matmul_flops if hw.calibration is not None else None
+    measured = table is not None and table.get(compute) is not None
+    return (ratio if measured else 1.0), (ratio if attention and units.attention else 1.0)
 
 
 def _phase_scales(m, units, batch, seq, training, prefill, prec, phases):
@@ -149,9 +176,10 @@ def phase_times(shaped: ShapedCost, achieved_flops: float, peak_flops: float) ->
     memo = shaped.rates
     if memo is not None and memo[0] == achieved_flops and memo[1] == peak_flops:
         return memo[2], memo[3]
-    rates = [achieved_flops * s for s in shaped.gemm_scale]
+    gemm_clock, attention_clock = shaped.clock_scale
+    rates = [achieved_flops * gemm_clock * s for s in shaped.gemm_scale]
     if shaped.attention_fraction is not None:
-        rates[ATTENTION_CORE_PHASE] = peak_flops * shaped.attention_fraction
+        rates[ATTENTION_CORE_PHASE] = peak_flops * shaped.attention_fraction * attention_clock
     times = tuple(p[0] / r for p, r in zip(shaped.cost.phases, rates))
     shaped.rates = (achieved_flops, peak_flops, times, sum(times))
     return times, shaped.rates[3]

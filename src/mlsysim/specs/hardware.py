@@ -118,6 +118,23 @@ def _check_tile(instance, attribute, value) -> None:
 
 
 @spec
+class ClockSpec(QuantityAccess):
+    """The SM clock a short burst runs at and the one a long compute-bound load holds at the power limit: a GEMM
+    rate measured in a burst (calibration.matmul_flops, benchmarks/device/measure_gpu.py: ~28 ms) is scaled by
+    sustained / boost for the steady-state passes the engine predicts (mlsysim.core.shape_cost)."""
+
+    _boost: float = quantity("Hz", doc="SM clock of a short burst (the device's maximum boost clock)")
+    _sustained: float = quantity("Hz", doc="SM clock held by a long compute-bound load at the power limit")
+    provenance: Provenance
+
+    def __attrs_post_init__(self) -> None:
+        if not 0 < self._sustained <= self._boost:
+            raise CatalogError(f"sustained clock {self._sustained:.4g} Hz is not in (0, boost {self._boost:.4g} Hz]",
+                               field="compute_units.clocks.sustained",
+                               expected="a clock at or below the boost clock (power capping only lowers it)")
+
+
+@spec
 class ComputeUnits(QuantityAccess):
     """The SMs a GEMM's output tiles are spread over and the shape roof of this device's GEMM and attention
     kernels (mlsysim.core.gemm_roof): tile, pipeline ramp per tile, attention rate by head dimension."""
@@ -133,6 +150,7 @@ class ComputeUnits(QuantityAccess):
                                                               validator=_check_attention)
     attention_seq_causal: tuple[tuple[int, float], ...] = attrs.field(default=(), converter=_attention_table,
                                                                      validator=_check_attention)
+    clocks: ClockSpec | None = None
 
 
 @spec
