@@ -12,10 +12,11 @@ from typing import Any
 import attrs
 
 from ..specs.hardware import HardwareSpec
-from ..specs.models import FixedGraphSpec, MoESpec, ModelSpec, TransformerSpec
+from ..specs.models import FixedGraphSpec, ModelSpec, TransformerSpec
 from ..specs.runtimes import RuntimeSpec
 from .fusion import fixed_graph_extra, transformer_extra
 from .gemm_roof import attention_efficiency, conv_gemm_shape, relative_gemm_efficiency
+from .layer_gemms import attention_head_dim, ffn_gemms, projection_gemms
 from .precision import ExecutionPrecision
 from .workload import ATTENTION_CORE_PHASE, WorkloadCost, workload_cost
 
@@ -103,8 +104,8 @@ def _shape(m, hw, rt, cost, batch, seq, training, prefill, prec) -> ShapedCost:
                              "power limit scales the burst-measured "
                              + " and ".join(n for n, f in zip(("GEMM", "attention"), clock) if f != 1.0) + " rate")
         else:
-            notes.append("no shape roof for this pass (decode mat-vec kernels, MoE/MLA layers or a graph without a "
-                         "layer table): one GEMM efficiency for every phase")
+            notes.append("no shape roof for this pass (decode mat-vec kernels, training a fixed graph or a graph "
+                         "without a layer table): one GEMM efficiency for every phase")
     new = attrs.evolve(cost, other_traffic=other, kernels=kernels, phases=tuple(phases))
     clock = (1.0, 1.0) if scale is None else sustained_clock_scale(hw, prec.compute, attention is not None)
     return ShapedCost(new, scale, attention, tuple(notes), clock)
@@ -131,30 +132,29 @@ def sustained_clock_scale(hw: HardwareSpec, compute: str, attention: bool = True
 def _phase_scales(m, units, batch, seq, training, prefill, prec, phases):
     tm, tn = units.gemm_tile
 
-    def eff(*gemms: tuple[float, float, float, float]) -> float:
-        """FLOP-weighted harmonic mean of relative efficiencies over (flops weight, M, N, K) GEMMs."""
-        total = sum(g[0] for g in gemms)
+    def eff(gemms) -> float:
+        """FLOP-weighted harmonic mean of relative efficiencies over (M, N, K, batch, layers) GEMMs."""
+        weights = [g[0] * g[1] * g[2] * g[3] * g[4] for g in gemms]
+        total = sum(weights)
         if total <= 0:
             return 1.0
-        return total / sum(g[0] / relative_gemm_efficiency(g[1], g[2], g[3], units.sms, tm, tn, units.gemm_k_ramp)
-                           for g in gemms)
+        return total / sum(w / relative_gemm_efficiency(g[0], g[1], g[2], units.sms, tm, tn, units.gemm_k_ramp,
+                                                        g[3]) for w, g in zip(weights, gemms))
 
-    if isinstance(m, TransformerSpec) and not isinstance(m, MoESpec) and m.attention == "standard":
+    if isinstance(m, TransformerSpec):
         decode = not training and m.architecture != "encoder" and not prefill
         if decode:  # M = batch rows: mat-vec / small-M kernels, not the tiled GEMMs the roof was fit on
             return None, None
         tokens = batch * seq
-        d, qkv, attn_out = m.hidden_size, (m.heads + 2 * m.kv_heads) * m.head_dim, m.heads * m.head_dim
-        ffn_n = 2 * m.ffn_size if m.ffn_gated else m.ffn_size  # gate and up as one [d, 2 ffn] GEMM
         head_tokens = batch if prefill else tokens
         scale = [1.0] * len(phases)
-        scale[0] = eff((qkv * d, tokens, qkv, d), (attn_out * d, tokens, d, attn_out))
-        scale[2] = eff((ffn_n * d, tokens, ffn_n, d), (m.ffn_size * d, tokens, d, m.ffn_size))
+        scale[0] = eff(projection_gemms(m, tokens))
+        scale[2] = eff(ffn_gemms(m, tokens))
         if m.architecture != "encoder":
-            scale[4] = eff((1.0, head_tokens, m.vocab_size, d))
+            scale[4] = eff(((head_tokens, m.vocab_size, m.hidden_size, 1, 1.0),))
         attention = None
         if units.attention and prec.compute in ATTENTION_PRECISIONS:
-            attention = attention_efficiency(units.attention, m.head_dim)
+            attention = attention_efficiency(units.attention, attention_head_dim(m))
             # Short sequences fill fewer query tiles; a causal mask idles part of each (FA-3 paper fig. 5).
             ramp = units.attention_seq if m.architecture == "encoder" else units.attention_seq_causal
             if ramp:
