@@ -5,7 +5,9 @@
 - dequantisation of a weight-only format: DequantCost.ops_per_weight ALU operations per weight on the device's
   fp32 vector units, in series with the packed weight stream (a batch-1 mat-vec whose inner loop unpacks and
   scales each block: costly where fp32 rate / bandwidth is low, A100, and cheap where it is high, L40S);
-- memory it reserves (MemoryReserve: fixed bytes + a fraction of capacity), in place of the class reserve.
+- memory it reserves (MemoryReserve: fixed bytes + a fraction of capacity), in place of the class reserve;
+- how its launch cost combines with the GPU work (pass_time): added, or overlapped where the host dispatches
+  asynchronously and runs ahead of the GPU (eager PyTorch, LaunchCost.async_gap).
 
 All plain-float reads of spec fields: called on Engine.solve's hot path.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 from ..errors import CatalogError
 from ..specs.calibration import CalibrationClass
 from ..specs.hardware import HardwareSpec
+from ..specs.models import ModelSpec, SSMSpec, TransformerSpec
 from ..specs.runtimes import QuantFormat, RuntimeSpec
 
 
@@ -50,3 +53,23 @@ def memory_reserve(rt: RuntimeSpec | None, cls: CalibrationClass, capacity: floa
     if rt is None or rt.memory_reserve is None:
         return cls._runtime_reserve
     return rt.memory_reserve.bytes_on(capacity)
+
+
+def pass_time(rt: RuntimeSpec | None, model: ModelSpec, busy: float, overhead: float, per_kernel: float,
+              training: bool, prefill: bool) -> float:
+    """Seconds of a pass of N = overhead / per_kernel kernels. A GPU-side gap per kernel (a graph replay, a
+    runtime without launch.async_gap) adds: busy + overhead. An asynchronous host dispatch is a two-stage pipeline, the host issuing kernels into the
+    stream's queue while the GPU drains it: the pass takes the slower stage, max(N x host cost, GPU time + N x
+    async_gap) (PyTorch, 'CUDA semantics: asynchronous execution',
+    https://pytorch.org/docs/stable/notes/cuda.html#asynchronous-execution; the GPU idles only when the host falls
+    behind: NVIDIA, 'Getting Started with CUDA Graphs', https://developer.nvidia.com/blog/cuda-graphs/).
+    benchmarks/fit_eager_overlap.py fits async_gap and checks both rules on this project's eager vs graph timings."""
+    gap = rt.launch._async_gap if rt is not None else None
+    if gap is None:
+        return busy + overhead
+    # The phase as mlsysim.core.solver.runtime_kernels names it (a decode step of a decoder or a state-space model).
+    decoder = isinstance(model, SSMSpec) or isinstance(model, TransformerSpec) and model.architecture != "encoder"
+    phase = "training" if training else ("prefill" if prefill or not decoder else "decode")
+    if phase in rt.launch.graph_phases or per_kernel <= 0:
+        return busy + overhead
+    return max(overhead, busy + overhead / per_kernel * gap)  # overhead = N kernels x the host's cost per kernel

@@ -180,7 +180,7 @@ class RooflineModel(ForwardModel):
         else:
             busy = max(compute_time, memory_time)
             bottleneck = "Compute" if compute_time >= memory_time else "Memory"
-        latency = busy + overhead
+        latency = runtime_costs.pass_time(rt, m, busy, overhead, per_kernel, bool(is_training), prefill)
 
         memory = MemoryBreakdown(weights=cost.weights, kv_cache=cost.kv_cache, activations=cost.activations,
                                  gradients=cost.gradients, optimizer_state=cost.optimizer_state,

@@ -141,6 +141,9 @@ class LaunchCost(QuantityAccess):
     provenance: Provenance
     _graph_kernel_cost: float | None = quantity("s", optional=True, doc="per kernel replayed from a graph")
     by_class: tuple[ClassLaunchCost, ...] = attrs.field(default=(), converter=as_tuple)
+    # Set: kernel_cost is host-side dispatch time and launches are asynchronous, so outside graph_phases the host
+    # runs ahead of the GPU and each kernel still costs async_gap of GPU time (mlsysim.core.runtime_costs.pass_time).
+    _async_gap: float | None = quantity("s", optional=True, doc="GPU time per asynchronously launched kernel")
 
     def __attrs_post_init__(self) -> None:
         names = [o.hardware_class for o in self.by_class]
