@@ -41,6 +41,10 @@ def spec_class(array: str, item: dict) -> type:
         if arch not in by_architecture:
             raise CatalogError(f"unknown architecture {arch!r}", entry=item.get("name"), field="architecture",
                                expected=f"one of {', '.join(architectures)}")
+        if arch == "encoder" and "patch_size" in item:  # patch front end: a vision transformer
+            from ..specs import VisionTransformerSpec
+
+            return VisionTransformerSpec
         return by_architecture[arch]
     return by_array[array]
 
