@@ -140,3 +140,12 @@ def test_mamba2_rejects_inconsistent_heads():
 def test_new_kinds_are_distinct_spec_classes():
     assert type(M.get("T5_3B")) is EncoderDecoderSpec
     assert M.get("Whisper_Medium").category == "Speech"
+
+
+def test_dit_xl2_step_matches_the_papers_gflops_by_hand():
+    m = M.get("DiT_XL_2")
+    tokens, d, layers = 256, 1152, 28
+    macs = tokens * layers * 12 * d * d + layers * 2 * tokens * tokens * d  # linear layers + attention matmuls
+    flops = Engine.solve(m, "H100", batch_size=1).flops
+    assert flops == 2 * 118.64e9
+    assert abs(2 * macs / flops - 1) < 0.005  # the paper's Gflops are multiply-adds
