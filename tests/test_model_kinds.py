@@ -149,3 +149,24 @@ def test_dit_xl2_step_matches_the_papers_gflops_by_hand():
     flops = Engine.solve(m, "H100", batch_size=1).flops
     assert flops == 2 * 118.64e9
     assert abs(2 * macs / flops - 1) < 0.005  # the paper's Gflops are multiply-adds
+
+
+@pytest.mark.parametrize("name,published", [("Wav2Vec2_Base", 94_396_320), ("Wav2Vec2_Large", 315_471_520)])
+def test_wav2vec2_geometry_reproduces_the_ctc_checkpoint_count(name, published):
+    assert M.get(name).parameter_count == published
+
+
+def test_speech_encoder_adds_the_conv_stack_as_its_own_phase():
+    from mlsysim.core.workload import transformer_cost, workload_cost
+    from mlsysim.specs import SpeechEncoderSpec
+
+    m = M.get("Wav2Vec2_Base")
+    assert isinstance(m, SpeechEncoderSpec) and m.front_end.output_length == m.context_length == 781
+    # 250,000 samples: 49,999 -> 24,999 -> 12,499 -> 6,249 -> 3,124 -> 1,562 -> 781 frames (no padding)
+    full, bare = workload_cost(m, 2, 781, PREC, None), transformer_cost(m, 2, 781, PREC, None)
+    assert full.model_flops - bare.model_flops == pytest.approx(2 * 2 * m.front_end.macs, rel=1e-12)
+    assert full.phases[-1][0] == pytest.approx(2 * 2 * m.front_end.macs, rel=1e-12)
+    half = workload_cost(m, 2, 390, PREC, None)
+    assert half.phases[-1][0] == pytest.approx(full.phases[-1][0] * 390 / 781, rel=1e-12)  # linear in the audio
+    with pytest.raises(CatalogError, match="frames"):
+        attrs.evolve(m, context_length=500)

@@ -45,6 +45,10 @@ def spec_class(array: str, item: dict) -> type:
             from ..specs import VisionTransformerSpec
 
             return VisionTransformerSpec
+        if arch == "encoder" and "front_end" in item:  # convolutional audio front end: a speech encoder
+            from ..specs import SpeechEncoderSpec
+
+            return SpeechEncoderSpec
         return by_architecture[arch]
     return by_array[array]
 

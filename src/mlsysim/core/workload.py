@@ -227,6 +227,10 @@ def workload_cost(model: ModelSpec, batch: int, seq_len: int, prec: ExecutionPre
         return cost_of(model, batch, seq_len, prec, training, prefill)
     if prefill and not (isinstance(model, TransformerSpec) and model.architecture != "encoder"):
         raise UnsupportedModelError(f"prefill is modelled for decoder transformers only, not {model.name!r}")
+    if isinstance(model, TransformerSpec) and getattr(model, "front_end", None) is not None:  # specs/speech_encoder.py
+        from .speech_encoder_cost import speech_encoder_cost
+
+        return speech_encoder_cost(model, batch, seq_len, prec, training, lengths)
     if isinstance(model, TransformerSpec):
         return transformer_cost(model, batch, seq_len, prec, training, prefill, lengths)
     if isinstance(model, SSMSpec):

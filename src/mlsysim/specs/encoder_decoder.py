@@ -26,6 +26,10 @@ class ConvFrontEnd:
     input_length: int = integer(doc="frames (or samples) of one input")
     layers: tuple[tuple[int, int, int], ...] = attrs.field(converter=_layers)
     bias: bool = True
+    padding: str = one_of("same", "valid", default="same")  # same: k // 2 each side (Whisper); valid: none (wav2vec2)
+    # Norm parameters of the stack: GroupNorm on the first conv only (wav2vec2 'group'), a LayerNorm after every
+    # conv (wav2vec2 'layer'), or none; scale and shift per channel.
+    norm: str = one_of("none", "group_first", "layer", default="none")
 
     def __attrs_post_init__(self) -> None:
         if not self.layers or any(len(r) != 3 or min(r) < 1 for r in self.layers):
@@ -33,10 +37,11 @@ class ConvFrontEnd:
                                field="front_end.layers", expected="e.g. [[1280, 3, 1], [1280, 3, 2]]")
 
     def _walk(self) -> list[tuple[int, int, int, int]]:
-        """(in_channels, out_channels, kernel, output length) per layer; padding k // 2 (Whisper's convs)."""
+        """(in_channels, out_channels, kernel, output length) per layer."""
         rows, cin, length = [], self.input_channels, self.input_length
         for cout, k, stride in self.layers:
-            length = (length + 2 * (k // 2) - k) // stride + 1  # conv output length with padding k // 2
+            pad = k // 2 if self.padding == "same" else 0
+            length = (length + 2 * pad - k) // stride + 1  # conv output length (PyTorch Conv1d)
             rows.append((cin, cout, k, length))
             cin = cout
         return rows
@@ -47,7 +52,9 @@ class ConvFrontEnd:
 
     @property
     def parameters(self) -> int:
-        return sum(cout * cin * k + (cout if self.bias else 0) for cin, cout, k, _ in self._walk())
+        rows = self._walk()
+        norms = {"none": 0, "group_first": 2 * rows[0][1], "layer": sum(2 * r[1] for r in rows)}[self.norm]
+        return sum(cout * cin * k + (cout if self.bias else 0) for cin, cout, k, _ in rows) + norms
 
     @property
     def macs(self) -> float:
