@@ -23,7 +23,8 @@ PUBLISHED = [
     ("T5_11B", 11_307_321_344), ("Whisper_Tiny", 37_760_640), ("Whisper_Base", 72_593_920),
     ("Whisper_Small", 241_734_912), ("Whisper_Medium", 763_857_920), ("Whisper_Large_v3", 1_543_490_560),
     ("ViT_B_16", 86_567_656), ("ViT_L_16", 304_326_632), ("ViT_H_14", 632_045_800),
-    ("CLIP_ViT_L_14", 303_179_776), ("DINOv2_G_14", 1_136_480_768), ("Mamba2_2_7B", 2_702_599_680),
+    ("CLIP_ViT_L_14", 303_179_776), ("DINOv2_G_14", 1_136_480_768), ("SAM_ViT_H", 637_026_048),
+    ("Mamba2_2_7B", 2_702_599_680),
 ]
 
 
@@ -170,3 +171,16 @@ def test_speech_encoder_adds_the_conv_stack_as_its_own_phase():
     assert half.phases[-1][0] == pytest.approx(full.phases[-1][0] * 390 / 781, rel=1e-12)  # linear in the audio
     with pytest.raises(CatalogError, match="frames"):
         attrs.evolve(m, context_length=500)
+
+
+def test_sam_windowed_attention_scores_fewer_pairs_than_global():
+    m = M.get("SAM_ViT_H")
+    assert m.tokens == m.default_seq_len == 4096  # the image fixes the sequence (not the 2048-token default)
+    r = Engine.solve(m, "H100", batch_size=1)
+    assert r.seq_len == 4096
+    global_only = attrs.evolve(m, window_size=0, global_layers=0, relative_positions=False, extra_parameters=0,
+                               published_parameters=None)
+    # 28 windowed layers score 25 padded windows of 14^4 pairs instead of 4096^2; 4 layers stay global.
+    per_layer = 4 * 16 * 80 * 4096 * 4096
+    saved = 28 * per_layer * (1 - 25 * 14 ** 4 / 4096 ** 2)
+    assert Engine.solve(global_only, "H100", batch_size=1).flops - r.flops == pytest.approx(saved, rel=1e-9)

@@ -29,6 +29,12 @@ class VisionTransformerSpec(TransformerSpec):
     extra_parameters: int = integer(minimum=0, default=0,
                                    doc="parameters no other field describes (DINOv2 mask token, SAM conv neck)")
     vocab_size: int = integer(minimum=0, default=0, doc="no vocabulary: patches are embedded, not looked up")
+    final_norm: bool = True      # a norm after the last block (SAM: none, its neck has its own)
+    # Windowed attention (SAM, ViTDet: Li et al. 2022, arXiv:2203.16527): all but `global_layers` layers attend
+    # within window_size x window_size patches of the (padded) grid; 0 = every layer global.
+    window_size: int = integer(minimum=0, default=0)
+    global_layers: int = integer(minimum=0, default=0)
+    relative_positions: bool = False  # decomposed relative position tables per layer (SAM: 2 x (2 s - 1) x head_dim)
 
     def __attrs_post_init__(self) -> None:
         if self.image_size % self.patch_size:
@@ -40,6 +46,11 @@ class VisionTransformerSpec(TransformerSpec):
                                expected="(image_size / patch_size)^2 + class_tokens + register_tokens")
         if self.heads % self.kv_heads:
             raise CatalogError("heads must be a multiple of kv_heads", entry=self.name, field="kv_heads")
+        if self.global_layers > self.layers or (self.global_layers and not self.window_size):
+            raise CatalogError("global_layers needs window_size and at most `layers` layers", entry=self.name,
+                               field="global_layers")
+        if self.default_seq_len is None:  # the image fixes the sequence: Engine.solve runs all of its tokens
+            object.__setattr__(self, "default_seq_len", self.tokens)
         _check_seq_len(self)
         _check_published(self, "published_parameters", self.parameter_count, PUBLISHED_TOLERANCE)
 
@@ -68,19 +79,48 @@ class VisionTransformerSpec(TransformerSpec):
         return 0
 
     @property
+    def _side(self) -> int:
+        return self.image_size // self.patch_size
+
+    @property
+    def windowed_layers(self) -> int:
+        return self.layers - self.global_layers if self.window_size else 0
+
+    @property
+    def relative_position_parameters(self) -> int:
+        """rel_pos_h and rel_pos_w per layer: (2 s - 1) x head_dim each, s = window or grid side (SAM)."""
+        if not self.relative_positions:
+            return 0
+        table = lambda s: 2 * (2 * s - 1) * self.head_dim  # noqa: E731
+        return self.windowed_layers * table(self.window_size) + (self.layers - self.windowed_layers) * table(self._side)
+
+    @property
     def layer_parameters(self) -> int:
         scale = 2 * self.hidden_size if self.layer_scale else 0
-        return super().layer_parameters + self.layers * scale
+        return super().layer_parameters + self.layers * scale + self.relative_position_parameters
+
+    @property
+    def attention_flops_per_token_per_context(self) -> float:
+        """QK^T and AV FLOPs per query per context token, averaged over layers: a windowed layer scores
+        ceil(side / w)^2 windows of w^4 query-key pairs instead of tokens^2 (ViTDet sec. 3)."""
+        per_layer = 4.0 * self.heads * self.head_dim
+        if not self.windowed_layers:
+            return self.layers * per_layer
+        windows = (-(-self._side // self.window_size)) ** 2  # ceil(side / w)^2: the grid is padded to whole windows
+        windowed_share = windows * self.window_size ** 4 / float(self.tokens) ** 2
+        return per_layer * (self.layers - self.windowed_layers + self.windowed_layers * windowed_share)
 
     @property
     def _tail_parameters(self) -> int:
         d = self.hidden_size
         head = self.classes * d + self.classes  # Linear(d, classes) with bias
-        return self._norm_size * (2 if self.pre_norm else 1) + head + self.projection_dim * d + self.extra_parameters
+        norms = self._norm_size * ((1 if self.final_norm else 0) + (1 if self.pre_norm else 0))
+        return norms + head + self.projection_dim * d + self.extra_parameters
 
     @property
     def matmul_parameters_per_token(self) -> float:
         """Weights each token multiplies through: every block plus the patch projection (each patch token is one
         p x p x C -> d matmul row; the class token skips it, a <1 % overcount at 197 tokens). The classifier
-        head and neck act once per image and are left out (Kaplan et al. 2020 sec. 2.1 counting)."""
-        return float(self.layer_parameters + self.patch_embedding_parameters)
+        head and neck act once per image and are left out (Kaplan et al. 2020 sec. 2.1 counting), as are the
+        relative position tables (gathered into the attention logits, not multiplied through)."""
+        return float(self.layer_parameters - self.relative_position_parameters + self.patch_embedding_parameters)
