@@ -20,7 +20,8 @@ PREC = ExecutionPrecision("fp16", "fp16", 2.0, 2.0, False, 1e15)
 # (name, exact published count) -- sources in each entry's provenance
 PUBLISHED = [
     ("T5_Small", 60_506_624), ("T5_Base", 222_903_552), ("T5_Large", 737_668_096), ("T5_3B", 2_851_598_336),
-    ("T5_11B", 11_307_321_344), ("Whisper_Tiny", 37_760_640), ("Whisper_Base", 72_593_920),
+    ("T5_11B", 11_307_321_344), ("Flan_T5_Small", 76_961_152), ("Flan_T5_Base", 247_577_856),
+    ("Flan_T5_Large", 783_150_080), ("Flan_T5_XL", 2_849_757_184), ("Flan_T5_XXL", 11_135_332_352), ("Whisper_Tiny", 37_760_640), ("Whisper_Base", 72_593_920),
     ("Whisper_Small", 241_734_912), ("Whisper_Medium", 763_857_920), ("Whisper_Large_v3", 1_543_490_560),
     ("ViT_B_16", 86_567_656), ("ViT_L_16", 304_326_632), ("ViT_H_14", 632_045_800),
     ("CLIP_ViT_L_14", 303_179_776), ("DINOv2_G_14", 1_136_480_768), ("SAM_ViT_H", 637_026_048),
