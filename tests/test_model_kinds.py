@@ -194,3 +194,11 @@ def test_flux_dev_step_estimate_is_the_geometry_count():
     assert m.flops_per_step.m_as("flop") == pytest.approx(2 * macs, rel=1e-4)
     # Transformer blocks hold nearly all weights: 19 x 36 d^2 + 38 x 15 d^2 (incl. modulation), within 1 %.
     assert abs((19 * 36 + 38 * 15) * d * d / m.parameter_count - 1) < 0.01
+
+
+def test_sd3_medium_step_estimate_is_the_geometry_count():
+    m = M.get("SD3_Medium")
+    d, image, text, blocks = 1536, 4096, 333, 24
+    macs = (blocks * image * 12 + (blocks - 1) * text * 12 + text * 3) * d * d \
+        + blocks * 2 * (image + text) ** 2 * d + (image * 64 + text * 4096 + image * 64) * d
+    assert m.flops_per_step.m_as("flop") == pytest.approx(2 * macs, rel=1e-4)
