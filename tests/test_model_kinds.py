@@ -202,3 +202,17 @@ def test_sd3_medium_step_estimate_is_the_geometry_count():
     macs = (blocks * image * 12 + (blocks - 1) * text * 12 + text * 3) * d * d \
         + blocks * 2 * (image + text) ** 2 * d + (image * 64 + text * 4096 + image * 64) * d
     assert m.flops_per_step.m_as("flop") == pytest.approx(2 * macs, rel=1e-4)
+
+
+def test_unet_walk_reproduces_both_stable_diffusion_entries():
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).resolve().parents[1] / "tools" / "unet_walk.py"
+    spec = importlib.util.spec_from_file_location("unet_walk", path)
+    walk = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(walk)
+    for name in ("StableDiffusion_v1_5", "SDXL_Base"):
+        g, m = walk.MODELS[name](), M.get(name)
+        assert g.params == m.parameter_count and g.layers == m.layers
+        assert 2 * g.macs == pytest.approx(m.flops_per_step.m_as("flop"), rel=1e-4)
