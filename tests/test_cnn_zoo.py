@@ -29,3 +29,11 @@ def test_resnet18_is_one_quarter_of_resnet101_work_and_runs_per_layer():
     assert small.flops < big.flops and small.latency.m_as("s") < big.latency.m_as("s")
     assert any("per-layer roofline" in r for r in small.reasons)
     assert small.throughput_unit == "sample"
+
+
+def test_unet_walk_matches_the_papers_structure():
+    m = mlsysim.Models.get("UNet")
+    assert m.layers == 23 and len([r for r in m.layer_table.rows if r[0]]) == 23  # paper: 23 convolutional layers
+    assert m.layer_table.rows[-1][2] == 2 * 388 * 388  # 388x388x2 output map from a 572x572 tile
+    # First conv: 570 x 570 outputs x 64 filters x 3 x 3 x 1 input channel (unpadded).
+    assert m.layer_table.rows[0][0] == 570 * 570 * 64 * 9

@@ -2,7 +2,7 @@
 with the conventions of tools/cnn_layers.py (whose G recorder it reuses): conv/linear MACs and parameters (incl.
 BatchNorm scale+shift), BN/activation/residual fused into the producing conv, one row per kernel.
 
-Usage: python tools/cnn_zoo_layers.py [MODEL_NAME ...]    prints the [models.layer_table] block and the totals.
+Usage: python tools/cnn_zoo_layers.py [MODEL_NAME ...]    prints the totals (the catalog generator prints the tables).
 Architectures follow torchvision (torchvision/models/resnet.py, efficientnet.py, mobilenetv3.py) and Ultralytics
 (ultralytics/cfg/models/v8/yolov8.yaml, scale s: depth 0.33, width 0.50, max_channels 1024).
 """
@@ -160,6 +160,28 @@ def yolov8(width, depth, name, res=640, nc=80, max_channels=1024):
     return g
 
 
+def unet():
+    """Ronneberger et al. 2015 (arXiv:1505.04597) fig. 1: 572x572x1 in, unpadded 3x3 convs with bias, 2x2 max-pool,
+    2x2 up-convolutions (transposed, stride 2) halving the channels, crop-and-copy skips (free views), 1x1 conv to
+    2 classes: 23 convolutional layers, 388x388x2 out."""
+    g = G("U-Net (Ronneberger 2015, 572x572)")
+    c, h, w = 1, 572, 572
+    for co in (64, 128, 256, 512):
+        c, h, w = g.conv(c, h, w, co, 3, 1, bias=True, pad=(0, 0))
+        c, h, w = g.conv(c, h, w, co, 3, 1, bias=True, pad=(0, 0))
+        c, h, w = g.pool(c, h, w, 2, 2)
+    c, h, w = g.conv(c, h, w, 1024, 3, 1, bias=True, pad=(0, 0))
+    c, h, w = g.conv(c, h, w, 1024, 3, 1, bias=True, pad=(0, 0))
+    for co in (512, 256, 128, 64):
+        # up-convolution: every input pixel writes a 2x2 output block through c x co weights per position
+        g.rec("conv", c * h * w, co * 4 * h * w, h * w * c * co * 4, c * co * 4 + co, layer_kind="conv")
+        h, w, c = 2 * h, 2 * w, 2 * co  # concatenated with the cropped skip
+        c, h, w = g.conv(c, h, w, co, 3, 1, bias=True, pad=(0, 0))
+        c, h, w = g.conv(c, h, w, co, 3, 1, bias=True, pad=(0, 0))
+    g.conv(c, h, w, 2, 1, 1, bias=True, pad=(0, 0))
+    return g
+
+
 BUILDERS = {
     "ResNet18": lambda: resnet((2, 2, 2, 2), False, "ResNet-18 (torchvision, 224)"),
     "ResNet101": lambda: resnet((3, 4, 23, 3), True, "ResNet-101 v1.5 (torchvision, 224)"),
@@ -167,6 +189,7 @@ BUILDERS = {
     "MobileNetV3_Large": lambda: mobilenet_v3(V3_LARGE, 1280, "MobileNetV3-Large (torchvision, 224)"),
     "MobileNetV3_Small": lambda: mobilenet_v3(V3_SMALL, 1024, "MobileNetV3-Small (torchvision, 224)"),
     "YOLOv8s": lambda: yolov8(0.50, 0.33, "YOLOv8s detect 640"),
+    "UNet": unet,
 }
 
 
