@@ -14,7 +14,8 @@ SCHEMAS = SchemaSet(locations.schema_dir())
 TABLES = [
     ("hardware", "hardware", [specs.HardwareSpec]),
     ("models", "models", [specs.TransformerSpec, specs.MoESpec, specs.CNNSpec, specs.MLPSpec, specs.SSMSpec,
-                          specs.DiffusionSpec, specs.RecommendationSpec]),
+                          specs.DiffusionSpec, specs.RecommendationSpec, specs.VisionTransformerSpec,
+                          specs.EncoderDecoderSpec, specs.Mamba2Spec, specs.SpeechEncoderSpec]),
     ("scenarios", "scenarios", [specs.ScenarioSpec]),
     ("systems", "fabrics", [specs.FabricSpec]), ("systems", "nodes", [specs.NodeSpec]),
     ("systems", "clusters", [specs.ClusterSpec]), ("systems", "tiers", [specs.TierSpec]),

@@ -41,6 +41,14 @@ def spec_class(array: str, item: dict) -> type:
         if arch not in by_architecture:
             raise CatalogError(f"unknown architecture {arch!r}", entry=item.get("name"), field="architecture",
                                expected=f"one of {', '.join(architectures)}")
+        if arch == "encoder" and "patch_size" in item:  # patch front end: a vision transformer
+            from ..specs import VisionTransformerSpec
+
+            return VisionTransformerSpec
+        if arch == "encoder" and "front_end" in item:  # convolutional audio front end: a speech encoder
+            from ..specs import SpeechEncoderSpec
+
+            return SpeechEncoderSpec
         return by_architecture[arch]
     return by_array[array]
 

@@ -362,7 +362,7 @@ def _blame(work: float, model_src: Source, rate_src: Source) -> Source:
 
 
 def _sequence_length(model: ModelSpec, seq_len: int | None, reasons: list[str]) -> int | None:
-    if isinstance(model, (TransformerSpec, SSMSpec)):
+    if isinstance(model, (TransformerSpec, SSMSpec)) or model.architecture == "encoder_decoder":
         if seq_len is None:
             return model.default_seq_len or min(DEFAULT_SEQ_LEN, model.context_length)
         seq = check_positive_int("seq_len", seq_len)

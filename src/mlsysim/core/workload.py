@@ -219,8 +219,18 @@ def workload_cost(model: ModelSpec, batch: int, seq_len: int, prec: ExecutionPre
                   lengths: tuple[float, float] | None = None) -> WorkloadCost:
     """lengths: (E[L], E[L^2]) of a packed ragged batch, transformers only (a state-space decode step does not
     depend on the context); None: every sequence has seq_len tokens."""
+    if model.architecture in ("encoder_decoder", "ssm2"):  # spec modules beside specs/models.py
+        from .encoder_decoder_cost import encoder_decoder_cost
+        from .mamba2_cost import mamba2_cost
+
+        cost_of = encoder_decoder_cost if model.architecture == "encoder_decoder" else mamba2_cost
+        return cost_of(model, batch, seq_len, prec, training, prefill)
     if prefill and not (isinstance(model, TransformerSpec) and model.architecture != "encoder"):
         raise UnsupportedModelError(f"prefill is modelled for decoder transformers only, not {model.name!r}")
+    if isinstance(model, TransformerSpec) and getattr(model, "front_end", None) is not None:  # specs/speech_encoder.py
+        from .speech_encoder_cost import speech_encoder_cost
+
+        return speech_encoder_cost(model, batch, seq_len, prec, training, lengths)
     if isinstance(model, TransformerSpec):
         return transformer_cost(model, batch, seq_len, prec, training, prefill, lengths)
     if isinstance(model, SSMSpec):

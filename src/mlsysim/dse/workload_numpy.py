@@ -12,7 +12,9 @@ from ..specs.models import MoESpec, TransformerSpec
 
 
 def vectorisable(model: object) -> bool:
-    return isinstance(model, TransformerSpec) and not isinstance(model, MoESpec)
+    # A speech encoder adds its conv stack as a phase (core.speech_encoder_cost): the scalar tier prices it.
+    return isinstance(model, TransformerSpec) and not isinstance(model, MoESpec) and \
+        getattr(model, "front_end", None) is None
 
 
 def transformer_inference(m: TransformerSpec, batch: np.ndarray, seq: np.ndarray, wb: float, ab: float) -> dict:

@@ -7,6 +7,10 @@ from .infra import GridSpec, RackSpec
 from .models import (ARCHITECTURES, SPEC_BY_ARCHITECTURE, CNNSpec, DiffusionSpec, FixedGraphSpec, LayerTable, MLAGeometry,
                      MLPSpec, ModelSpec, MoESpec, RecommendationSpec, SSMSpec, TransformerSpec)
 from .provenance import Provenance
+from .encoder_decoder import ConvFrontEnd, EncoderDecoderSpec
+from .mamba2 import Mamba2Spec
+from .speech_encoder import SpeechEncoderSpec
+from .vision_transformer import VisionTransformerSpec
 from .runtimes import (ClassLaunchCost, DequantCost, FusionLevel, KernelCounts, LaunchCost, MemoryReserve,
                        QuantFormat, RuntimeSpec)
 from .scenarios import Constraints, ScenarioSpec
@@ -20,5 +24,10 @@ __all__ = [
     "MLPSpec", "ModelSpec", "MoESpec", "RecommendationSpec", "SSMSpec", "TransformerSpec", "Provenance",
     "Constraints", "ScenarioSpec", "ClusterSpec", "FabricSpec", "NodeSpec", "TierSpec",
     "ClassLaunchCost", "DequantCost", "FusionLevel", "KernelCounts", "LaunchCost", "MemoryReserve", "QuantFormat",
-    "RuntimeSpec", "SequenceLengths",
+    "RuntimeSpec", "SequenceLengths", "ConvFrontEnd", "EncoderDecoderSpec", "Mamba2Spec", "SpeechEncoderSpec", "VisionTransformerSpec",
 ]
+
+# Model kinds defined beside specs/models.py, registered by architecture (a ViT is an "encoder" with a patch
+# front end, a speech encoder one with a conv front end: catalog/structure.py picks VisionTransformerSpec when the
+# entry has patch_size, SpeechEncoderSpec when it has front_end).
+SPEC_BY_ARCHITECTURE.update({"encoder_decoder": EncoderDecoderSpec, "ssm2": Mamba2Spec})

@@ -38,8 +38,9 @@ def bytes_per_parameter(precision: Any) -> float:
     return value
 
 
-MODEL_CATEGORIES = ("Language", "Vision", "Tiny", "StateSpace", "GenerativeVision", "Recommendation")
-ARCHITECTURES = ("decoder", "encoder", "moe", "cnn", "mlp", "ssm", "diffusion", "recommendation")
+MODEL_CATEGORIES = ("Language", "Vision", "Tiny", "StateSpace", "GenerativeVision", "Recommendation", "Speech")
+ARCHITECTURES = ("decoder", "encoder", "moe", "cnn", "mlp", "ssm", "diffusion", "recommendation",
+                 "encoder_decoder", "ssm2")  # the last two: specs/encoder_decoder.py, specs/mamba2.py
 
 
 # Geometry-derived counts must reproduce the published ones: totals within 1 % (conventions differ on
