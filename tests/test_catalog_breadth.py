@@ -196,3 +196,15 @@ def test_a_torus_pod_trains_on_the_distributed_solver():
 def test_roce_800_is_800_gbit_per_port_per_direction():
     f = Systems.Fabrics.RoCE_800
     assert f.kind == "RoCE" and f.bandwidth.m_as("GB/s") == pytest.approx(100)
+
+
+def test_nvl72_racks_span_18_compute_trays_of_4_gpus():
+    for name in ("GB200_NVL72", "GB300_NVL72"):
+        node = getattr(Systems.Nodes, name)
+        assert node.topology == "switch" and node.hosts == 18 and node.accelerators_per_host == 4
+
+
+def test_v5p_multislice_is_three_largest_slices():
+    c = Systems.Clusters.TPUv5p_Multislice_18K
+    assert c.total_accelerators == 3 * 6144 == 18432
+    assert c.node.topology == "torus-3d"
