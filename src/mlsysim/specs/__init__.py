@@ -2,7 +2,7 @@
 from .calibration import CalibrationClass
 from .hardware import (CATEGORIES, PRECISIONS, FlashSpec, HardwareCalibration, HardwareSpec, InterconnectSpec,
                        MemorySpec, OnChipSpec, PowerSpec, PrecisionTable)
-from .economics import GridElectricity, HardwareEconomics
+from .economics import GridElectricity, HardwareEconomics, RentalPrice
 from .infra import GridSpec, RackSpec
 from .models import (ARCHITECTURES, SPEC_BY_ARCHITECTURE, CNNSpec, DiffusionSpec, FixedGraphSpec, LayerTable, MLAGeometry,
                      MLPSpec, ModelSpec, MoESpec, RecommendationSpec, SSMSpec, TransformerSpec)
@@ -18,7 +18,7 @@ from .sequences import SequenceLengths
 from .systems import ClusterSpec, FabricSpec, NodeSpec, TierSpec
 
 __all__ = [
-    "CATEGORIES", "PRECISIONS", "ARCHITECTURES", "SPEC_BY_ARCHITECTURE", "CalibrationClass", "FlashSpec",
+    "CATEGORIES", "PRECISIONS", "ARCHITECTURES", "SPEC_BY_ARCHITECTURE", "CalibrationClass", "FlashSpec", "RentalPrice",
     "HardwareCalibration", "HardwareSpec", "InterconnectSpec", "MemorySpec", "OnChipSpec", "PowerSpec",
     "PrecisionTable", "GridSpec", "RackSpec", "CNNSpec", "DiffusionSpec", "FixedGraphSpec", "LayerTable", "MLAGeometry",
     "MLPSpec", "ModelSpec", "MoESpec", "RecommendationSpec", "SSMSpec", "TransformerSpec", "Provenance",

@@ -18,7 +18,7 @@ PLAUSIBLE_RANGE = {
     "B": (1.0, 1e18), "B/s": (1e3, 1e18), "flop/s": (1e3, 1e21), "flop": (1.0, 1e30), "s": (1e-12, 1e7),
     "W": (1e-9, 1e9), "J": (1e-15, 1e15), "g/kWh": (1e-3, 1e4), "L/kWh": (1e-3, 1e3), "": (1e-9, 1e16),
     "param": (1.0, 1e16),
-    "USD": (1e-2, 1e10), "USD/kWh": (1e-4, 1e2), "kg": (1e-6, 1e7), "h": (1e-3, 1e9),  # economics tables
+    "USD": (1e-2, 1e10), "USD/kWh": (1e-4, 1e2), "USD/h": (1e-4, 1e5), "kg": (1e-6, 1e7), "h": (1e-3, 1e9),  # economics tables
 }
 _ANY_NORMAL = (sys.float_info.min, sys.float_info.max)  # a unit without bounds: any normal positive float
 

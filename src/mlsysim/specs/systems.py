@@ -3,8 +3,13 @@ from __future__ import annotations
 
 import attrs
 
+from ..errors import CatalogError
 from .fields import QuantityAccess, as_tuple, integer, number, one_of, quantity, reference, spec
 from .provenance import Provenance
+
+
+# How a node's accelerators are wired (NodeSpec.topology).
+TOPOLOGIES = ("switch", "torus-2d", "torus-3d")
 
 
 @spec
@@ -35,6 +40,23 @@ class NodeSpec(_Entry):
     _fabric: str = reference("registry path of the fabric its NICs attach to")
     _host_memory: float = quantity("B")
     _power: float = quantity("W")
+    # The scale-up domain may span hosts (an NVL72 rack's 18 trays, a TPU pod's ICI torus over 32 hosts): `hosts`
+    # counts them (host_memory and nics_per_node are totals over all of them); `topology` says how the
+    # accelerators are wired: through switches (NVLink Switch, all-to-all at full per-device bandwidth) or as a
+    # torus of direct links (TPU ICI, Trainium NeuronLink), where a ring collective still drives every port of a
+    # device but an all-to-all crosses the torus bisection (Google's TPU pages print it per pod).
+    topology: str = one_of(*TOPOLOGIES, default="switch")
+    hosts: int = integer(default=1, doc="host machines (CPU servers / trays) the domain spans")
+
+    def __attrs_post_init__(self) -> None:
+        if self.accelerators_per_node % self.hosts:
+            raise CatalogError(f"{self.accelerators_per_node} accelerators do not divide over {self.hosts} hosts",
+                               entry=self.name, field="hosts",
+                               expected="hosts such that every host carries the same number of accelerators")
+
+    @property
+    def accelerators_per_host(self) -> int:
+        return self.accelerators_per_node // self.hosts
 
     @property
     def intra_node_bw(self):
