@@ -444,12 +444,12 @@ class SSMSpec(ModelSpec):
 
     def __attrs_post_init__(self) -> None:
         _check_seq_len(self)
+        _check_published(self, "published_parameters", self.parameter_count, PUBLISHED_TOLERANCE)
 
     @property
     def hidden_dim(self) -> int:
         """0.1.x's name for hidden_size."""
         return self.hidden_size
-        _check_published(self, "published_parameters", self.parameter_count, PUBLISHED_TOLERANCE)
 
     @property
     def inner_size(self) -> int:
