@@ -138,3 +138,40 @@ def test_listed_core_without_a_measured_scale_is_an_error_not_a_guess():
         with pytest.raises(CatalogError, match="mac_cycle_scale") as err:
             Engine.solve("DS_CNN", hw, 1, "int8", runtime="x_cube_ai")
         assert core in str(err.value)
+
+
+# -- a table measured on the core itself (mcu.by_core): the CMSIS-NN Helium kernels on a Cortex-M55 --------------
+def m55(hw="STM32U575"):
+    base = HW.get(hw)
+    return attrs.evolve(base, core=attrs.evolve(base.core, name="cortex-m55", mac_cycle_scale=None))
+
+
+def test_cortex_m55_table_is_its_per_layer_counts(fit_tool):
+    tables = fit_tool.load_layers(LAYERS)
+    direct, ratio = tables[("cmsis_nn", "cortex-m55")], fit_tool.layer_ratios(tables)
+    table = RT.cmsis_nn.mcu.table_for("cortex-m55")
+    for kind in ("first", "depthwise", "conv"):
+        assert table.get(kind) == pytest.approx(direct[kind], rel=0.01), kind
+    assert table.dense == pytest.approx(direct["conv"] * ratio["dense"], rel=0.01)  # the estimated figure
+    assert RT.cmsis_nn.mcu.table_for("cortex-m4") is RT.cmsis_nn.mcu.cycles_per_mac
+
+
+def test_cortex_m55_runs_cmsis_nn_from_its_own_table_without_a_core_scale():
+    hw = m55()
+    assert mcu_cycles.core_scale(hw, RT.cmsis_nn) == 1.0
+    c = RT.cmsis_nn.mcu.table_for("cortex-m55")
+    r = Engine.solve("DS_CNN", hw, 1, "int8", runtime="cmsis_nn")
+    hand = (320000 * c.first + 288000 * c.depthwise + 2048000 * c.conv + 768 * c.dense) / 160e6  # DS-CNN MACs by kind
+    assert r.compute_time_s == pytest.approx(hand, rel=1e-9)
+    # Helium (8 int8 MACs per cycle pair of beats) needs fewer cycles per MAC than the M4's SMLAD kernels
+    for kind in ("first", "depthwise", "conv", "dense"):
+        m4 = mcu_cycles.cycles_per_mac(RT.cmsis_nn, HW.STM32L4R5, kind)
+        assert mcu_cycles.cycles_per_mac(RT.cmsis_nn, hw, kind) < m4
+
+
+def test_by_core_tables_are_checked():
+    mcu = RT.cmsis_nn.mcu
+    with pytest.raises(CatalogError, match="by_core"):
+        attrs.evolve(mcu, by_core=list(mcu.by_core) * 2)
+    with pytest.raises(CatalogError, match="by_core"):
+        attrs.evolve(mcu, by_core=[attrs.evolve(mcu.by_core[0], core="cortex-m85")])

@@ -132,7 +132,7 @@ SHAPE_SOURCE = ("cmsis_nn", "cortex-m55")
 DENSE_SOURCE = ("esp_nn", "xtensa-lx7")
 # Runtime names of the per-layer libraries whose catalog tables come straight from LAYERS (library in LAYERS ->
 # catalog runtime): the ESP-NN ANSI C fallback is the TFLite reference int8 arithmetic in C (tflite_micro).
-DIRECT_TABLES = {("esp_nn", "xtensa-lx7"): "esp_nn"}
+DIRECT_TABLES = {("esp_nn", "xtensa-lx7"): "esp_nn", ("cmsis_nn", "cortex-m55"): "cmsis_nn mcu.by_core"}
 # The TFLite Micro reference kernels: the table shape of the ESP-NN ANSI C fallback (the same int8 reference
 # arithmetic in plain C), its level set by the one whole-model run of the reference kernels on that core
 # (validation row S9M02: person detection without ESP-NN, 2300 ms at 240 MHz). That run's person_detect model takes
@@ -275,6 +275,9 @@ def main(argv: list[str] | None = None) -> int:
         target = DIRECT_TABLES.get((lib, core))
         print(f"  {lib:<14} {core:<11} " + "  ".join(f"{k} {fig[k]:6.3f}" for k in KINDS if k in fig)
               + (f"   -> catalog runtime {target}" if target else ""))
+    m55 = tables[SHAPE_SOURCE]
+    print(f"  cmsis_nn       cortex-m55  dense {m55['conv'] * layer_ratios(tables)['dense']:6.3f}   (no published "
+          f"fully connected layer: conv x the {DENSE_SOURCE[0]} dense/conv ratio)")
     level, ref = reference_kernels(tables, Path(args.cases))
     print(f"  tflite_micro   xtensa-lx7  " + "  ".join(f"{k} {ref[k]:6.3f}" for k in KINDS)
           + f"   (esp_nn_ansi_c x {level:.2f}, the level of row {REFERENCE_ROW})")

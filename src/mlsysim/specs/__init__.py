@@ -7,8 +7,8 @@ from .infra import GridSpec, RackSpec
 from .models import (ARCHITECTURES, SPEC_BY_ARCHITECTURE, CNNSpec, DiffusionSpec, FixedGraphSpec, LayerTable, MLAGeometry,
                      MLPSpec, ModelSpec, MoESpec, RecommendationSpec, SSMSpec, TransformerSpec)
 from .provenance import Provenance
-from .runtimes import (ClassLaunchCost, DequantCost, FusionLevel, KernelCounts, LaunchCost, MemoryReserve,
-                       QuantFormat, RuntimeSpec)
+from .runtimes import (ClassLaunchCost, ClassReserve, CoreCycles, DequantCost, FusionLevel, KernelCounts, LaunchCost,
+                       MemoryReserve, QuantFormat, RuntimeSpec)
 from .scenarios import Constraints, ScenarioSpec
 from .sequences import SequenceLengths
 from .systems import ClusterSpec, FabricSpec, NodeSpec, TierSpec
@@ -19,6 +19,7 @@ __all__ = [
     "PrecisionTable", "GridSpec", "RackSpec", "CNNSpec", "DiffusionSpec", "FixedGraphSpec", "LayerTable", "MLAGeometry",
     "MLPSpec", "ModelSpec", "MoESpec", "RecommendationSpec", "SSMSpec", "TransformerSpec", "Provenance",
     "Constraints", "ScenarioSpec", "ClusterSpec", "FabricSpec", "NodeSpec", "TierSpec",
-    "ClassLaunchCost", "DequantCost", "FusionLevel", "KernelCounts", "LaunchCost", "MemoryReserve", "QuantFormat",
+    "ClassLaunchCost", "ClassReserve",
+    "CoreCycles", "DequantCost", "FusionLevel", "KernelCounts", "LaunchCost", "MemoryReserve", "QuantFormat",
     "RuntimeSpec", "SequenceLengths",
 ]
