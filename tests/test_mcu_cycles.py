@@ -80,7 +80,10 @@ def test_library_ordering_on_one_board():
     # MLPerf Tiny on the STM32L4R5: X-CUBE-AI 8.1 > microTVM + CMSIS-NN > microTVM native > TFLM 2.3.1 + CMSIS-NN.
     t = {rt: latency_s("DS_CNN", "STM32L4R5", rt) for rt in MCU_LIBRARIES}
     assert t["x_cube_ai"] < t["microtvm_cmsis_nn"] < t["microtvm"] < t["cmsis_nn"]
-    assert 1.3 < t["microtvm_cmsis_nn"] / t["x_cube_ai"] < 2.0  # the issue's ~1.6x
+    # The issue's ~1.6x; measured 1.25-2.53 by model (MLPerf Tiny v1.1), geometric mean 1.74 over the four.
+    ratios = [latency_s(m, "STM32L4R5", "microtvm_cmsis_nn") / latency_s(m, "STM32L4R5", "x_cube_ai")
+              for m in ("DS_CNN", "MobileNetV1_025", "ResNet8", "AnomalyDetector")]
+    assert 1.3 < statistics.geometric_mean(ratios) < 2.2
 
 
 def test_hand_calculated_ds_cnn_on_stm32u575():
@@ -128,10 +131,11 @@ def test_an_explicit_efficiency_or_fp32_keeps_the_roofline():
 
 
 def test_a_runtime_without_a_cycles_table_keeps_the_roofline():
-    r = Engine.solve("DS_CNN", "STM32L4R5", 1, "int8", runtime="tflite_micro")
+    rt = attrs.evolve(RT.cmsis_nn, mcu=None)
+    r = Engine.solve("DS_CNN", "STM32L4R5", 1, "int8", runtime=rt)
     assert any("no int8 cycles table" in line for line in r.reasons)
     with pytest.raises(InvalidInputError, match="mcu.cycles_per_mac"):
-        mcu_cycles.cycles_per_mac(RT.tflite_micro, HW.STM32L4R5, "conv")
+        mcu_cycles.cycles_per_mac(rt, HW.STM32L4R5, "conv")
 
 
 # -- errors name the fix ---------------------------------------------------------------------------------------------
@@ -175,7 +179,8 @@ def fit_tool():
 
 def test_catalog_figures_are_the_fit_of_the_calibration_rows(fit_tool):
     rows = fit_tool.load(ROOT / "tests" / "validation" / "cases.csv")
-    libs, scales = fit_tool.fit([r for r in rows if r["role"] == "calibration"])
+    ratio = fit_tool.layer_ratios(fit_tool.load_layers())
+    libs, scales = fit_tool.fit([r for r in rows if r["role"] == "calibration"], ratio)
     for name, fig in libs.items():
         table = RT.get(name).mcu.cycles_per_mac
         for kind, value in fig.items():
@@ -189,7 +194,7 @@ def test_leave_one_hardware_out_error(fit_tool):
     rows = fit_tool.load(ROOT / "tests" / "validation" / "cases.csv")
     errors = []
     for hw in {r["hw"] for r in rows} - {"STM32L4R5"}:  # the reference core's rows define the library figures
-        libs, scales = fit_tool.fit([r for r in rows if r["hw"] != hw])
+        libs, scales = fit_tool.fit([r for r in rows if r["hw"] != hw], fit_tool.layer_ratios(fit_tool.load_layers()))
         errors += [abs(fit_tool.predicted_throughput(libs, scales, r) / r["measured"] - 1) for r in rows
                    if r["hw"] == hw]
     assert len(errors) == 12

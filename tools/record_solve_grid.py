@@ -2,7 +2,9 @@
 property test (tests/test_speed_identity.py) compares every later implementation with. Rerun only on purpose:
 a physics change that moves results is recorded here, in the same commit that explains it.
 
-run: PYTHONPATH=src python tools/record_solve_grid.py
+run: PYTHONPATH=src python tools/record_solve_grid.py            (a fresh grid from the registry as it is)
+     PYTHONPATH=src python tools/record_solve_grid.py --rerun    (same cases, results recomputed: after a merge or
+                                                                  a physics change, so the cases stay comparable)
 """
 from __future__ import annotations
 
@@ -51,10 +53,15 @@ def run(case: dict) -> dict:
 
 
 def main() -> None:
+    import sys
+
     import mlsysim
 
-    models, hardware = sorted(mlsysim.Models.names()), sorted(mlsysim.Hardware.names())
-    rows = [{"case": c, "result": run(c)} for c in grid(models, hardware)]
+    if "--rerun" in sys.argv[1:]:
+        cases = [row["case"] for row in json.loads(OUT.read_text())]
+    else:
+        cases = grid(sorted(mlsysim.Models.names()), sorted(mlsysim.Hardware.names()))
+    rows = [{"case": c, "result": run(c)} for c in cases]
     OUT.write_text(json.dumps(rows, indent=0, sort_keys=True) + "\n")
     print(f"{len(rows)} cases, {sum('error' in r['result'] for r in rows)} errors -> {OUT}")
 

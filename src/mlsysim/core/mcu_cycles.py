@@ -8,7 +8,8 @@ CMSIS-NN, arXiv:1801.06601, sections 3-4). So
 
     time = sum over layer types of MACs(type) x cycles_per_mac(library, type) x mac_cycle_scale(core) / clock
 
-with the library's cycles per MAC measured on its reference core (catalog/runtimes: mcu.cycles_per_mac) and the
+with the library's cycles per MAC measured on its reference core (catalog/runtimes: mcu.cycles_per_mac, or a table
+measured on the device's own core, mcu.by_core, where the library's per-layer counts there are published) and the
 core's cycles relative to that core (catalog/hardware: core.mac_cycle_scale: Cortex-M7 dual issue and 64-bit
 loads ~0.57, Cortex-M33 ~0.81 of a Cortex-M4, from MLPerf Tiny runs of one library on both cores). The runtime's
 per-layer dispatch cost is added by the solver (launch.kernel_cost per layer). Figures and their fit:
@@ -42,7 +43,7 @@ def core_scale(hw: HardwareSpec, rt: RuntimeSpec) -> float:
         raise InvalidInputError(f"{rt.display_name} has no kernels for {core.name} ({hw.display_name}); it has "
                                 f"{', '.join(mcu.cores)}. Pick a runtime whose mcu.cores lists {core.name}, or add "
                                 f"{core.name} to mcu.cores of {rt.name} in catalog/runtimes with its source")
-    if core.name == mcu.reference_core:
+    if mcu.measured_on(core.name):  # the reference core, or a core with its own per-layer table (mcu.by_core)
         return 1.0
     if core.mac_cycle_scale is None:
         raise CatalogError(f"core {core.name} has no mac_cycle_scale", entry=hw.name, field="core.mac_cycle_scale",
@@ -61,7 +62,7 @@ def cycles_per_mac(rt: RuntimeSpec, hw: HardwareSpec, kind: str) -> float:
                                 f"needs one; add it to its catalog/hardware entry")
     if kind not in MAC_LAYER_KINDS:
         raise InvalidInputError(f"unknown layer type {kind!r}; the cycles model knows {', '.join(MAC_LAYER_KINDS)}")
-    return rt.mcu.cycles_per_mac.get(kind) * core_scale(hw, rt)
+    return rt.mcu.table_for(hw.core.name).get(kind) * core_scale(hw, rt)
 
 
 def sample_cycles(model: Any, rt: RuntimeSpec, hw: HardwareSpec) -> float:
@@ -72,8 +73,9 @@ def sample_cycles(model: Any, rt: RuntimeSpec, hw: HardwareSpec) -> float:
         raise InvalidInputError(f"{model.display_name} has no per-layer types (layer_table.kinds), which the "
                                 f"microcontroller cycles model needs: add them (tools/cnn_layers.py prints them), "
                                 f"or pass efficiency= to use the roofline")
-    per_mac = rt.mcu.cycles_per_mac
-    return sum(macs * per_mac.get(kind) for kind, macs in by_kind) * core_scale(hw, rt)
+    scale = core_scale(hw, rt)  # first: an unknown core is an error naming the fix
+    per_mac = rt.mcu.table_for(hw.core.name)
+    return sum(macs * per_mac.get(kind) for kind, macs in by_kind) * scale
 
 
 # Plans already made, by the identity of (model, runtime, hardware) and precision: specs are immutable, so a plan

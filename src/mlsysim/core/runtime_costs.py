@@ -5,13 +5,16 @@
 - dequantisation of a weight-only format: DequantCost.ops_per_weight ALU operations per weight on the device's
   fp32 vector units, in series with the packed weight stream (a batch-1 mat-vec whose inner loop unpacks and
   scales each block: costly where fp32 rate / bandwidth is low, A100, and cheap where it is high, L40S);
-- memory it reserves (MemoryReserve: fixed bytes + a fraction of capacity), in place of the class reserve;
+- memory it reserves (MemoryReserve: fixed bytes, per class where it differs, + a fraction of capacity + a share of
+  the memory the model leaves free), in place of the class reserve;
 - how its launch cost combines with the GPU work (pass_time): added, or overlapped where the host dispatches
   asynchronously and runs ahead of the GPU (eager PyTorch, LaunchCost.async_gap).
 
 All plain-float reads of spec fields: called on Engine.solve's hot path.
 """
 from __future__ import annotations
+
+from typing import Any
 
 from ..errors import CatalogError
 from ..specs.calibration import CalibrationClass
@@ -47,12 +50,15 @@ def weight_bandwidth(weight_bw: float, fmt: QuantFormat | None, weight_only: boo
     return 1.0 / (1.0 / weight_bw + fmt.dequant.ops_per_weight / (fmt.bits_per_weight / 8.0 * alu))
 
 
-def memory_reserve(rt: RuntimeSpec | None, cls: CalibrationClass, capacity: float) -> float:
+def memory_reserve(rt: RuntimeSpec | None, cls: CalibrationClass, capacity: float, cost: Any = None) -> float:
     """Bytes the stack holds back from the model: the runtime's memory_reserve where it states one, else the
-    hardware class's runtime_reserve (also the runtime=None figure)."""
+    hardware class's runtime_reserve (also the runtime=None figure). `cost` (the solver's WorkloadCost: weights
+    and activations held) sizes a reserve that is a share of the memory the model leaves free (TensorRT-LLM);
+    without it that share is taken of the whole device (an upper bound)."""
     if rt is None or rt.memory_reserve is None:
         return cls._runtime_reserve
-    return rt.memory_reserve.bytes_on(capacity)
+    used = 0.0 if cost is None else cost.weights + cost.activations
+    return rt.memory_reserve.bytes_on(capacity, used, cls.name)
 
 
 def pass_time(rt: RuntimeSpec | None, model: ModelSpec, busy: float, overhead: float, per_kernel: float,

@@ -184,7 +184,7 @@ class RooflineModel(ForwardModel):
 
         memory = MemoryBreakdown(weights=cost.weights, kv_cache=cost.kv_cache, activations=cost.activations,
                                  gradients=cost.gradients, optimizer_state=cost.optimizer_state,
-                                 runtime_reserve=runtime_costs.memory_reserve(rt, cls, hw.memory._capacity),
+                                 runtime_reserve=runtime_costs.memory_reserve(rt, cls, hw.memory._capacity, cost),
                                  capacity=hw.memory._capacity,
                                  weights_capacity=hw.flash._capacity if hw.flash is not None else None)
         misfit: list[str] = []

@@ -11,8 +11,8 @@ from .encoder_decoder import ConvFrontEnd, EncoderDecoderSpec
 from .mamba2 import Mamba2Spec
 from .speech_encoder import SpeechEncoderSpec
 from .vision_transformer import VisionTransformerSpec
-from .runtimes import (ClassLaunchCost, DequantCost, FusionLevel, KernelCounts, LaunchCost, MemoryReserve,
-                       QuantFormat, RuntimeSpec)
+from .runtimes import (ClassLaunchCost, ClassReserve, CoreCycles, DequantCost, FusionLevel, KernelCounts, LaunchCost,
+                       MemoryReserve, QuantFormat, RuntimeSpec)
 from .scenarios import Constraints, ScenarioSpec
 from .sequences import SequenceLengths
 from .systems import ClusterSpec, FabricSpec, NodeSpec, TierSpec
@@ -25,6 +25,9 @@ __all__ = [
     "Constraints", "ScenarioSpec", "ClusterSpec", "FabricSpec", "NodeSpec", "TierSpec",
     "ClassLaunchCost", "DequantCost", "FusionLevel", "KernelCounts", "LaunchCost", "MemoryReserve", "QuantFormat",
     "RuntimeSpec", "SequenceLengths", "ConvFrontEnd", "EncoderDecoderSpec", "Mamba2Spec", "SpeechEncoderSpec", "VisionTransformerSpec",
+    "ClassLaunchCost", "ClassReserve",
+    "CoreCycles", "DequantCost", "FusionLevel", "KernelCounts", "LaunchCost", "MemoryReserve", "QuantFormat",
+    "RuntimeSpec", "SequenceLengths",
 ]
 
 # Model kinds defined beside specs/models.py, registered by architecture (a ViT is an "encoder" with a patch

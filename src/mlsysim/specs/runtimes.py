@@ -214,19 +214,48 @@ class LayerCycles(QuantityAccess):
 
 
 @spec
+class CoreCycles(QuantityAccess):
+    """A kernel library's cycles per MAC measured on one more core (its own per-layer counts there), used on that
+    core in place of the reference-core table x the core's mac_cycle_scale."""
+
+    core: str
+    cycles_per_mac: LayerCycles
+    provenance: Provenance
+
+
+@spec
 class McuKernels(QuantityAccess):
     """A microcontroller kernel library's int8 cost: cycles per MAC by layer type on its reference core, and the
-    cores it has kernels for (other cores scale by their core.mac_cycle_scale)."""
+    cores it has kernels for (other cores scale by their core.mac_cycle_scale, except those with a table of their
+    own in by_core)."""
 
     reference_core: str
     cores: tuple[str, ...] = attrs.field(converter=as_tuple)
     cycles_per_mac: LayerCycles
     provenance: Provenance
+    by_core: tuple[CoreCycles, ...] = attrs.field(default=(), converter=as_tuple)
 
     def __attrs_post_init__(self) -> None:
         if self.reference_core not in self.cores:
             raise CatalogError(f"reference_core {self.reference_core!r} is not among cores {list(self.cores)}",
                                field="mcu.reference_core", expected="one of the cores it lists")
+        names = [t.core for t in self.by_core]
+        bad = [n for n in names if n not in self.cores or n == self.reference_core]
+        if bad or len(set(names)) != len(names):
+            what = f"cores outside cores or the reference core {bad}" if bad else "repeats"
+            raise CatalogError(f"mcu.by_core {names} has {what}",
+                               field="mcu.by_core", expected="one table per listed core other than the reference core")
+
+    def table_for(self, core: str) -> LayerCycles:
+        """The cycles-per-MAC table that applies on `core`: its own by_core table, else the reference core's."""
+        for t in self.by_core:
+            if t.core == core:
+                return t.cycles_per_mac
+        return self.cycles_per_mac
+
+    def measured_on(self, core: str) -> bool:
+        """Whether the table for `core` was measured on it (reference core or by_core): no core scale applies."""
+        return core == self.reference_core or any(t.core == core for t in self.by_core)
 
 
 # --- serving defaults (issue 10: LLM serving as deployed) ---------------------------------------------------
@@ -293,19 +322,55 @@ class TrainingDefaults(QuantityAccess):
 
 
 @spec
+class ClassReserve(QuantityAccess):
+    """A runtime's fixed reserve on one hardware class where it differs (SGLang sizes its reserve by GPU memory)."""
+
+    hardware_class: str
+    _fixed: float = quantity("B", doc="bytes held on this class in place of the runtime's fixed figure")
+    provenance: Provenance
+
+
+def _free_fraction(instance, attribute, value) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+        raise CatalogError(f"must be a fraction in (0, 1], got {value!r}", field=f"memory_reserve.{attribute.name}",
+                           expected="the share of the free memory the KV cache takes (TensorRT-LLM default 0.9)")
+
+
+@spec
 class MemoryReserve(QuantityAccess):
     """Device memory the runtime holds back from the model: a fixed amount (CUDA context, compute buffers,
-    workspace) plus a fraction of the device's capacity it never allocates (vLLM gpu_memory_utilization = 0.9
-    leaves 0.1)."""
+    workspace) plus a fraction of the device's capacity it never allocates (vLLM gpu_memory_utilization = 0.92
+    leaves 0.08), plus, for a runtime that sizes its KV cache as a share of the memory left free after loading
+    the model (TensorRT-LLM KvCacheConfig.free_gpu_memory_fraction), the rest of that free memory."""
 
     capacity_fraction: float = attrs.field(validator=attrs.validators.and_(
         attrs.validators.instance_of((int, float)), attrs.validators.ge(0), attrs.validators.lt(1)))
     provenance: Provenance
     _fixed: float | None = quantity("B", optional=True, doc="bytes held whatever the device")
+    kv_free_fraction: float | None = attrs.field(default=None, validator=_free_fraction)
+    by_class: tuple[ClassReserve, ...] = attrs.field(default=(), converter=as_tuple)
 
-    def bytes_on(self, capacity: float) -> float:
-        """Bytes reserved on a device of `capacity` bytes."""
-        return (self._fixed or 0.0) + self.capacity_fraction * capacity
+    def __attrs_post_init__(self) -> None:
+        names = [o.hardware_class for o in self.by_class]
+        if len(set(names)) != len(names):
+            raise CatalogError(f"memory_reserve.by_class repeats a hardware class: {names}",
+                               field="memory_reserve.by_class", expected="one override per hardware class")
+
+    def bytes_on(self, capacity: float, used: float = 0.0, hardware_class: str | None = None) -> float:
+        """Bytes reserved on a device of `capacity` bytes holding `used` bytes of model state (weights,
+        activations): fixed (the class override where one is given) + capacity_fraction x capacity, and with
+        kv_free_fraction f the (1 - f) share of what is then left free (used = 0 gives the upper bound)."""
+        fixed = self._fixed or 0.0
+        for override in self.by_class:
+            if override.hardware_class == hardware_class:
+                fixed = override._fixed
+                break
+        held = fixed + self.capacity_fraction * capacity
+        if self.kv_free_fraction is not None:
+            held += (1.0 - self.kv_free_fraction) * max(capacity - held - used, 0.0)
+        return held
 
 
 @spec

@@ -109,6 +109,8 @@ def solve_disaggregated(model_solver, m, hardware, batch, precision, efficiency,
     weights_d = step_d.weight_bytes_per_gpu()
     usable = hw.memory._capacity * params_d.memory_fraction if params_d.memory_fraction \
         else hw.memory._capacity - cls._runtime_reserve
+    if rt is not None and rt.memory_reserve is not None:  # the runtime's own reserve (catalog/runtimes)
+        usable = hw.memory._capacity - rt.memory_reserve.bytes_on(hw.memory._capacity, weights_d, cls.name)
     kv_seq = (prompt + output) * step_d.kv_bytes_per_token()
     slots = int(max(usable - weights_d, 0.0) // kv_seq)
     feasible = slots >= batch and step_p.weight_bytes_per_gpu() < usable

@@ -168,6 +168,8 @@ class ServingModel(ForwardModel):
         step_tokens = budget if batching == "continuous" else batch * prompt
         acts = live_activations(step_tokens, m.hidden_size, plain_step.ffn_width, m.vocab_size / lay.tp, batch,
                                 plain_step.ab)
+        if rt is not None and rt.memory_reserve is not None:  # the runtime's own reserve (catalog/runtimes)
+            usable = cap - rt.memory_reserve.bytes_on(cap, weights + acts, cls.name)
         kv = kv_capacity(cap, usable, weights, acts, plain_step.kv_bytes_per_token(), prompt + output, params.block_tokens)
         if prompt + output > m.context_length:
             reasons.append(f"prompt_len + output_len = {prompt + output} is beyond the trained context "
