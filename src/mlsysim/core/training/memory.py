@@ -21,6 +21,9 @@ UNSHARDED_WITHOUT_SP = 10.0
 # Fragmentation of PyTorch's caching allocator: reserved minus allocated ~5-10 % of the peak in large training
 # runs (PyTorch CUDA memory management notes; Megatron memory reports). 8 % taken. Estimate.
 FRAGMENTATION_SHARE = 0.08
+# fp32 logits of the loss on the last stage: the [T, V] logits upcast to fp32 (4 B) for the softmax
+# cross-entropy (Megatron vocab_parallel_cross_entropy). 4 B per token and vocabulary entry.
+LOGITS_BYTES = 4.0
 # FSDP prefetch keeps the next layer's gathered parameters beside the current one (Zhao et al. 2023, sec. 3.3).
 FSDP_GATHERED_LAYERS = 2
 
@@ -65,3 +68,15 @@ def layer_activation_bytes(seq_tokens: float, d: int, qkv_width: float, ffn_in: 
     if sp:
         return total / tp
     return UNSHARDED_WITHOUT_SP * s * d + (total - UNSHARDED_WITHOUT_SP * s * d) / tp
+
+
+def stage_memory(params: float, acts: float, wb: float, fp8: bool, zero_stage: int, ranks: int,
+                 buffers: float) -> tuple[float, float, float, float, float, float]:
+    """(weights, gradients, optimizer state, activations, buffers, fragmentation) of one stage's GPU holding
+    `params` parameters and `acts` bytes of saved activations, ZeRO-sharded over `ranks` (module docstring)."""
+    weights = params * (wb / (ranks if zero_stage >= 3 else 1) + (FP8_WEIGHT_COPY_BYTES if fp8 else 0.0))
+    grads = params * wb / (ranks if zero_stage >= 2 else 1)
+    # fp32 master + Adam m, v (12 B) in mixed precision; fp32 training keeps only m and v beside the weights.
+    opt_bytes = OPTIMIZER_BYTES if wb < FP32_BYTES else OPTIMIZER_BYTES - FP32_BYTES
+    opt = params * opt_bytes / (ranks if zero_stage >= 1 else 1)
+    return weights, grads, opt, acts, buffers, FRAGMENTATION_SHARE * acts
