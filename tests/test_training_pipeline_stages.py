@@ -33,12 +33,14 @@ def test_explicit_end_stage_layers_split_the_rest_evenly():
     assert tuple(stage_layers(126, 8, 1, first=15, last=15)) == (15, 16, 15)   # 96 over 6 middle stages
     assert tuple(stage_layers(32, 4, 1, last=5)) == (9, 9, 5)                  # 27 over the 3 other stages
     assert tuple(stage_layers(32, 4, 2, first=6, last=10)) == (6, 8, 10)
+    # torchtitan's generated split of Llama 3.1 405B over 8 ranks x 2 chunks: 15, 16 x 6, 15 layers per rank
+    assert tuple(stage_layers(126, 8, 2, first=15, last=15)) == (15, 16, 15)
 
 
 @pytest.mark.parametrize("kw, needle", [
     (dict(layers=126, pp=8, vp=1), "does not divide"),
     (dict(layers=32, pp=4, vp=1, first=9, last=8), "do not split evenly"),
-    (dict(layers=32, pp=4, vp=2, first=9, last=7), "chunks"),
+    (dict(layers=32, pp=4, vp=2, first=1, last=7), "one per chunk"),
     (dict(layers=32, pp=1, vp=1, first=9), "pipeline_parallel > 1"),
     (dict(layers=32, pp=4, vp=1, first=8, account_for_loss=True), "either"),
     (dict(layers=32, pp=4, vp=1, first=-1), "non-negative"),
@@ -110,3 +112,27 @@ def test_last_stage_memory_carries_the_head_and_logits():
     # moving layers off the first stage (the one with the most micro-batches in flight) lowers the peak
     lighter_first = solve(pipeline_parallel=4, first_stage_layers=5, last_stage_layers=9)
     assert lighter_first.training_memory.total <= tm.total
+
+
+def test_op_level_selective_recomputation_sits_between_none_and_full():
+    """torchtitan's op-level policy saves every other matmul output: less memory than saving everything, more
+    than full recomputation; it replays part of the forward (HFU above MFU), less than full recomputation."""
+    kw = dict(zero_stage=3, runtime="torchtitan", pipeline_parallel=1)
+    none, op, full = (solve(activation_recomputation=r, **kw) for r in ("none", "selective_op", "full"))
+    acts = [r.training_memory.activations for r in (none, op, full)]
+    assert acts[0] > acts[1] > acts[2]
+    assert none.recompute_time_s == 0.0 < op.recompute_time_s < full.recompute_time_s
+    assert op.mfu < op.hfu <= 1.0
+    # Llama 3 8B: replayed wk, wo, w3 = (1024 + 4096 + 14336) / (6144 + 4096 + 3 x 14336) of the layer's GEMMs
+    from mlsysim.core.training.model import _replayed_gemm_share
+    import mlsysim
+    share = _replayed_gemm_share(mlsysim.Models.get("Llama3_8B"))
+    assert share == pytest.approx((1024 + 4096 + 14336) / (6144 + 4096 + 3 * 14336), rel=1e-9)
+
+
+def test_fsdp_with_pipeline_stages_keeps_the_stage_gathered():
+    # torchtitan: no reshard after forward with PP -> one gather per step, the stage's weights held
+    pp = solve(zero_stage=3, runtime="torchtitan", pipeline_parallel=2)
+    z2 = solve(zero_stage=2, runtime="torchtitan", pipeline_parallel=2)
+    assert pp.training_memory.total <= z2.training_memory.total * (1 + 1e-9)
+    assert pp.training_memory.buffers > solve(zero_stage=3, runtime="torchtitan").training_memory.buffers

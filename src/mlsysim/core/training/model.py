@@ -34,7 +34,11 @@ from .legacy import legacy_step, refuse_unmodelled, renamed
 # clipping reads the gradients once more (2) (Pascanu et al. 2013 norm clipping).
 ADAM_BYTES_PER_PARAM = 28.0
 CLIP_BYTES_PER_PARAM = 2.0
-RECOMPUTATION = ("none", "selective", "full")
+# "selective": Korthikanti et al. 2022 sec. 5 (the attention core replayed; Megatron-Core --recompute-granularity
+# selective). "selective_op": torchtitan's op-level policy (activation_checkpoint mode "selective", option "op",
+# torchtitan/parallelisms/parallelize_llama.py _save_list): every other matmul's output, the attention output and
+# the layer input are saved; the other matmuls (wk, wo, w3 of a Llama layer) and the element-wise ops are replayed.
+RECOMPUTATION = ("none", "selective", "selective_op", "full")
 # Embedding bytes per token over d: forward gathers the rows (read + write), backward scatter-adds the gradient
 # into the table (read the incoming gradient, read + write the rows). Memory-bound, 5 passes.
 EMBEDDING_PASSES = 5.0
@@ -150,7 +154,8 @@ class DistributedModel(ForwardModel):
         def profile() -> Any:  # the replica on one device (0.1.x's node_profile), built only when asked for
             return self._roofline.solve(m, hw, replica, precision, efficiency, is_training=True, seq_len=seq_len,
                                         zero_stage=zero_stage, dp_size=lay.dp,
-                                        activation_recomputation=activation_recomputation, runtime=rt)
+                                        activation_recomputation="selective" if recompute == "selective_op"
+                                        else activation_recomputation, runtime=rt)
 
         if not isinstance(m, TransformerSpec):
             return legacy_step(m, topo, lay, profile(), zero_stage, batch)
@@ -184,7 +189,9 @@ def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, r
     T = lay.mb * seq / cp
     ab = prec.activation_bytes
     # --- one micro-batch slot per layer, then per stage (core.training.stages) ----------------------------
-    recomp_l = c.layer_fwd if recompute == "full" else c.attn_fwd if recompute == "selective" else 0.0
+    op_share = _replayed_gemm_share(m)
+    recomp_l = (c.layer_fwd if recompute == "full" else c.attn_fwd if recompute == "selective"
+                else op_share * (c.layer_fwd - c.attn_fwd) if recompute == "selective_op" else 0.0)
     busy_l = c.layer_fwd + c.layer_bwd + c.kernel_overhead + recomp_l
     tp_link = lay.link(tp, topo)
     tp_l = comm.tp_time(T, d, ab, tp, tp_link[0], tp_link[1], 1.0, recompute == "full")
@@ -231,7 +238,10 @@ def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, r
     if zero_stage >= 3:
         gather = comm.dp_param_gather_time(params * wb, ranks, local, intra, inter)
         rs = comm.dp_grad_time(grad_bytes, ranks, local, intra, inter, 1)
-        per_micro = 2.0 * gather + rs  # forward and backward gathers, gradient reduce-scatter
+        # Forward and backward gathers and the gradient reduce-scatter per micro-batch; with pipeline stages FSDP
+        # does not reshard after forward (torchtitan parallelize_llama.py apply_fsdp: reshard_after_forward=False
+        # when PP is on), so the stage's weights are gathered once per step and stay.
+        per_micro = rs + (gather / micro if pp > 1 else 2.0 * gather)
         dp_all = micro * per_micro
         first_layer = per_micro / max(Ls, 1.0)  # the first layer's gather waits on nothing to hide behind
         dp_x = micro * max(first_layer, per_micro - stack.param_overlap * busy)
@@ -255,7 +265,8 @@ def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, r
     model_flops = tokens * (6.0 * m.matmul_parameters_per_token + 3.0 * attn_ctx)
     # Recomputation replays the forward of every layer (full) or of the attention core (selective).
     extra = (2.0 * _active_layer_params(m) + attn_ctx if recompute == "full"
-             else attn_ctx if recompute == "selective" else 0.0)
+             else attn_ctx if recompute == "selective"
+             else 2.0 * op_share * _active_layer_params(m) if recompute == "selective_op" else 0.0)
     hw_flops = model_flops + tokens * extra
     devices = topo.devices
     peak = prec.peak_flops
@@ -284,7 +295,12 @@ def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, r
     cands = [(stage_params[0], split.first * layer_act * inflight + working + (logits if pp == 1 else 0.0))]
     if pp > 1:
         cands.append((stage_params[-1], split.last * layer_act + working + logits))
-    gathered = (FSDP_GATHERED_LAYERS * layer_params * wb if zero_stage >= 3 and ranks_shard > 1 else 0.0)
+    # FSDP holds the layers it has gathered: two (the running one and the prefetched next, Zhao et al. 2023 sec.
+    # 3.3), or with pipeline stages the whole stage (no reshard after forward, as the DP time above).
+    gathered = 0.0
+    if zero_stage >= 3 and ranks_shard > 1:
+        # (the gathered stage holds the other ranks' shards beside this rank's own, counted in its weights)
+        gathered = (FSDP_GATHERED_LAYERS * layer_params if pp == 1 else params * (1.0 - 1.0 / ranks_shard)) * wb
     buffers = cls._runtime_reserve + gathered
     best = None
     for p_stage, acts in cands:
@@ -316,6 +332,18 @@ def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, r
         ep_comm_time_s=micro * ep_x, pp_comm_time_s=pp_x, dp_comm_time_s=dp_all, dp_comm_exposed_s=dp_x,
         comm_total_s={"tp": micro * tp_all, "cp": micro * cp_all, "ep": micro * ep_all, "pp": pp_all, "dp": dp_all},
         memory=memory, training_memory=tm, device_profile=prof, reasons=tuple(reasons))
+
+
+def _replayed_gemm_share(m: Any) -> float:
+    """Share of a layer's forward GEMM FLOPs torchtitan's op-level selective recomputation replays: the even-
+    numbered matmuls of the forward (wk, wo, w3 of a Llama layer; w3 absent without a gated MLP)."""
+    d, kv = m.hidden_size, m.kv_heads * m.head_dim
+    q = m.heads * m.head_dim
+    ffn = m.expert_ffn_size * (m.experts_per_token + m.shared_experts) if isinstance(m, MoESpec) else m.ffn_size
+    gated = 2 if m.ffn_gated else 1
+    total = d * (q + 2 * kv) + q * d + (gated + 1) * d * ffn
+    replayed = d * kv + q * d + (d * ffn if m.ffn_gated else 0.0)
+    return replayed / total
 
 
 def _active_layer_params(m: Any) -> float:

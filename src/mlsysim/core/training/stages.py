@@ -68,11 +68,12 @@ def _explicit(layers: int, pp: int, vp: int, first: int | None, last: int | None
                                 f"{layers} layers do not split evenly over the {free} remaining stages; choose end "
                                 "counts that leave a multiple of the remaining stages")
     mid = rest // free if free else 0
-    split = StageSplit(mid if first is None else first, mid, mid if last is None else last)
-    if vp > 1 and any(n % vp for n in split):
-        raise InvalidInputError(f"with virtual_pipeline_stages={vp} every stage's layers must divide into {vp} "
-                                f"chunks; got {tuple(split)} (first, middle, last)")
-    return split
+    # With virtual stages the counts are per GPU over its v chunks (torchtitan's generated split points give the
+    # chunks unequal layer counts: pipelining_utils.generate_split_points).
+    if (first is not None and first < vp) or (last is not None and last < vp) or (free and mid < vp):
+        raise InvalidInputError(f"with virtual_pipeline_stages={vp} every stage needs at least {vp} layers (one per "
+                                f"chunk); got first={first}, middle={mid}, last={last}")
+    return StageSplit(mid if first is None else first, mid, mid if last is None else last)
 
 
 def stage_slots(split: StageSplit, pp: int, per_layer: float, first_extra: float, last_extra: float) -> list[float]:
