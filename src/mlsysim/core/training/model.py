@@ -1,11 +1,12 @@
 """Distributed training on a node or cluster (experimental): tensor (+ sequence), context, expert, pipeline
 (1F1B / interleaved) and data parallelism with ZeRO 0-3, as the catalog's training stacks run them.
 
-One optimizer step of `batch_size` sequences (the global batch) of `seq_len` tokens, on the slowest pipeline
-stage (the last: it also runs the LM head and the loss):
-  step = m x slot + bubble + exposed PP + exposed DP/FSDP + optimizer
-  slot = forward + backward (+ recomputation) of one micro-batch + its exposed TP, CP and EP collectives
-  bubble = (pp - 1) / v slots (Narayanan et al. 2021, eq. 1 and sec. 2.2.2)
+One optimizer step of `batch_size` sequences (the global batch) of `seq_len` tokens. Each stage's slot is its
+layers' forward + backward (+ recomputation) of one micro-batch and their exposed TP, CP and EP collectives, plus
+the embedding on the first stage and the LM head and loss on the last (core.training.stages):
+  step = m x slowest slot + bubble + exposed PP + exposed DP/FSDP + optimizer
+  bubble = (sum of the stages' slots - the slowest) / v  (= (pp - 1) / v slots for equal stages: Narayanan et al.
+  2021, eq. 1 and sec. 2.2.2)
 """
 from __future__ import annotations
 
