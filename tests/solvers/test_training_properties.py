@@ -96,7 +96,9 @@ def test_zero_stage_memory_by_hand():
 def test_pipeline_bubble_by_hand_and_interleaving_shrinks_it():
     plain = solve(pipeline_parallel=4, runtime="megatron")
     slot = (plain.compute_time_s - plain.optimizer_time_s + plain.tp_comm_time_s) / plain.microbatches
-    assert plain.bubble_time_s == pytest.approx(3 * slot, rel=1e-9)  # (p - 1) slots of 1F1B
+    # (p - 1) slots of 1F1B, the slowest (last, LM head) stage's slot an upper bound: the fill and drain run the
+    # other stages' slots (core.training.stages; exact by hand in tests/test_training_pipeline_stages.py)
+    assert 2 * slot < plain.bubble_time_s <= 3 * slot * (1 + 1e-9)
     inter = solve(pipeline_parallel=4, virtual_pipeline_stages=2, runtime="megatron")
     assert inter.bubble_time_s < plain.bubble_time_s
     assert inter.training_memory.activations > plain.training_memory.activations  # warm-up memory

@@ -18,6 +18,9 @@ from . import DEFAULT_CASES, CaseResult
 DEFAULT_DISTRIBUTED_CASES = DEFAULT_CASES.parent / "distributed_cases.csv"
 # Bisection bounds and steps for the efficiency fit (a share of the shape-roof rate).
 FIT_LOW, FIT_HIGH, FIT_STEPS = 0.2, 1.0, 30
+GIB = 2.0**30
+# Metrics a compute efficiency moves (fitted and left out per source); memory does not depend on it.
+SPEED_METRICS = ("training_mfu", "training_hfu", "tokens_per_s_per_gpu")
 
 
 def _case_specs(row: dict[str, str]):
@@ -59,12 +62,14 @@ def predict(row: dict[str, str], efficiency: float | None = None) -> float:
 
     model, system = _case_specs(row)
     overlap = {"tp": float(row["tp_overlap"])} if row["tp_overlap"].strip() else None
+    split = row.get("stage_split", "").strip()  # "first/last" transformer layers of the end stages
+    ends = dict(zip(("first_stage_layers", "last_stage_layers"), map(int, split.split("/")))) if split else {}
     r = DistributedModel().solve(model, system, int(row["global_batch"]), row["precision"],
                                  seq_len=int(row["seq_len"]), tensor_parallel=int(row["tp"]),
                                  pipeline_parallel=int(row["pp"]), context_parallel=int(row["cp"]),
                                  virtual_pipeline_stages=int(row["vp"]), microbatch_size=int(row["mbs"]),
                                  zero_stage=int(row["zero"]), activation_recomputation=row["recompute"],
-                                 runtime=_runtime(row["runtime"], efficiency), overlap=overlap)
+                                 runtime=_runtime(row["runtime"], efficiency), overlap=overlap, **ends)
     metric = row["metric"]
     if metric == "training_mfu":
         return r.mfu
@@ -72,6 +77,8 @@ def predict(row: dict[str, str], efficiency: float | None = None) -> float:
         return r.hfu
     if metric == "tokens_per_s_per_gpu":
         return r.tokens_per_s_per_gpu
+    if metric == "memory_gib_per_gpu":  # the peak the allocator reserves on the fullest GPU
+        return r.training_memory.total / GIB
     raise ValueError(f"row {row['id']}: unknown metric {metric!r}")
 
 
@@ -121,7 +128,7 @@ def _hardware(row: dict[str, str]) -> str:
 
 def leave_one_source_out(path: Path | str = DEFAULT_DISTRIBUTED_CASES) -> dict[str, tuple[float, list[float]]]:
     """{family: (shared efficiency fitted on the other families, absolute % errors of this family's rows)}."""
-    all_rows = rows(path)
+    all_rows = [r for r in rows(path) if r["metric"] in SPEED_METRICS and r["role"] != "excluded"]
     out = {}
     for fam in sorted({r["family"] for r in all_rows}):
         train = [r for r in all_rows if r["family"] != fam]
@@ -152,10 +159,18 @@ def report(path: Path | str = DEFAULT_DISTRIBUTED_CASES) -> str:
         errs.append((row, e))
         lines.append(f"{row['id']:<7} {row['family']:<20} {parallelism_kind(row):<14} {row['metric']:<21} "
                      f"{float(row['measured']):>9.4g} {p:>9.4g} {e:>+7.1f} {row['role']}")
-    held = [(r, abs(e)) for r, e in errs if r["role"] == "holdout"]
+    held = [(r, abs(e)) for r, e in errs if r["role"] == "holdout" and r["metric"] in SPEED_METRICS]
+    mem = [abs(e) for r, e in errs if r["metric"] == "memory_gib_per_gpu"]
     lines.append("")
-    lines.append(f"held-out rows: {len(held)}, median |error| {median(e for _, e in held):.1f} %, "
+    lines.append(f"held-out speed rows: {len(held)}, median |error| {median(e for _, e in held):.1f} %, "
                  f"worst {max(e for _, e in held):.1f} %")
+    excluded = [(r, e) for r, e in errs if r["role"] == "excluded"]
+    if excluded:
+        lines.append(f"excluded rows (platform not in the catalog, see their notes): {len(excluded)}, median |error| "
+                     f"{median(abs(e) for _, e in excluded):.1f} % at the catalog efficiency")
+    if mem:
+        lines.append(f"memory rows (per-GPU peak, nothing fitted): {len(mem)}, median |error| {median(mem):.1f} %, "
+                     f"worst {max(mem):.1f} %, within 10 %: {sum(e <= 10 for e in mem)}")
     for title, key in (("per source family", lambda r: r["family"]), ("per parallelism kind", parallelism_kind),
                        ("per metric", lambda r: r["metric"])):
         lines.append(f"{title} (held-out, median |error| %, rows):")

@@ -111,7 +111,8 @@ def _divides(name: str, degree: int, what: str, count: int, fix: str) -> None:
 
 
 def build_layout(m: Any, topo: Topology, batch: int, tp: Any, cp: Any, pp: Any, ep: Any, vp: Any, mb: Any,
-                 microbatch_count: int | None) -> Layout:
+                 microbatch_count: int | None, even_stages: bool = True) -> Layout:
+    """even_stages False: the caller splits the layers itself (core.training.stages: uneven end stages)."""
     tp, cp, pp, ep, vp, mb = (check_positive_int(n, v) for n, v in (
         ("tensor_parallel", tp), ("context_parallel", cp), ("pipeline_parallel", pp), ("expert_parallel", ep),
         ("virtual_pipeline_stages", vp), ("microbatch_size", mb)))
@@ -128,8 +129,10 @@ def build_layout(m: Any, topo: Topology, batch: int, tp: Any, cp: Any, pp: Any, 
         if tp > 1 and per_node % tp and tp % per_node:
             raise InvalidInputError(f"tensor_parallel={tp} neither divides nor is a multiple of the {per_node} devices "
                                     f"per node; choose a divisor of {per_node}")
-        _divides("pipeline_parallel x virtual_pipeline_stages", pp * vp, f"layers of {m.display_name}", m.layers,
-                 "choose pipeline stages x virtual stages that divide the layers")
+        if even_stages:
+            _divides("pipeline_parallel x virtual_pipeline_stages", pp * vp, f"layers of {m.display_name}", m.layers,
+                     "choose pipeline stages x virtual stages that divide the layers, or give first_stage_layers / "
+                     "last_stage_layers")
         if vp > 1 and pp == 1:
             raise InvalidInputError("virtual_pipeline_stages > 1 needs pipeline_parallel > 1 (interleaved 1F1B)")
         if ep > 1:

@@ -21,6 +21,11 @@ UNSHARDED_WITHOUT_SP = 10.0
 # Fragmentation of PyTorch's caching allocator: reserved minus allocated ~5-10 % of the peak in large training
 # runs (PyTorch CUDA memory management notes; Megatron memory reports). 8 % taken. Estimate.
 FRAGMENTATION_SHARE = 0.08
+# Logits at the loss (last stage), bytes per token and vocabulary entry alive together at its peak: the 16-bit
+# [T, V] output of the LM head (2), its fp32 upcast for a stable softmax (4) and the fp32 log-softmax output
+# saved for backward (4) -- PyTorch F.cross_entropy(logits.float()) as torchtitan calls it (torchtitan
+# train.py loss_fn); Megatron's fused vocab_parallel_cross_entropy works in place on the fp32 copy (6).
+LOGITS_BYTES = 10.0
 # FSDP prefetch keeps the next layer's gathered parameters beside the current one (Zhao et al. 2023, sec. 3.3).
 FSDP_GATHERED_LAYERS = 2
 
@@ -56,6 +61,11 @@ def layer_activation_bytes(seq_tokens: float, d: int, qkv_width: float, ffn_in: 
     s = seq_tokens
     if recompute == "full":
         return 2.0 * s * d / (tp if sp else 1)  # the layer's input only (Korthikanti sec. 4.3)
+    if recompute == "selective_op":
+        # torchtitan op-level policy: the layer input, the outputs of wq (d), wv (one KV width), the attention core
+        # (d), w1 (ffn) and w2 (d), 16-bit (torchtitan parallelize_llama.py _save_list, every other mm saved)
+        kv = (qkv_width - d) / 2.0
+        return 2.0 * s * (4 * d + kv + ffn_width) / tp
     attn = 2 * s * d + 2 * s * qkv_width + 2 * s * d + s * d      # norm out, Q K V, attention out, dropout mask
     mlp = 2 * s * d + 2 * s * ffn_in + 2 * s * ffn_width + s * d   # norm out, up(+gate) out, act out, mask
     norms = 4 * s * d
@@ -65,3 +75,17 @@ def layer_activation_bytes(seq_tokens: float, d: int, qkv_width: float, ffn_in: 
     if sp:
         return total / tp
     return UNSHARDED_WITHOUT_SP * s * d + (total - UNSHARDED_WITHOUT_SP * s * d) / tp
+
+
+def stage_memory(params: float, acts: float, wb: float, fp8: bool, zero_stage: int, ranks: int,
+                 buffers: float) -> tuple[float, float, float, float, float, float]:
+    """(weights, gradients, optimizer state, activations, buffers, fragmentation) of one stage's GPU holding
+    `params` parameters and `acts` bytes of saved activations, ZeRO-sharded over `ranks` (module docstring)."""
+    # ZeRO 3 / FSDP gathers each layer's weights (fp8 all-gather or a cast after it) only while it runs: the fp8
+    # copy is sharded with the weights (torchao float8 enable_fsdp_float8_all_gather; Zhao et al. 2023 sec. 3).
+    weights = params * (wb + (FP8_WEIGHT_COPY_BYTES if fp8 else 0.0)) / (ranks if zero_stage >= 3 else 1)
+    grads = params * wb / (ranks if zero_stage >= 2 else 1)
+    # fp32 master + Adam m, v (12 B) in mixed precision; fp32 training keeps only m and v beside the weights.
+    opt_bytes = OPTIMIZER_BYTES if wb < FP32_BYTES else OPTIMIZER_BYTES - FP32_BYTES
+    opt = params * opt_bytes / (ranks if zero_stage >= 1 else 1)
+    return weights, grads, opt, acts, buffers, FRAGMENTATION_SHARE * acts

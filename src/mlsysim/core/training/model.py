@@ -1,11 +1,12 @@
 """Distributed training on a node or cluster (experimental): tensor (+ sequence), context, expert, pipeline
 (1F1B / interleaved) and data parallelism with ZeRO 0-3, as the catalog's training stacks run them.
 
-One optimizer step of `batch_size` sequences (the global batch) of `seq_len` tokens, on the slowest pipeline
-stage (the last: it also runs the LM head and the loss):
-  step = m x slot + bubble + exposed PP + exposed DP/FSDP + optimizer
-  slot = forward + backward (+ recomputation) of one micro-batch + its exposed TP, CP and EP collectives
-  bubble = (pp - 1) / v slots (Narayanan et al. 2021, eq. 1 and sec. 2.2.2)
+One optimizer step of `batch_size` sequences (the global batch) of `seq_len` tokens. Each stage's slot is its
+layers' forward + backward (+ recomputation) of one micro-batch and their exposed TP, CP and EP collectives, plus
+the embedding on the first stage and the LM head and loss on the last (core.training.stages):
+  step = m x slowest slot + bubble + exposed PP + exposed DP/FSDP + optimizer
+  bubble = (sum of the stages' slots - the slowest) / v  (= (pp - 1) / v slots for equal stages: Narayanan et al.
+  2021, eq. 1 and sec. 2.2.2)
 """
 from __future__ import annotations
 
@@ -22,11 +23,11 @@ from ..solver import ForwardModel, RooflineModel, _sequence_length, calibration_
 from . import comm
 from .compute import DEFAULT_LAYER_KERNELS, micro_cost
 from .layout import build_layout, topology
-from .memory import (FP8_WEIGHT_COPY_BYTES, FP32_BYTES, FRAGMENTATION_SHARE, FSDP_GATHERED_LAYERS, OPTIMIZER_BYTES,
-                     TrainingMemory, layer_activation_bytes)
+from .memory import FSDP_GATHERED_LAYERS, LOGITS_BYTES, TrainingMemory, layer_activation_bytes, stage_memory
 from .pipeline import bubble_slots, inflight_microbatches
 from .result import DistributedResult, LazyProfile
 from .stack import TrainingStack, training_stack
+from .stages import StageSplit, pipeline_time, stage_layers, stage_slots
 from .legacy import legacy_step, refuse_unmodelled, renamed
 
 # Adam step bytes per parameter of the local shard: read fp32 master, m, v (12) and the gradient (2), write
@@ -34,7 +35,14 @@ from .legacy import legacy_step, refuse_unmodelled, renamed
 # clipping reads the gradients once more (2) (Pascanu et al. 2013 norm clipping).
 ADAM_BYTES_PER_PARAM = 28.0
 CLIP_BYTES_PER_PARAM = 2.0
-RECOMPUTATION = ("none", "selective", "full")
+# "selective": Korthikanti et al. 2022 sec. 5 (the attention core replayed; Megatron-Core --recompute-granularity
+# selective). "selective_op": torchtitan's op-level policy (activation_checkpoint mode "selective", option "op",
+# torchtitan/parallelisms/parallelize_llama.py _save_list): every other matmul's output, the attention output and
+# the layer input are saved; the other matmuls (wk, wo, w3 of a Llama layer) and the element-wise ops are replayed.
+RECOMPUTATION = ("none", "selective", "selective_op", "full")
+# Embedding bytes per token over d: forward gathers the rows (read + write), backward scatter-adds the gradient
+# into the table (read the incoming gradient, read + write the rows). Memory-bound, 5 passes.
+EMBEDDING_PASSES = 5.0
 OVERLAP_KINDS = ("tp", "dp", "param", "pp", "cp")
 
 
@@ -71,8 +79,9 @@ def _apply_overlap(stack: TrainingStack, overlap: Any) -> TrainingStack:
                             f"got {overlap!r}")
 
 
-def _stage_parameters(m: Any, tp: int, pp: int, ep: int) -> tuple[float, float]:
-    """(parameters on the largest stage's GPU, parameters of one layer unsharded on this GPU's TP/EP share)."""
+def _stage_parameters(m: Any, tp: int, pp: int, ep: int, split: StageSplit) -> tuple[list[float], float]:
+    """(parameters on one GPU of each distinct stage [first, (middle), last], parameters of one layer on this
+    GPU's TP/EP share)."""
     attn = m.attention_parameters_per_layer + 2 * m._norm_size
     if isinstance(m, MoESpec):
         moe = m.router_parameters_per_layer + (m.experts / ep + m.shared_experts) * m.expert_parameters
@@ -80,8 +89,13 @@ def _stage_parameters(m: Any, tp: int, pp: int, ep: int) -> tuple[float, float]:
     else:
         per_layer = (attn + m.ffn_parameters_per_layer) / tp
     emb = m.vocab_size * m.hidden_size / tp  # vocabulary-parallel embedding (first stage) or head (last stage)
-    heads = emb * (2 if (pp == 1 and not m.tied_embeddings) else 1)
-    return m.layers / pp * per_layer + heads, per_layer
+    if pp == 1:
+        return [split.first * per_layer + emb * (1 if m.tied_embeddings else 2)], per_layer
+    # Megatron keeps a copy of tied embeddings on the last stage (all-reduced with the first's gradient).
+    out = [split.first * per_layer + emb, split.last * per_layer + emb]
+    if pp > 2:
+        out.insert(1, split.middle * per_layer)
+    return out, per_layer
 
 
 class DistributedModel(ForwardModel):
@@ -95,14 +109,18 @@ class DistributedModel(ForwardModel):
               pipeline_parallel: int = 1, context_parallel: int = 1, expert_parallel: int = 1,
               virtual_pipeline_stages: int = 1, microbatch_size: int = 1, zero_stage: int = 0,
               sequence_parallel: bool = True, activation_recomputation: str | bool = "none",
-              overlap: Any = None, runtime: Any = None, tp_size: int | None = None, pp_size: int | None = None,
+              overlap: Any = None, runtime: Any = None, first_stage_layers: int | None = None,
+              last_stage_layers: int | None = None, account_for_embedding_in_pipeline_split: bool = False,
+              account_for_loss_in_pipeline_split: bool = False, tp_size: int | None = None, pp_size: int | None = None,
               ep_size: int | None = None, v_stages: int | None = None, microbatch_count: int | None = None,
               fleet: Any = None, **unsupported: Any) -> DistributedResult:
         """One training step. Data parallelism is what the system's devices leave: devices / (tp x cp x pp).
         runtime: a training stack of mlsysim.Runtimes (megatron, nemo, pytorch_fsdp, deepspeed, torchtitan)
         with its documented overlap and fitted kernel efficiency, or any runtime (its kernels and launch cost,
         plain DDP overlap); None: plain PyTorch DDP at the device's measured GEMM rate. overlap: None/True the
-        runtime's, False none, or {"tp"|"dp"|"param"|"pp"|"cp": share hidden}. 0.1.x names: tp_size, pp_size,
+        runtime's, False none, or {"tp"|"dp"|"param"|"pp"|"cp": share hidden}. Uneven pipeline stages (Megatron-Core
+        options, core.training.stages): first_stage_layers / last_stage_layers, or account_for_embedding / _loss
+        _in_pipeline_split (the embedding / loss counted as one layer). 0.1.x names: tp_size, pp_size,
         ep_size, v_stages, microbatch_count (micro-batches per replica), fleet (the system)."""
         refuse_unmodelled(unsupported)
         if fleet is not None:
@@ -125,8 +143,11 @@ class DistributedModel(ForwardModel):
         topo = topology(system)
         hw = topo.device
         batch = check_positive_int("batch_size", batch_size)
+        uneven = (first_stage_layers is not None or last_stage_layers is not None
+                  or account_for_embedding_in_pipeline_split is not False
+                  or account_for_loss_in_pipeline_split is not False)
         lay = build_layout(m, topo, batch, tensor_parallel, context_parallel, pipeline_parallel, expert_parallel,
-                           virtual_pipeline_stages, microbatch_size, microbatch_count)
+                           virtual_pipeline_stages, microbatch_size, microbatch_count, even_stages=not uneven)
         rt = None if runtime is None else resolve_runtime(runtime, hw)
         stack = _apply_overlap(training_stack(rt, hw.name), overlap)
         replica = batch // lay.dp
@@ -134,7 +155,8 @@ class DistributedModel(ForwardModel):
         def profile() -> Any:  # the replica on one device (0.1.x's node_profile), built only when asked for
             return self._roofline.solve(m, hw, replica, precision, efficiency, is_training=True, seq_len=seq_len,
                                         zero_stage=zero_stage, dp_size=lay.dp,
-                                        activation_recomputation=activation_recomputation, runtime=rt)
+                                        activation_recomputation="selective" if recompute == "selective_op"
+                                        else activation_recomputation, runtime=rt)
 
         if not isinstance(m, TransformerSpec):
             return legacy_step(m, topo, lay, profile(), zero_stage, batch)
@@ -144,12 +166,15 @@ class DistributedModel(ForwardModel):
         if lay.cp > 1 and seq % (2 * lay.cp):
             raise InvalidInputError(f"context_parallel={lay.cp} needs seq_len ({seq}) divisible by 2 x cp "
                                     f"(load-balanced causal chunks, Megatron-Core); choose a cp dividing {seq // 2}")
+        split = (stage_layers(m.layers, lay.pp, lay.vp, first_stage_layers, last_stage_layers,
+                              account_for_embedding_in_pipeline_split, account_for_loss_in_pipeline_split)
+                 if uneven else StageSplit(m.layers // lay.pp, m.layers // lay.pp, m.layers // lay.pp))
         prec = resolve_precision(hw, precision, training=True)
         return _step(m, hw, topo, lay, prec, stack, rt, LazyProfile(profile), seq, batch, zero_stage,
-                     sequence_parallel, recompute, efficiency, reasons)
+                     sequence_parallel, recompute, efficiency, reasons, split)
 
 
-def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, recompute, efficiency, notes):
+def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, recompute, efficiency, notes, split):
     tp, cp, pp, ep, dp, vp, micro = lay.tp, lay.cp, lay.pp, lay.ep, lay.dp, lay.vp, lay.micro
     d, L = m.hidden_size, m.layers
     if rt is None:
@@ -162,37 +187,47 @@ def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, r
     c = micro_cost(m, hw, prec, tp, cp, ep, lay.mb, seq, sp, stack, per_kernel, layer_kernels,
                    fixed_rate=None if efficiency is None else prec.peak_flops * efficiency,
                    fusion=None if rt is None else rt.fusion)
-    Ls = L / pp
     T = lay.mb * seq / cp
     ab = prec.activation_bytes
-    # --- one micro-batch slot on the last stage ---------------------------------------------------------
-    layers_t = Ls * (c.layer_fwd + c.layer_bwd + c.kernel_overhead)
-    recomp_t = Ls * (c.layer_fwd if recompute == "full" else c.attn_fwd if recompute == "selective" else 0.0)
-    busy = layers_t + recomp_t + c.head_fwd_bwd
+    # --- one micro-batch slot per layer, then per stage (core.training.stages) ----------------------------
+    op_share = _replayed_gemm_share(m)
+    recomp_l = (c.layer_fwd if recompute == "full" else c.attn_fwd if recompute == "selective"
+                else op_share * (c.layer_fwd - c.attn_fwd) if recompute == "selective_op" else 0.0)
+    busy_l = c.layer_fwd + c.layer_bwd + c.kernel_overhead + recomp_l
     tp_link = lay.link(tp, topo)
-    tp_all = comm.tp_time(T, d, ab, tp, tp_link[0], tp_link[1], Ls, recompute == "full")
+    tp_l = comm.tp_time(T, d, ab, tp, tp_link[0], tp_link[1], 1.0, recompute == "full")
     cp_link = lay.link(tp * cp, topo)
     # Width of one of K, V per token on this GPU (its KV heads); MLA passes one latent + rotary key: half each.
     kv_width = (max(m.kv_heads // tp, 1) * m.head_dim if m.mla is None
                 else (m.mla.kv_lora_rank + m.mla.qk_rope_head_dim) / 2.0)
-    cp_all = comm.cp_time(T, kv_width, ab, cp, cp_link[0], cp_link[1], Ls)
-    moe_layers = m.moe_layers / pp if isinstance(m, MoESpec) else 0.0
+    cp_l = comm.cp_time(T, kv_width, ab, cp, cp_link[0], cp_link[1], 1.0)
+    moe_share = m.moe_layers / L if isinstance(m, MoESpec) else 0.0  # MoE layers per transformer layer
     ep_link = lay.link(tp * cp * ep, topo)
-    ep_all = comm.ep_time(T, m.experts_per_token if isinstance(m, MoESpec) else 0, d, ab, ep, ep_link[0],
-                          ep_link[1], moe_layers)
-    tp_x = tp_all * (1.0 - stack.tp_overlap)
-    attn_busy = Ls * c.attn_fwd * 3.5  # forward + 2.5 x backward: what the ring exchange hides behind
-    cp_x = max(0.0, cp_all - stack.cp_overlap * attn_busy)
-    ep_x = ep_all
-    slot = busy + tp_x + cp_x + ep_x
-    bubble = bubble_slots(pp, vp) * slot
+    ep_l = comm.ep_time(T, m.experts_per_token if isinstance(m, MoESpec) else 0, d, ab, ep, ep_link[0],
+                        ep_link[1], moe_share)
+    tp_xl = tp_l * (1.0 - stack.tp_overlap)
+    cp_xl = max(0.0, cp_l - stack.cp_overlap * c.attn_fwd * 3.5)  # hides behind forward + 2.5 x backward attention
+    ep_xl = ep_l
+    slot_l = busy_l + tp_xl + cp_xl + ep_xl
+    # Embedding lookup on the first stage: gather the rows forward, scatter-add the gradient backward.
+    emb_t = EMBEDDING_PASSES * T * d * ab / c.bandwidth
+    slots = stage_slots(split, pp, slot_l, emb_t, c.head_fwd_bwd)
+    crit = max(range(len(slots)), key=slots.__getitem__)  # the slowest stage sets the step
+    Ls = float(split.first if crit == 0 else split.last if crit == len(slots) - 1 else split.middle)
+    ends = ((emb_t if crit == 0 else 0.0) + (c.head_fwd_bwd if crit == len(slots) - 1 else 0.0))
+    busy = Ls * busy_l + ends
+    recomp_t = Ls * recomp_l
+    tp_x, cp_x, ep_x = Ls * tp_xl, Ls * cp_xl, Ls * ep_xl
+    tp_all, cp_all, ep_all = Ls * tp_l, Ls * cp_l, Ls * ep_l
+    _, bubble = pipeline_time(slots, pp, lay.vp, micro)
     # --- pipeline sends -------------------------------------------------------------------------------
     # Neighbouring stages are tp x cp x dp ranks apart (pipeline is the outermost group).
     pp_link = lay.link(tp * cp * dp * 2, topo)
     pp_all = micro * comm.pp_time(T, d, ab, pp, vp, pp_link[0], pp_link[1])
     pp_x = pp_all * (1.0 - stack.pp_overlap)
     # --- data parallel / FSDP ---------------------------------------------------------------------------
-    params, layer_params = _stage_parameters(m, tp, pp, ep)
+    stage_params, layer_params = _stage_parameters(m, tp, pp, ep, split)
+    params = max(stage_params)  # the largest stage's gradients and optimizer step are the last to finish
     ranks = dp * cp  # Megatron reduces gradients over the data x context parallel group
     local = max(1, min(ranks, lay.per_node // min(tp, lay.per_node)))  # DP peers inside one node
     intra, inter = lay.link(1, topo), (topo.inter_bw, topo.inter_lat)
@@ -204,7 +239,10 @@ def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, r
     if zero_stage >= 3:
         gather = comm.dp_param_gather_time(params * wb, ranks, local, intra, inter)
         rs = comm.dp_grad_time(grad_bytes, ranks, local, intra, inter, 1)
-        per_micro = 2.0 * gather + rs  # forward and backward gathers, gradient reduce-scatter
+        # Forward and backward gathers and the gradient reduce-scatter per micro-batch; with pipeline stages FSDP
+        # does not reshard after forward (torchtitan parallelize_llama.py apply_fsdp: reshard_after_forward=False
+        # when PP is on), so the stage's weights are gathered once per step and stay.
+        per_micro = rs + (gather / micro if pp > 1 else 2.0 * gather)
         dp_all = micro * per_micro
         first_layer = per_micro / max(Ls, 1.0)  # the first layer's gather waits on nothing to hide behind
         dp_x = micro * max(first_layer, per_micro - stack.param_overlap * busy)
@@ -213,7 +251,7 @@ def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, r
         gather = comm.dp_param_gather_time(params * wb, ranks, local, intra, inter) if zero_stage else 0.0
         dp_all = grad + gather
         # Bucketed reduction starts during the last micro-batch's backward (gradient accumulation).
-        window = stack.grad_overlap * (bwd_micro + c.head_fwd_bwd * 2.0 / 3.0)
+        window = stack.grad_overlap * (bwd_micro + ends * 2.0 / 3.0)
         dp_x = max(grad * tail_share, grad - window)
         if gather:
             dp_x += max(gather * tail_share, gather - stack.param_overlap * fwd_micro)
@@ -228,7 +266,8 @@ def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, r
     model_flops = tokens * (6.0 * m.matmul_parameters_per_token + 3.0 * attn_ctx)
     # Recomputation replays the forward of every layer (full) or of the attention core (selective).
     extra = (2.0 * _active_layer_params(m) + attn_ctx if recompute == "full"
-             else attn_ctx if recompute == "selective" else 0.0)
+             else attn_ctx if recompute == "selective"
+             else 2.0 * op_share * _active_layer_params(m) if recompute == "selective_op" else 0.0)
     hw_flops = model_flops + tokens * extra
     devices = topo.devices
     peak = prec.peak_flops
@@ -240,14 +279,7 @@ def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, r
     power = average_power(hw.power._tdp, hw.power._idle, micro * busy, opt_t, step,
                           cls.memory_bound_power_fraction)
     energy = devices * power * step
-    # --- memory per GPU -----------------------------------------------------------------------------------
-    dp_shard = ranks
-    weights = params * (wb / (dp_shard if zero_stage >= 3 else 1)
-                        + (FP8_WEIGHT_COPY_BYTES if prec.compute == "fp8" else 0.0))
-    grads = params * wb / (dp_shard if zero_stage >= 2 else 1)
-    # fp32 master + Adam m, v (12 B) in mixed precision; fp32 training keeps only m and v beside the weights.
-    opt_bytes = OPTIMIZER_BYTES if wb < FP32_BYTES else OPTIMIZER_BYTES - FP32_BYTES
-    opt = params * opt_bytes / (dp_shard if zero_stage >= 1 else 1)
+    # --- memory per GPU: the first stage (most micro-batches in flight) or the last (LM head, logits) -------
     if m.mla is None:
         qkv_w = (m.heads + 2 * m.kv_heads) * m.head_dim
     else:
@@ -255,15 +287,28 @@ def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, r
     gated = 2 if m.ffn_gated else 1
     ffn = ((m.experts_per_token + m.shared_experts) * m.expert_ffn_size if isinstance(m, MoESpec) else m.ffn_size)
     layer_act = layer_activation_bytes(T, d, qkv_w, gated * ffn, ffn, tp, sp, recompute)
-    first = Ls * layer_act * inflight_microbatches(pp, vp, micro)
-    if recompute == "full":  # the layer being recomputed holds its full activations
-        first += layer_activation_bytes(T, d, qkv_w, gated * ffn, ffn, tp, sp, "none")
-    logits = 4.0 * T * m.vocab_size / tp  # fp32 logits for the loss (last stage)
-    last = (first if pp == 1 else Ls * layer_act * 1.0) + logits
-    acts = max(first, last)
-    buffers = cls._runtime_reserve + (FSDP_GATHERED_LAYERS * layer_params * wb
-                                      if zero_stage >= 3 and dp_shard > 1 else 0.0)
-    frag = FRAGMENTATION_SHARE * acts
+    working = (layer_activation_bytes(T, d, qkv_w, gated * ffn, ffn, tp, sp, "none") if recompute == "full"
+               else 0.0)  # the layer being recomputed holds its full activations
+    logits = LOGITS_BYTES * T * m.vocab_size / tp  # fp32 logits and their gradient for the loss (last stage)
+    inflight = inflight_microbatches(pp, lay.vp, micro)
+    ranks_shard = ranks
+    # (parameters, activations) of the first and the last stage; one stage when pp == 1
+    cands = [(stage_params[0], split.first * layer_act * inflight + working + (logits if pp == 1 else 0.0))]
+    if pp > 1:
+        cands.append((stage_params[-1], split.last * layer_act + working + logits))
+    # FSDP holds the layers it has gathered: two (the running one and the prefetched next, Zhao et al. 2023 sec.
+    # 3.3), or with pipeline stages the whole stage (no reshard after forward, as the DP time above).
+    gathered = 0.0
+    if zero_stage >= 3 and ranks_shard > 1:
+        # (the gathered stage holds the other ranks' shards beside this rank's own, counted in its weights)
+        gathered = (FSDP_GATHERED_LAYERS * layer_params if pp == 1 else params * (1.0 - 1.0 / ranks_shard)) * wb
+    buffers = cls._runtime_reserve + gathered
+    best = None
+    for p_stage, acts in cands:
+        parts = stage_memory(p_stage, acts, wb, prec.compute == "fp8", zero_stage, ranks_shard, buffers)
+        if best is None or sum(parts) > sum(best):
+            best = parts
+    weights, grads, opt, acts, buffers, frag = best
     tm = TrainingMemory(weights, grads, opt, acts, buffers, frag, hw.memory._capacity)
     memory = MemoryBreakdown(weights=weights, kv_cache=0.0, activations=acts, gradients=grads,
                              optimizer_state=opt, runtime_reserve=buffers + frag, capacity=hw.memory._capacity)
@@ -288,6 +333,18 @@ def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, r
         ep_comm_time_s=micro * ep_x, pp_comm_time_s=pp_x, dp_comm_time_s=dp_all, dp_comm_exposed_s=dp_x,
         comm_total_s={"tp": micro * tp_all, "cp": micro * cp_all, "ep": micro * ep_all, "pp": pp_all, "dp": dp_all},
         memory=memory, training_memory=tm, device_profile=prof, reasons=tuple(reasons))
+
+
+def _replayed_gemm_share(m: Any) -> float:
+    """Share of a layer's forward GEMM FLOPs torchtitan's op-level selective recomputation replays: the even-
+    numbered matmuls of the forward (wk, wo, w3 of a Llama layer; w3 absent without a gated MLP)."""
+    d, kv = m.hidden_size, m.kv_heads * m.head_dim
+    q = m.heads * m.head_dim
+    ffn = m.expert_ffn_size * (m.experts_per_token + m.shared_experts) if isinstance(m, MoESpec) else m.ffn_size
+    gated = 2 if m.ffn_gated else 1
+    total = d * (q + 2 * kv) + q * d + (gated + 1) * d * ffn
+    replayed = d * kv + q * d + (d * ffn if m.ffn_gated else 0.0)
+    return replayed / total
 
 
 def _active_layer_params(m: Any) -> float:
