@@ -20,8 +20,10 @@ SERVING = dict(models=["Llama3_8B", "Llama3_70B", "Mixtral_8x7B", "Qwen25_7B"], 
                seq_lens=[128, 512, 2048, 8192], solver="serving", output_len=256)
 SERVING_VLLM = dict(SERVING, runtime="vllm", tensor_parallel=2)
 TRAINING = dict(models=["Llama3_8B", "Llama3_70B", "Mixtral_8x7B", "BERT_Base", "ResNet50"],
-                hardware=["H100", "A100", "L4", "MI300X", "B200"], batch_sizes=[1, 8, 64],
-                precisions=["bf16", "fp8"], seq_lens=[2048, 8192], solver="training")
+                hardware=["H100", "A100", "L4", "MI300X", "B200"], batch_sizes=[1, 2, 4, 8, 16, 32, 64],
+                precisions=["bf16", "fp8"], seq_lens=[1024, 2048, 4096, 8192], solver="training")
+# A small grid: the tier's fixed setup (device figures, table) weighs on each of its few points.
+TRAINING_SMALL = dict(TRAINING, batch_sizes=[1, 8, 64], seq_lens=[2048, 8192])
 TRAINING_ZERO = dict(TRAINING, zero_stage=1, dp_size=8)
 # Every accelerator class of the catalog's datacenter GPUs: a workload's cost is shared by every device.
 TRAINING_WIDE = dict(TRAINING, hardware=["H100", "H200", "A100", "A100_40GB", "L4", "L40S", "MI300X", "B200", "V100",
@@ -89,6 +91,7 @@ def main() -> None:
     compare("serving, vLLM, TP 2 (numpy)", SERVING_VLLM, _serving_loop, a.repeat)
     compare("serving (no numpy: grouped, scalar state)", SERVING, _serving_loop, a.repeat, backend="python")
     compare("training (numpy)", TRAINING, _training_loop, a.repeat)
+    compare("training, small grid (numpy)", TRAINING_SMALL, _training_loop, a.repeat)
     compare("training, ZeRO-1 x 8 (numpy)", TRAINING_ZERO, _training_loop, a.repeat)
     compare("training, 10 devices (numpy)", TRAINING_WIDE, _training_loop, a.repeat)
     compare("training (no numpy)", TRAINING, _training_loop, a.repeat, backend="python")
