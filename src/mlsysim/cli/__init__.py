@@ -1,7 +1,7 @@
 """Command line: ``mlsysim <command> ...`` (experimental interface, see the stability promise).
 
 One module per command group (run: eval/serve/train; catalog_cmds: list/show/zoo/schema/catalog/validate;
-scenario; plot; sweep). Building the parser imports none of the solvers, so ``mlsysim --help`` stays fast.
+scenario; plot; sweep; search). Building the parser imports none of the solvers, so ``mlsysim --help`` stays fast.
 Every command takes ``--json`` and then prints only JSON on stdout.
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ EPILOG = (f"exit status: {OK} ok, {BAD_INPUT} bad input, {INFEASIBLE} infeasible
 
 
 def _parser() -> Parser:
-    from . import catalog_cmds, plot, run, scenario, sweep
+    from . import catalog_cmds, plot, run, scenario, search, sweep
 
     p = Parser(prog="mlsysim", description="First-principles ML systems simulator.", epilog=EPILOG)
     p.add_argument("--version", action="version", version=f"mlsysim {__version__}")
@@ -28,6 +28,7 @@ def _parser() -> Parser:
     scenario.register(sub)
     plot.register(sub)
     sweep.register(sub)
+    search.register(sub)
     return p
 
 

@@ -1,4 +1,4 @@
-"""`mlsysim plot roofline|serving ... -o FILE.png` (needs matplotlib: pip install 'mlsysim[plot]')."""
+"""`mlsysim plot roofline|serving|sweep ... -o FILE.png` (needs matplotlib: pip install 'mlsysim[plot]')."""
 from __future__ import annotations
 
 import argparse
@@ -7,7 +7,7 @@ from ._io import OK, add_json, csv_ints, dumps, out
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    pl = sub.add_parser("plot", help="draw a roofline or a serving curve to an image (mlsysim[plot])")
+    pl = sub.add_parser("plot", help="draw a roofline, a serving curve or a sweep's Pareto front to an image (mlsysim[plot])")
     psub = pl.add_subparsers(dest="plot_command", required=True, parser_class=type(pl))
     rf = psub.add_parser("roofline", help="device rooflines per precision with prefill/decode/training points")
     rf.add_argument("model", help="registry name or a local Hugging Face config.json")
@@ -31,6 +31,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     sv.add_argument("-o", "--output", required=True, help="image file (.png, .svg, .pdf)")
     add_json(sv)
     sv.set_defaults(handler=_serving)
+    sw = psub.add_parser("sweep", help="the Pareto front of a model x hardware x batch x precision sweep")
+    sw.add_argument("--models", required=True, help="comma-separated registry names")
+    sw.add_argument("--hardware", required=True, help="comma-separated registry names")
+    sw.add_argument("--batch-sizes", type=csv_ints, default=[1, 2, 4, 8, 16, 32, 64, 128, 256])
+    sw.add_argument("--precisions", default="fp16", help="comma-separated, e.g. fp16,fp8")
+    sw.add_argument("--seq-lens", type=csv_ints, default=None)
+    sw.add_argument("--x", default="latency", help="field on the x axis (default latency)")
+    sw.add_argument("--y", default="throughput", help="field on the y axis (default throughput)")
+    sw.add_argument("--group-by", default="hardware", choices=["hardware", "model", "precision"])
+    sw.add_argument("-o", "--output", required=True, help="image file (.png, .svg, .pdf)")
+    add_json(sw)
+    sw.set_defaults(handler=_sweep)
 
 
 def _headless():
@@ -74,3 +86,16 @@ def _serving(args: argparse.Namespace) -> int:
                           precision=args.precision, prompt_len=args.prompt_len, output_len=args.output_len,
                           tensor_parallel=args.tp, runtime=args.runtime)
     return _save(fig, args, "serving")
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from ..viz import _pyplot
+
+    _pyplot()
+    _headless()
+    from ..dse import sweep
+
+    table = sweep(models=args.models.split(","), hardware=args.hardware.split(","), batch_sizes=args.batch_sizes,
+                  precisions=args.precisions.split(","), seq_lens=args.seq_lens)
+    fig, _ = table.plot_pareto(args.x, args.y, group_by=args.group_by)
+    return _save(fig, args, "sweep")

@@ -11,7 +11,7 @@ import numpy as np
 from . import prepare as _p
 from .engine_tier import _INF, _MFU_MAX, _TINY, UNITS, Prepared, scalar_point
 from .grid import Space
-from .workload_numpy import transformer_inference, vectorisable
+from .workload_numpy import transformer_inference, transformer_training, vectorisable
 
 _DEVICE_FIELDS = ("achieved", "peak", "weight_bw", "bandwidth", "launch", "tdp", "idle", "memory_power_fraction",
                   "capacity", "reserve")
@@ -95,13 +95,15 @@ def solve_numpy(space: Space, start: int, stop: int) -> dict:
         model, (wb, ab, _) = space.models[m_i], keys[k_i]
         codes = mk * block + np.flatnonzero(present[mk * block:(mk + 1) * block])
         b_i, s_i = np.divmod(codes - mk * block, ns)
-        if vectorisable(model) and prep.training is None:
+        if vectorisable(model):
             ctx = np.array([seqs[m_i * ns + s] for s in s_i.tolist()], dtype=float)
-            w = transformer_inference(model, np.asarray(space.batch_sizes, dtype=float)[b_i], ctx, wb, ab)
+            bat = np.asarray(space.batch_sizes, dtype=float)[b_i]
+            w = transformer_inference(model, bat, ctx, wb, ab) if prep.training is None else \
+                transformer_training(model, bat, ctx, prep.precs[keys[k_i]], prep.training)
             for k in _AGG:
                 agg[k][codes] = w[k]
             unit[codes] = UNITS.index(w["unit"])
-            groups.setdefault(5, []).append((codes, w["phases"]))
+            groups.setdefault(w["phases"].shape[1], []).append((codes, w["phases"]))
             continue
         rows, good = [], []
         for c, b, s in zip(codes.tolist(), b_i.tolist(), s_i.tolist()):

@@ -133,10 +133,10 @@ def point_python(prep: Prepared, flat: int) -> tuple | str | None:
             bound_compute >= bound_memory, UNITS.index(w.unit))
 
 
-def solve_python(space: Space, start: int, stop: int) -> dict:
+def solve_python(space: Space, start: int, stop: int, scalar: bool = False) -> dict:
     """A chunk in plain Python. Engine options (weight_only, runtime, ...) leave the default path: every point of
-    such a sweep goes through Engine.solve itself."""
-    prep = Prepared(space) if engine_tier_applies(space) else None
+    such a sweep goes through Engine.solve itself (as every point does with scalar=True)."""
+    prep = Prepared(space) if engine_tier_applies(space) and not scalar else None
     cols: dict[str, list] = {k: [] for k in ("latency", "throughput", "energy", "mfu", "feasible", "compute_bound",
                                              "unit")}
     errors: dict[int, str] = {}

@@ -49,11 +49,12 @@ class Space:
 
     def unravel(self, flat: int) -> tuple[int, int, int, int, int]:
         """(model, hardware, batch, precision, seq) axis indices of flat point `flat` (row-major)."""
-        out = []
-        for k in reversed(self.shape):
-            flat, r = divmod(flat, k)
-            out.append(r)
-        return tuple(reversed(out))  # type: ignore[return-value]
+        _, nh, nb, npr, ns = self.shape
+        flat, si = divmod(flat, ns)
+        flat, pi = divmod(flat, npr)
+        flat, bi = divmod(flat, nb)
+        mi, hi = divmod(flat, nh)
+        return mi, hi, bi, pi, si
 
 
 def make_space(models: Any, hardware: Any, batch_sizes: Any = None, precisions: Any = None, seq_lens: Any = None,

@@ -9,7 +9,7 @@ from typing import Any
 from ..errors import InvalidInputError
 from .grid import Space, chunks
 
-BACKENDS = ("auto", "numpy", "python")
+BACKENDS = ("auto", "numpy", "python", "scalar")  # scalar: one full solve per point (the reference)
 # Points per chunk handed to an executor: large enough that pickling the space and the result (a few hundred
 # bytes of specs, ~50 bytes a point) stays small beside the solve, small enough to balance workers.
 DEFAULT_EXECUTOR_CHUNK = 1 << 16
@@ -30,6 +30,16 @@ def solve_chunk(space: Space, start: int, stop: int, backend: str = "auto") -> d
     from .engine_tier import engine_tier_applies
 
     applies = engine_tier_applies(space)
+    if backend == "scalar":  # the reference: one full solve per point
+        if space.solver == "engine":
+            from .engine_tier import solve_python
+            return solve_python(space, start, stop, scalar=True)
+        from .scalar_tier import solve_scalar
+        return solve_scalar(space, start, stop)
+    if space.solver == "serving":
+        from .serving_tier import grouped_applies, solve_grouped
+        if grouped_applies(space):
+            return solve_grouped(space, start, stop, vectorised=backend != "python" and has_numpy())
     if space.solver == "serving" or (space.solver == "training" and not applies):
         from .scalar_tier import solve_scalar
         return solve_scalar(space, start, stop)

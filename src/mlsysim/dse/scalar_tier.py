@@ -10,16 +10,22 @@ from .grid import Space
 DEFAULT_OUTPUT_LEN = 256  # ServingModel.solve's own default output_len
 
 
-def _serving(space: Space, mi: int, hi: int, bi: int, pi: int, si: int) -> Any:
-    from ..core.serving import ServingModel
-
-    opts = dict(space.options)
-    seq = space.seq_lens[si]
-    m = space.models[mi]
+def prompt_len(m: Any, seq: int | None) -> int:
+    """The prompt a serving point runs: its seq_len, else the model's default context, else DEFAULT_SEQ_LEN
+    capped at the model's context."""
     prompt = seq if seq is not None else (m.default_seq_len or None)
     if prompt is None:
         from ..core.solver import DEFAULT_SEQ_LEN
         prompt = min(DEFAULT_SEQ_LEN, getattr(m, "context_length", DEFAULT_SEQ_LEN))
+    return prompt
+
+
+def _serving(space: Space, mi: int, hi: int, bi: int, pi: int, si: int) -> Any:
+    from ..core.serving import ServingModel
+
+    opts = dict(space.options)
+    m = space.models[mi]
+    prompt = prompt_len(m, space.seq_lens[si])
     opts.setdefault("output_len", DEFAULT_OUTPUT_LEN)
     return ServingModel().solve(m, space.hardware[hi], space.batch_sizes[bi], _precision(space, pi),
                                 space.efficiency, prompt_len=prompt, **opts)

@@ -7,6 +7,7 @@ import operator
 from typing import Any, Callable
 
 from ..errors import CatalogError, InvalidInputError
+from .constraints import normalise
 from ..solvers._fleet import DAYS_PER_YEAR, HOURS_PER_DAY, SECONDS_PER_HOUR, W_PER_KW
 from ..solvers.economics import ANNUAL_MAINTENANCE_FRACTION
 
@@ -46,27 +47,32 @@ def _with_derived(rec: dict, prices: dict, kwh_price: float | None) -> dict:
             usd += r["energy"] / r["latency"] / W_PER_KW * kwh_price
         r["usd_per_hour"], r["cost_source"] = usd, price[1]
         r["per_dollar"] = r["throughput"] * SECONDS_PER_HOUR / usd  # tokens or samples per USD
+        r["throughput_per_dollar"] = r["per_dollar"]
         if r.get("throughput_unit") == "token/s":
             r["tokens_per_dollar"] = r["per_dollar"]
     return r
 
 
 def _check(rec: dict, constraints: Any) -> bool:
+    """constraints: None, a function of a record, or anything constraints.normalise takes (normalised here
+    when not already a list of triples)."""
     if constraints is None:
         return True
     if callable(constraints):
         return bool(constraints(rec))
-    for field, rule in constraints.items():
+    triples = constraints if _is_triples(constraints) else normalise(constraints)
+    for field, op, bound in triples:
         value = rec.get(field)
-        op, bound = rule if isinstance(rule, tuple) else ("==", rule)
-        if op not in _OPS:
-            raise InvalidInputError(f"constraint on {field!r}: operator must be one of {', '.join(_OPS)}, got {op!r}")
         if value is None or (isinstance(value, float) and math.isnan(value)) or not _OPS[op](value, bound):
             return False
     return True
 
 
-def search(table_or_space: Any, objective: Any, constraints: Any = None, *, maximize: bool = True, top: int = 10,
+def _is_triples(c: Any) -> bool:
+    return isinstance(c, list) and all(isinstance(t, tuple) and len(t) == 3 and t[1] in _OPS for t in c)
+
+
+def search(table_or_space: Any, objective: Any, constraints: Any = None, *, maximize: bool = True, top: int | None = 10,
            kwh_price: float | None = None, amortization_years: float = DEFAULT_AMORTIZATION_YEARS) -> list[dict]:
     """The `top` records that best meet `objective` under `constraints`, best first.
 
@@ -74,8 +80,10 @@ def search(table_or_space: Any, objective: Any, constraints: Any = None, *, maxi
     objective: a field ("throughput", "mfu", "tokens_per_dollar", "per_dollar", ...) or a function of a record.
         Derived fields: usd_per_hour and cost_source (cost_per_hour of the device; + average power x kwh_price
         when given), per_dollar (items per USD), tokens_per_dollar, tpot (engine tier: the decode step).
-    constraints: {field: value} (equality) or {field: (op, bound)} with op in <=, <, >=, >, ==, !=, or a function
-        of a record. A record without the field (a device with no price) fails the constraint.
+    constraints: {field: value} (equality) or {field: (op, bound)} with op in <=, <, >=, >, ==, !=; a list of
+        text constraints ("tpot<=50ms", "mfu>=40%", "feasible": mlsysim.dse.constraints) or (field, op, bound)
+        triples; or a function of a record. A record without the field (a device with no price) fails it.
+    top: how many to return (None: all that meet the constraints).
     """
     from .sweep import sweep
     from .table import Table
@@ -90,6 +98,7 @@ def search(table_or_space: Any, objective: Any, constraints: Any = None, *, maxi
         except CatalogError:
             pass  # no catalog price: cost fields stay absent for its records
     key = objective if callable(objective) else (lambda r: r.get(objective))
+    constraints = normalise(constraints)
     scored = []
     for rec in table:
         r = _with_derived(rec, prices, kwh_price)
@@ -101,7 +110,7 @@ def search(table_or_space: Any, objective: Any, constraints: Any = None, *, maxi
         r["objective"] = v
         scored.append(r)
     scored.sort(key=lambda r: r["objective"], reverse=maximize)
-    return scored[:top]
+    return scored if top is None else scored[:top]
 
 
 def pareto_indices(xs: Any, ys: Any, minimize: tuple[bool, bool] = (True, False)) -> list[int]:

@@ -25,7 +25,9 @@ def sweep(models: Any = None, hardware: Any = None, batch_sizes: Any = None, pre
         they take every point through Engine.solve itself.
     executor: any concurrent.futures.Executor; the grid is split into chunks of chunk_size points.
     drop_infeasible: drop the points that do not fit or cannot run (kept and marked otherwise).
-    backend: "auto", "numpy" or "python" (the engine tier's arithmetic; both agree with Engine.solve).
+    backend: "auto", "numpy" or "python" (the engine tier's arithmetic and the serving tier's steady state, with
+        or without numpy; both agree with the solvers), or "scalar" (one full Engine.solve / ServingModel.solve
+        per point: the reference the others are tested against).
     progress: None shows a bar on a terminal when tqdm is installed; True/False forces it on/off.
     """
     space = make_space(models, hardware, batch_sizes, precisions, seq_lens, solver, efficiency, options)

@@ -171,6 +171,15 @@ class Table:
         recs = self.records()
         return pa.table({k: [r[k] if k != "reasons" else list(r[k]) for r in recs] for k in self.fields})
 
+    def plot_pareto(self, x: str = "latency", y: str = "throughput", **kw: Any) -> Any:
+        """(fig, ax): the configurations that fit as points of (x, y) and their Pareto front (mlsysim[plot];
+        see mlsysim.viz_dse.plot_pareto for minimize=, group_by=, ax=, log=)."""
+        from ..viz import _pyplot
+
+        _pyplot()  # a clear error when matplotlib is missing
+        from ..viz_dse import plot_pareto
+        return plot_pareto(self, x, y, **kw)
+
     def __repr__(self) -> str:
         feasible = sum(1 for f in self._cols["feasible"] if f)
         errors = sum(1 for e in self._err if e >= 0)

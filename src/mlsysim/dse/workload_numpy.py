@@ -1,13 +1,17 @@
 """core.workload.transformer_cost of a dense transformer's inference pass (a decoder's decode step, an encoder's
 forward; no runtime, no ragged batch), vectorised over batch sizes x sequence lengths. The same formulas in the
 same order, on float64 arrays, so a sweep costs one call per (model, precision bytes) instead of one per point;
-property tests hold it to the scalar cost. MoE models keep the scalar cost (their streamed expert weights
-depend on the batch through a coupon-collector count)."""
+property tests hold it to the scalar cost; a dense transformer's training step likewise (transformer_training).
+MoE models keep the scalar cost (their streamed expert weights depend on the batch through a coupon-collector
+count)."""
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
-from ..core.workload import KERNELS_PER_TRANSFORMER_LAYER, LIVE_FFN_TENSORS, LIVE_HIDDEN_TENSORS
+from ..core.workload import (ACTIVATION_FACTOR_FULL_RECOMPUTE, ACTIVATION_FACTOR_NO_RECOMPUTE, ATTENTION_CORE_PHASE,
+                             KERNELS_PER_TRANSFORMER_LAYER, LIVE_FFN_TENSORS, LIVE_HIDDEN_TENSORS, _training_state)
 from ..specs.models import MoESpec, TransformerSpec
 
 
@@ -56,3 +60,49 @@ def transformer_inference(m: TransformerSpec, batch: np.ndarray, seq: np.ndarray
             "kernels": zero + float(L * KERNELS_PER_TRANSFORMER_LAYER + 2), "items": batch.astype(float),
             "unit": "token" if decode else "sample",
             "held": m.parameter_count * wb + kv + live}
+
+
+def transformer_training(m: TransformerSpec, batch: np.ndarray, seq: np.ndarray, prec: Any, training: Any) -> dict:
+    """transformer_cost(m, batch, seq, prec, training) of a dense transformer's training step for each
+    (batch[i], seq[i]): the forward phases of the step's tokens, x (3 + replay) for the backward (and the
+    recomputation), and the optimizer update; the same formulas in the same order as the scalar cost."""
+    wb, ab = prec.weight_bytes, prec.activation_bytes
+    L, d, vocab = m.layers, m.hidden_size, m.vocab_size
+    encoder = m.architecture == "encoder"
+    tokens = batch * seq
+    context = seq if encoder else seq / 2.0  # all S in an encoder, S/2 on average under a causal mask
+    attn_flops = m.attention_flops_per_token_per_context * context * tokens
+    ffn_width = m.ffn_size
+    qkv_width = (m.heads + 2 * m.kv_heads) * m.head_dim
+    attn_w = L * m.attention_parameters_per_layer
+    head_w = vocab * d if not encoder else 0
+    ffn_flop_w = m.matmul_parameters_per_token - attn_w - head_w
+    head_tokens = tokens if not encoder else np.zeros_like(tokens)
+    gated = 3 if m.ffn_gated else 2
+    logit_bytes = 4.0  # training keeps fp32 logits for the loss
+    zero = np.zeros_like(batch)
+    fw = np.empty((batch.size, 5, 3))
+    fw[:, 0] = np.stack((2.0 * tokens * attn_w, zero + attn_w * wb,
+                         L * tokens * (2 * d + qkv_width + m.heads * m.head_dim) * ab), axis=1)
+    fw[:, 1] = np.stack((attn_flops, zero, L * tokens * (qkv_width + m.heads * m.head_dim) * ab), axis=1)
+    fw[:, 2] = np.stack((2.0 * tokens * ffn_flop_w, zero + ffn_flop_w * wb,
+                         L * tokens * (2 * d + gated * ffn_width) * ab), axis=1)
+    fw[:, 3] = np.stack((zero, zero, L * tokens * (10 * d + gated * ffn_width) * ab), axis=1)
+    fw[:, 4] = np.stack((2.0 * head_tokens * head_w, zero + head_w * wb,
+                         head_tokens * (d * ab + vocab * logit_bytes)), axis=1)
+    fwd = fw[:, 0, 0] + fw[:, 1, 0] + fw[:, 2, 0] + fw[:, 3, 0] + fw[:, 4, 0]
+    factor = {"none": ACTIVATION_FACTOR_NO_RECOMPUTE, "selective": ACTIVATION_FACTOR_NO_RECOMPUTE,
+              "full": ACTIVATION_FACTOR_FULL_RECOMPUTE}[training.recomputation]
+    acts = L * factor * tokens * d * (ab / 2.0) + tokens * vocab * 4.0
+    w, g, o = _training_state(m.parameter_count, prec, training)
+    replay = {"none": (0.0,) * 5, "full": (1.0,) * 5,
+              "selective": tuple(1.0 if i == ATTENTION_CORE_PHASE else 0.0 for i in range(5))}[training.recomputation]
+    ph = np.empty((batch.size, 6, 3))
+    for i, r in enumerate(replay):
+        ph[:, i] = (3.0 + r) * fw[:, i]
+    ph[:, 5] = (0.0, 0.0, g + 2.0 * o + w)  # the Adam step's reads and writes
+    s = [ph[:, :, j] for j in range(3)]
+    total = [c[:, 0] + c[:, 1] + c[:, 2] + c[:, 3] + c[:, 4] + c[:, 5] for c in s]  # left to right, as sum()
+    return {"phases": ph, "hardware_flops": total[0], "model_flops": 3.0 * fwd, "weight_traffic": total[1],
+            "other_traffic": total[2], "kernels": zero + float(3 * (L * KERNELS_PER_TRANSFORMER_LAYER + 2)),
+            "items": tokens.astype(float), "unit": "token", "held": w + 0.0 + acts + g + o}

@@ -23,7 +23,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import InvalidInputError, InvalidTypeError
+from ..errors import InvalidInputError, InvalidTypeError
 
 KINDS = ("sequential", "spatial")
 
@@ -142,17 +142,17 @@ class Pipeline:
     # --- stable field names, as quantities (built when read) -----------------------------------------------
     @property
     def latency(self) -> Any:
-        from .units import quantity
+        from ..units import quantity
         return quantity(self.latency_s, "s")
 
     @property
     def throughput(self) -> Any:
-        from .units import quantity
+        from ..units import quantity
         return quantity(self.throughput_per_s, "1/s")  # items (self.unit) per second
 
     @property
     def energy(self) -> Any:
-        from .units import quantity
+        from ..units import quantity
         return quantity(self.energy_j, "J")
 
     def stage(self, name: str) -> Stage:
@@ -208,7 +208,7 @@ class Pipeline:
     def of_solves(cls, *stages: tuple[str, dict], unit: str = "item") -> "Pipeline":
         """Sequential stages each solved with Engine.solve: of_solves(("pre", {"model": ..., "hardware": ...}),
         ...). A stage dict may add passes=, work=, devices= beside Engine.solve's keywords."""
-        from .core.engine import Engine
+        from ..core.engine import Engine
 
         built = []
         for name, kw in stages:
@@ -222,7 +222,7 @@ class Pipeline:
                 precision: str = "fp16", **engine: Any) -> "Pipeline":
         """One batch of requests on one device, as prefill then output_len - 1 decode steps (Engine.solve's
         prefill pass and decode step at the mean context prompt + output/2). Throughput in requests/s."""
-        from .core.solver import RooflineModel
+        from ..core.solver import RooflineModel
 
         solver = RooflineModel()
         pre = solver.solve(model, hardware, batch_size, precision, seq_len=prompt_len, prefill=True, **engine)
@@ -240,7 +240,7 @@ class Pipeline:
         prefill pool (queueing wait + the prompt's prefill) -> KV transfer -> decode pool ((output_len - 1) TPOT).
         Latencies add to the served request's latency; the pool with the lower request rate limits it; energy is
         each pool's GPUs x TDP over the request rate (ServingModel's power), the KV link's is not modelled."""
-        from .core.serving import ServingModel
+        from ..core.serving import ServingModel
 
         r = ServingModel().solve(model, hardware, batch_size, precision, prompt_len=prompt_len, output_len=output_len,
                                  disaggregated={"prefill": prefill, "decode": decode}, **serving)
