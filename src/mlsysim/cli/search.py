@@ -38,6 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                     help="FIELD OP VALUE, repeatable: 'tpot<=50ms', 'mfu>=40%%', 'throughput>=1000'")
     se.add_argument("--top", type=int, default=5, help="how many configurations to list")
     se.add_argument("--kwh-price", type=float, default=None, help="USD per kWh added to the hourly device cost")
+    se.add_argument("--pricing", default="own", choices=["own", "on_demand", "reserved"],
+                    help="device cost: purchase price amortised (own) or the cheapest catalog rental quote")
     add_json(se)
     se.set_defaults(handler=_search)
 
@@ -80,22 +82,24 @@ def _search(args: argparse.Namespace) -> int:
     unpriced = []
     for hw in table_.space.hardware:
         try:
-            cost_per_hour(hw)
+            cost_per_hour(hw, pricing=args.pricing)
         except CatalogError:
             unpriced.append(hw.name)
     uses_cost = objective in COST_FIELDS or any(f in COST_FIELDS for f, _, _ in constraints)
     if uses_cost and len(unpriced) == len(table_.space.hardware):
         raise InvalidInputError(f"{objective if objective in COST_FIELDS else 'a constraint'} needs a device price, "
-                                f"and the catalog has none for {', '.join(unpriced)}: add economics.unit_cost "
-                                f"to its catalog entry or search another objective")
+                                f"and the catalog has no {args.pricing} price for {', '.join(unpriced)}: add "
+                                f"economics.unit_cost or an economics.rental row to its catalog entry, try another "
+                                f"--pricing, or search another objective")
     feasible = [True if f else False for f in table_.column("feasible")]
     n_feasible = sum(feasible)
     keep = [("feasible", "==", True)] + constraints
-    best = search(table_, objective, keep, maximize=maximize, top=None, kwh_price=args.kwh_price)
+    best = search(table_, objective, keep, maximize=maximize, top=None, kwh_price=args.kwh_price,
+                  pricing=args.pricing)
     closest = None
     if not best and n_feasible:
         near = search(table_, objective, [("feasible", "==", True)], maximize=maximize, top=1,
-                      kwh_price=args.kwh_price)
+                      kwh_price=args.kwh_price, pricing=args.pricing)
         if not near:
             raise InvalidInputError(f"no configuration that fits has a value of {objective} (solver "
                                     f"{args.solver}; cost fields need a catalog price): choose another objective")

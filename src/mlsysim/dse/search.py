@@ -17,19 +17,39 @@ _OPS: dict[str, Callable[[Any, Any], bool]] = {"<=": operator.le, "<": operator.
                                                 ">": operator.gt, "==": operator.eq, "!=": operator.ne}
 
 
+PRICINGS = ("own", "on_demand", "reserved")
+
+
 def cost_per_hour(hardware: Any, amortization_years: float = DEFAULT_AMORTIZATION_YEARS,
-                  annual_maintenance_fraction: float = ANNUAL_MAINTENANCE_FRACTION) -> tuple[float, str]:
-    """(USD per device-hour, provenance) of owning one accelerator: its catalog unit_cost depreciated straight-line
-    over amortization_years plus yearly maintenance as a fraction of it (EconomicsModel's capex and maintenance
-    terms, per hour). Energy is added per point by search(kwh_price=). No price in the catalog is an error."""
+                  annual_maintenance_fraction: float = ANNUAL_MAINTENANCE_FRACTION,
+                  pricing: str = "own") -> tuple[float, str]:
+    """(USD per device-hour, provenance) of one accelerator.
+
+    pricing="own": its catalog unit_cost depreciated straight-line over amortization_years plus yearly maintenance
+    as a fraction of it (EconomicsModel's capex and maintenance terms, per hour). pricing="on_demand" or
+    "reserved": the lowest quote of that kind among its catalog economics.rental rows (public price lists, per
+    accelerator-hour). Energy is added per point by search(kwh_price=). No such price in the catalog is an error."""
     from ..core.inputs import resolve_hardware
 
+    if pricing not in PRICINGS:
+        raise InvalidInputError(f"unknown pricing {pricing!r}: use one of {', '.join(PRICINGS)}")
     hw = resolve_hardware(hardware)
     econ = hw.economics
+    if pricing != "own":
+        quotes = [(getattr(q, "_" + pricing), q) for q in (econ.rental if econ is not None else ())]
+        quotes = [(usd, q) for usd, q in quotes if usd is not None]
+        if not quotes:
+            raise CatalogError(f"no {pricing} rental price for Hardware.{hw.name}", entry=hw.name,
+                               field="economics.rental", expected=f"a rental row with {pricing} = \"... USD/h\" and its "
+                               "provenance in its catalog entry (or pricing=\"own\", or leave this device out)")
+        usd, q = min(quotes, key=lambda t: t[0])
+        p = q.provenance
+        return usd, f"{q.provider} {q.offering} ({pricing}); {p.kind}: {p.source} (checked {p.checked})"
     if econ is None or econ._unit_cost is None:
         raise CatalogError(f"no purchase price for Hardware.{hw.name}", entry=hw.name, field="economics.unit_cost",
                            expected="an economics = { unit_cost = \"... USD\", provenance = {...} } table in its "
-                                    "catalog entry (or leave this device out of a cost search)")
+                                    "catalog entry (or pricing=\"on_demand\" for a rental quote, or leave this "
+                                    "device out of a cost search)")
     hours = DAYS_PER_YEAR * HOURS_PER_DAY
     usd = econ._unit_cost / (amortization_years * hours) + econ._unit_cost * annual_maintenance_fraction / hours
     p = econ.provenance
@@ -73,7 +93,8 @@ def _is_triples(c: Any) -> bool:
 
 
 def search(table_or_space: Any, objective: Any, constraints: Any = None, *, maximize: bool = True, top: int | None = 10,
-           kwh_price: float | None = None, amortization_years: float = DEFAULT_AMORTIZATION_YEARS) -> list[dict]:
+           kwh_price: float | None = None, amortization_years: float = DEFAULT_AMORTIZATION_YEARS,
+           pricing: str = "own") -> list[dict]:
     """The `top` records that best meet `objective` under `constraints`, best first.
 
     table_or_space: a Table from sweep(), or a dict of sweep() keywords (swept here).
@@ -84,6 +105,7 @@ def search(table_or_space: Any, objective: Any, constraints: Any = None, *, maxi
         text constraints ("tpot<=50ms", "mfu>=40%", "feasible": mlsysim.dse.constraints) or (field, op, bound)
         triples; or a function of a record. A record without the field (a device with no price) fails it.
     top: how many to return (None: all that meet the constraints).
+    pricing: "own" (purchase price amortised), "on_demand" or "reserved" (cheapest catalog rental quote): cost_per_hour.
     """
     from .sweep import sweep
     from .table import Table
@@ -94,7 +116,7 @@ def search(table_or_space: Any, objective: Any, constraints: Any = None, *, maxi
     prices: dict[str, tuple[float, str]] = {}
     for hw in table.space.hardware:
         try:
-            prices[hw.name] = cost_per_hour(hw, amortization_years)
+            prices[hw.name] = cost_per_hour(hw, amortization_years, pricing=pricing)
         except CatalogError:
             pass  # no catalog price: cost fields stay absent for its records
     key = objective if callable(objective) else (lambda r: r.get(objective))

@@ -181,11 +181,14 @@ def gather(params: list[dict], index: np.ndarray) -> dict:
 
 def group_constants(g) -> dict:
     """What ServingModel._solve_parallel's admission and figures read of one group (serving_tier._Group)."""
-    from ..core.serving.kv import LIVE_FFN, LIVE_HIDDEN
+    from ..core.serving.kv import LIVE_FFN, LIVE_HIDDEN, usable_memory
 
     s, p, lay, m = g.step, g.params, g.lay, g.m
     vocab_gpu = m.vocab_size / lay.tp
-    return {"usable": g.usable, "weights": g.weights, "kv_per_token": g.kv_per_token, "block": float(p.block_tokens),
+    reserve = g.rt.memory_reserve if g.rt is not None else None
+    held0, share = reserve.parts(g.cap, g.cls.name) if reserve is not None else (0.0, 0.0)
+    return {"usable_fixed": usable_memory(g.cap, p, g.cls, None, 0.0), "reserve_on": float(reserve is not None),
+            "cap": g.cap, "reserve_held": held0, "reserve_share": share, "weights": g.weights, "kv_per_token": g.kv_per_token, "block": float(p.block_tokens),
             "max_seqs": float(p.max_num_seqs) if p.max_num_seqs is not None else math.inf,
             # kv.live_activations(budget, d, ffn, vocab/tp, batch, ab): the budget's part, then batch x logits
             "acts_budget": g.budget * (LIVE_HIDDEN * m.hidden_size + LIVE_FFN * s.ffn_width) * s.ab,
@@ -198,12 +201,16 @@ def group_constants(g) -> dict:
 def admit(k: dict, batch: np.ndarray, prompt: np.ndarray) -> tuple:
     """serving_tier._admit on arrays: (fits, KV slots, queued, preempting, clients)."""
     acts = k["acts_budget"] + batch * k["vocab_gpu"] * 4.0
-    pool = k["usable"] - k["weights"] - acts  # kv.kv_capacity
+    # kv.usable_memory: the runtime's reserve (MemoryReserve.bytes_on on arrays) or the fixed usable bytes
+    free = k["cap"] - k["reserve_held"] - (k["weights"] + acts)
+    reserved = k["reserve_held"] + k["reserve_share"] * (free + np.abs(free)) / 2.0
+    usable = np.where(k["reserve_on"] > 0, k["cap"] - reserved, k["usable_fixed"])
+    pool = usable - k["weights"] - acts  # kv.kv_capacity
     per_seq = np.ceil((prompt + k["output"]) / k["block"]) * k["block"]
     with np.errstate(divide="ignore", invalid="ignore"):
         slots = np.where((pool > 0) & (k["kv_per_token"] > 0), np.floor_divide(pool, per_seq * k["kv_per_token"]), 0.0)
     slots = np.maximum(slots, 0.0)
-    fits = k["weights"] + acts < k["usable"]
+    fits = k["weights"] + acts < usable
     queued = np.where(batch > k["max_seqs"], batch - k["max_seqs"], 0.0)
     full = (0 < slots) & (slots < batch - queued)  # a full cache admits no more: the rest wait
     over = batch - queued - slots

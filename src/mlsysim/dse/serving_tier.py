@@ -54,7 +54,7 @@ class _Group:
         self.budget = params.token_budget if budget is None else check_positive_int("max_num_batched_tokens", budget)
         self.lay, self.hw, self.prec, self.params, self.step = lay, hw, prec, params, step
         self.cap = hw.memory._capacity
-        self.usable = self.cap * params.memory_fraction if params.memory_fraction else self.cap - cls._runtime_reserve
+        self.rt, self.cls = rt, cls
         self.weights = step.weight_bytes_per_gpu()
         self.kv_per_token = step.kv_bytes_per_token()
         self.power = hw.power._tdp * lay.gpus
@@ -64,12 +64,13 @@ class _Group:
 
 def _admit(g: _Group, batch: int, prompt: int) -> tuple:
     """Memory fit, KV slots, queued and preempting requests, clients in the loop (ServingModel's admission)."""
-    from ..core.serving.kv import kv_capacity, live_activations
+    from ..core.serving.kv import kv_capacity, live_activations, usable_memory
 
     s, p = g.step, g.params
     acts = live_activations(g.budget, g.m.hidden_size, s.ffn_width, g.m.vocab_size / g.lay.tp, batch, s.ab)
-    kv = kv_capacity(g.cap, g.usable, g.weights, acts, g.kv_per_token, prompt + g.output, p.block_tokens)
-    feasible = g.weights + acts < g.usable
+    usable = usable_memory(g.cap, p, g.cls, g.rt, g.weights + acts)
+    kv = kv_capacity(g.cap, usable, g.weights, acts, g.kv_per_token, prompt + g.output, p.block_tokens)
+    feasible = g.weights + acts < usable
     queued = preempting = 0
     if p.max_num_seqs is not None and batch > p.max_num_seqs:
         queued = batch - p.max_num_seqs

@@ -362,15 +362,22 @@ class MemoryReserve(QuantityAccess):
         """Bytes reserved on a device of `capacity` bytes holding `used` bytes of model state (weights,
         activations): fixed (the class override where one is given) + capacity_fraction x capacity, and with
         kv_free_fraction f the (1 - f) share of what is then left free (used = 0 gives the upper bound)."""
+        held, share = self.parts(capacity, hardware_class)
+        if share:
+            free = capacity - held - used
+            held = held + share * (free + abs(free)) / 2.0  # max(free, 0), also on numpy arrays
+        return held
+
+    def parts(self, capacity: float, hardware_class: str | None = None) -> tuple[float, float]:
+        """(bytes held whatever the model holds, share of the then-free memory also held) on a device of
+        `capacity` bytes: bytes_on = held + share x max(capacity - held - used, 0)."""
         fixed = self._fixed or 0.0
         for override in self.by_class:
             if override.hardware_class == hardware_class:
                 fixed = override._fixed
                 break
-        held = fixed + self.capacity_fraction * capacity
-        if self.kv_free_fraction is not None:
-            held += (1.0 - self.kv_free_fraction) * max(capacity - held - used, 0.0)
-        return held
+        share = 0.0 if self.kv_free_fraction is None else 1.0 - self.kv_free_fraction
+        return fixed + self.capacity_fraction * capacity, share
 
 
 @spec

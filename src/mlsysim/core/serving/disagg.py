@@ -19,6 +19,7 @@ from typing import Any
 
 from ...errors import InvalidInputError
 from ...units import quantity
+from .kv import usable_memory
 from .result import ServingResult
 from .scheduler import MAX_ITERATIONS, TOLERANCE
 
@@ -107,10 +108,7 @@ def solve_disaggregated(model_solver, m, hardware, batch, precision, efficiency,
     reasons = [f"disaggregated: {workers_p} prefill worker(s) x {lay_p.gpus} GPU(s), {workers_d} decode worker(s) x "
                f"{lay_d.gpus} GPU(s); the {limiting} pool limits the deployment"]
     weights_d = step_d.weight_bytes_per_gpu()
-    usable = hw.memory._capacity * params_d.memory_fraction if params_d.memory_fraction \
-        else hw.memory._capacity - cls._runtime_reserve
-    if rt is not None and rt.memory_reserve is not None:  # the runtime's own reserve (catalog/runtimes)
-        usable = hw.memory._capacity - rt.memory_reserve.bytes_on(hw.memory._capacity, weights_d, cls.name)
+    usable = usable_memory(hw.memory._capacity, params_d, cls, rt, weights_d)
     kv_seq = (prompt + output) * step_d.kv_bytes_per_token()
     slots = int(max(usable - weights_d, 0.0) // kv_seq)
     feasible = slots >= batch and step_p.weight_bytes_per_gpu() < usable

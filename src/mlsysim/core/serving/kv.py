@@ -28,6 +28,16 @@ class KVCapacity:
         return self.tokens_per_sequence * self.kv_bytes_per_token
 
 
+def usable_memory(capacity: float, params, cls, rt, held: float) -> float:
+    """Bytes weights, activations and the KV cache may use on one GPU: what the runtime's own memory_reserve leaves
+    where its catalog entry states one (it may depend on the `held` bytes of weights and activations: TensorRT-LLM's
+    share of the free memory), else capacity x the serving runtime's memory fraction, else capacity - the
+    hardware class's reserve. `held` may be a numpy array (the DSE serving tier)."""
+    if rt is not None and rt.memory_reserve is not None:
+        return capacity - rt.memory_reserve.bytes_on(capacity, held, cls.name)
+    return capacity * params.memory_fraction if params.memory_fraction else capacity - cls._runtime_reserve
+
+
 def kv_capacity(capacity: float, usable: float, weights: float, activations: float, kv_bytes_per_token: float,
                 sequence_tokens: int, block_tokens: int) -> KVCapacity:
     pool = usable - weights - activations

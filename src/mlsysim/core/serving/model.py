@@ -13,7 +13,7 @@ from ..inputs import check_outputs, check_positive_int, resolve_model
 from ..precision import resolve_precision
 from ..solver import (ForwardModel, RooflineModel, _measured_efficiency, _measured_matmul, calibration_class,
                       resolve_runtime, runtime_precision)
-from .kv import kv_capacity, live_activations
+from .kv import kv_capacity, live_activations, usable_memory
 from .layout import build_layout
 from .result import ServingResult
 from .runtime_params import serving_params
@@ -161,15 +161,13 @@ class ServingModel(ForwardModel):
         reasons: list[str] = []
         # KV capacity per GPU: what the runtime's memory fraction leaves beside weights and a full-budget step
         cap = hw.memory._capacity
-        usable = cap * params.memory_fraction if params.memory_fraction else cap - cls._runtime_reserve
         weights = plain_step.weight_bytes_per_gpu()
         if speculative is not None and step.draft is not None:  # the draft model's weights share the GPUs
             weights += step.draft.weight_bytes_per_gpu()
         step_tokens = budget if batching == "continuous" else batch * prompt
         acts = live_activations(step_tokens, m.hidden_size, plain_step.ffn_width, m.vocab_size / lay.tp, batch,
                                 plain_step.ab)
-        if rt is not None and rt.memory_reserve is not None:  # the runtime's own reserve (catalog/runtimes)
-            usable = cap - rt.memory_reserve.bytes_on(cap, weights + acts, cls.name)
+        usable = usable_memory(cap, params, cls, rt, weights + acts)
         kv = kv_capacity(cap, usable, weights, acts, plain_step.kv_bytes_per_token(), prompt + output, params.block_tokens)
         if prompt + output > m.context_length:
             reasons.append(f"prompt_len + output_len = {prompt + output} is beyond the trained context "
