@@ -160,6 +160,102 @@ def yolov8(width, depth, name, res=640, nc=80, max_channels=1024):
     return g
 
 
+def yolo11(width, depth, name, res=640, nc=80, max_channels=1024):
+    """ultralytics/cfg/models/11/yolo11.yaml at a (depth, width) scale (n: 0.50/0.25, s: 0.50/0.50; c3k as the yaml
+    gives it, Ultralytics forces c3k=True only for m/l/x), modules of ultralytics/nn/modules/block.py: C3k2 = C2f
+    whose inner blocks are Bottleneck(e=0.5) or C3k (C3 with 2 Bottleneck(e=1.0)); SPPF; C2PSA with one PSABlock
+    (Attention: qkv 1x1, heads = c // 64, key_dim = head_dim / 2, depthwise 3x3 positional conv, proj 1x1; FFN 1x1
+    c->2c->c); head (Detect, non-legacy): box branch like v8, class branch DWConv 3x3 + 1x1 twice, DFL 1x1 16->1.
+    The two attention matmuls (q^T k and v attn^T) are rows too; Ultralytics' thop GFLOPs leave them out."""
+    g = G(name)
+    ch = lambda c: math.ceil(min(c, max_channels) * width / 8) * 8  # noqa: E731
+    rep = lambda n: max(round(n * depth), 1)  # noqa: E731
+
+    def Conv(cin, h, w, cout, k=1, s=1, groups=1):
+        return g.conv(cin, h, w, cout, k, s, groups=groups, bn=True)
+
+    def Bottleneck(c1, h, w, c2, e):
+        c_ = int(c2 * e)
+        Conv(c1, h, w, c_, 3)
+        return Conv(c_, h, w, c2, 3)
+
+    def C3k(c1, h, w, c2, n=2, e=0.5):
+        c_ = int(c2 * e)
+        Conv(c1, h, w, c_, 1)
+        Conv(c1, h, w, c_, 1)
+        for _ in range(n):
+            Bottleneck(c_, h, w, c_, 1.0)
+        return Conv(2 * c_, h, w, c2, 1)
+
+    def C3k2(cin, h, w, cout, n, c3k, e=0.5):
+        c = int(cout * e)
+        Conv(cin, h, w, 2 * c, 1)
+        for _ in range(n):
+            C3k(c, h, w, c) if c3k else Bottleneck(c, h, w, c, 0.5)
+        return Conv((2 + n) * c, h, w, cout, 1)
+
+    def SPPF(cin, h, w, cout):
+        c_ = cin // 2
+        Conv(cin, h, w, c_, 1)
+        for _ in range(3):
+            g.rec("pool", c_ * h * w, c_ * h * w)
+        return Conv(4 * c_, h, w, cout, 1)
+
+    def C2PSA(c1, h, w, n):
+        c = int(c1 * 0.5)
+        Conv(c1, h, w, 2 * c, 1)
+        heads = c // 64
+        head_dim = c // heads
+        key_dim = int(head_dim * 0.5)
+        tokens = h * w
+        for _ in range(n):
+            Conv(c, h, w, c + 2 * key_dim * heads, 1)  # qkv
+            # attention scores q^T k and the weighted sum v attn^T (Ultralytics Attention.forward)
+            g.rec("matmul", 2 * key_dim * heads * tokens, heads * tokens * tokens, heads * tokens * tokens * key_dim,
+                  layer_kind="dense")
+            g.rec("matmul", heads * tokens * (tokens + head_dim), c * tokens, heads * tokens * tokens * head_dim,
+                  layer_kind="dense")
+            Conv(c, h, w, c, 3, groups=c)  # positional encoding on v
+            Conv(c, h, w, c, 1)  # proj
+            Conv(c, h, w, 2 * c, 1)  # FFN
+            Conv(2 * c, h, w, c, 1)
+        return Conv(2 * c, h, w, c1, 1)
+
+    def up(c, h, w):
+        g.rec("upsample", c * h * w, c * 4 * h * w)
+        return c, 2 * h, 2 * w
+
+    c, h, w = Conv(3, res, res, ch(64), 3, 2)
+    c, h, w = Conv(c, h, w, ch(128), 3, 2)
+    c, h, w = C3k2(c, h, w, ch(256), rep(2), False, 0.25)
+    c, h, w = Conv(c, h, w, ch(256), 3, 2)
+    p3 = C3k2(c, h, w, ch(512), rep(2), False, 0.25)
+    c, h, w = Conv(*p3, ch(512), 3, 2)
+    p4 = C3k2(c, h, w, ch(512), rep(2), True)
+    c, h, w = Conv(*p4, ch(1024), 3, 2)
+    c, h, w = C3k2(c, h, w, ch(1024), rep(2), True)
+    c, h, w = SPPF(c, h, w, ch(1024))
+    p5 = C2PSA(c, h, w, rep(2))
+    u = up(*p5)
+    h13 = C3k2(u[0] + p4[0], p4[1], p4[2], ch(512), rep(2), False)
+    u = up(*h13)
+    o3 = C3k2(u[0] + p3[0], p3[1], p3[2], ch(256), rep(2), False)
+    d = Conv(*o3, ch(256), 3, 2)
+    o4 = C3k2(d[0] + h13[0], h13[1], h13[2], ch(512), rep(2), False)
+    d = Conv(*o4, ch(512), 3, 2)
+    o5 = C3k2(d[0] + p5[0], p5[1], p5[2], ch(1024), rep(2), True)
+    reg = 16
+    c2, c3 = max(16, o3[0] // 4, reg * 4), max(o3[0], min(nc, 100))
+    for (cc, hh, ww) in (o3, o4, o5):
+        Conv(cc, hh, ww, c2, 3); Conv(c2, hh, ww, c2, 3); g.conv(c2, hh, ww, 4 * reg, 1, bias=True)  # noqa: E702
+        Conv(cc, hh, ww, cc, 3, groups=cc); Conv(cc, hh, ww, c3, 1)  # noqa: E702
+        Conv(c3, hh, ww, c3, 3, groups=c3); Conv(c3, hh, ww, c3, 1)  # noqa: E702
+        g.conv(c3, hh, ww, nc, 1, bias=True)
+    anchors = sum(hh * ww for (_, hh, ww) in (o3, o4, o5))
+    g.rec("conv", 16 * 4 * anchors, 4 * anchors, 16 * 4 * anchors, 16)  # DFL: fixed 1x1 conv 16 -> 1 per box side
+    return g
+
+
 def unet():
     """Ronneberger et al. 2015 (arXiv:1505.04597) fig. 1: 572x572x1 in, unpadded 3x3 convs with bias, 2x2 max-pool,
     2x2 up-convolutions (transposed, stride 2) halving the channels, crop-and-copy skips (free views), 1x1 conv to
@@ -189,6 +285,8 @@ BUILDERS = {
     "MobileNetV3_Large": lambda: mobilenet_v3(V3_LARGE, 1280, "MobileNetV3-Large (torchvision, 224)"),
     "MobileNetV3_Small": lambda: mobilenet_v3(V3_SMALL, 1024, "MobileNetV3-Small (torchvision, 224)"),
     "YOLOv8s": lambda: yolov8(0.50, 0.33, "YOLOv8s detect 640"),
+    "YOLO11n": lambda: yolo11(0.25, 0.50, "YOLO11n detect 640"),
+    "YOLO11s": lambda: yolo11(0.50, 0.50, "YOLO11s detect 640"),
     "UNet": unet,
 }
 

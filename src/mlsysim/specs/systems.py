@@ -26,7 +26,7 @@ class _Entry(QuantityAccess):
 
 @spec
 class FabricSpec(_Entry):
-    kind: str = one_of("InfiniBand", "Ethernet", "RoCE", "NVLink", "ICI")
+    kind: str = one_of("InfiniBand", "Ethernet", "RoCE", "NVLink", "ICI", "InfinityFabric")
     _bandwidth: float = quantity("B/s", doc="per port, per direction")
     _latency: float = quantity("s", doc="one hop, port to port")
 
