@@ -70,23 +70,35 @@ class PerformanceProfile:
     throughput_unit: str
     reasons: tuple[str, ...] = ()         # every note, the memory ones included
     memory_reasons: tuple[str, ...] = ()  # why it does not fit (empty when feasible)
+    # The stable Quantities once built (r.latency is r.latency); not part of equality, rebuilt after evolve
+    _views: Any = attrs.field(default=None, init=False, eq=False, repr=False)
+
+    def _view(self, name: str, value: float, unit_name: str) -> Any:
+        views = self._views
+        if views is None:
+            views = {}
+            object.__setattr__(self, "_views", views)
+        q = views.get(name)
+        if q is None:
+            q = views[name] = quantity(value, unit_name)
+        return q
 
     # Quantity views of the floats (created on access: the hot path stays on floats).
     @property
     def latency(self):
         """pint Quantity (s): time of one forward pass / decode step / training step."""
-        return quantity(self.latency_s, "s")
+        return self._view("latency", self.latency_s, "s")
 
     @property
     def throughput(self):
         """pint Quantity: tokens/s or samples/s."""
-        return quantity(self.throughput_per_s, _PER_SECOND.get(self.throughput_unit)
-                        or f"{self.throughput_unit}/s")
+        return self._view("throughput", self.throughput_per_s, _PER_SECOND.get(self.throughput_unit)
+                          or f"{self.throughput_unit}/s")
 
     @property
     def energy(self):
         """pint Quantity (J): energy of one pass."""
-        return quantity(self.energy_j, "J")
+        return self._view("energy", self.energy_j, "J")
 
     @property
     def latency_compute(self):
