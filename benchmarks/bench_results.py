@@ -15,7 +15,7 @@ from pathlib import Path
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 PROBE = r'''
-import statistics, time, warnings, json
+import statistics, time, warnings, json  # CPU time of this process (a loaded machine inflates wall time)
 warnings.simplefilter("ignore")
 import mlsysim
 from mlsysim import Engine, Hardware, Models
@@ -24,10 +24,10 @@ def t(f, n):
     f()
     s = []
     for _ in range(5):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         for _ in range(n): f()
-        s.append((time.perf_counter() - t0) / n)
-    return statistics.median(s) * 1e6
+        s.append((time.process_time() - t0) / n)
+    return min(s) * 1e6
 r = Engine.solve(m, h, batch_size=8, precision="fp8")
 out = {"Engine.solve (warm)": t(lambda: Engine.solve(m, h, batch_size=8, precision="fp8"), 2000),
        "r.latency.to('ms')": t(lambda: r.latency.to("ms"), 2000),
@@ -42,7 +42,13 @@ try:
 except ImportError:
     from mlsysim import ServingModel
 sm = ServingModel()
-out["ServingModel.solve (static)"] = t(lambda: sm.solve(m, h, seq_len=2048, batch_size=8), 300)
+try:  # this build's default is continuous batching; 0.1.1 had only the static batch (no batching= argument)
+    sm.solve(m, h, seq_len=2048, batch_size=8, batching="static")
+    static = {"batching": "static"}
+except TypeError:
+    static = {}
+out["ServingModel.solve (static)"] = t(lambda: sm.solve(m, h, seq_len=2048, batch_size=8, **static), 300)
+out["ServingModel.solve (default batching)"] = t(lambda: sm.solve(m, h, seq_len=2048, batch_size=8), 300)
 print(json.dumps(out))
 '''
 FIRST = "import mlsysim; mlsysim.Engine.solve(mlsysim.Models.Llama3_8B, mlsysim.Hardware.H100)"

@@ -141,7 +141,10 @@ def current_surface(catalog_dir: Path | None = None) -> dict:
             paths[path] = {"kind": type(spec).__name__, "display_name": spec.display_name}
     params = list(inspect.signature(mlsysim.Engine.solve).parameters.values())
     positional = [p for p in params[:5] if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    fields = [f.name for f in attrs.fields(mlsysim.PerformanceProfile)]
+    # A stable field is an attrs field or a property of the result (latency, throughput, energy: Quantities built
+    # on access from the stored floats)
+    fields = [f.name for f in attrs.fields(mlsysim.PerformanceProfile)] + \
+        [n for n, v in vars(mlsysim.PerformanceProfile).items() if isinstance(v, property)]
     return {
         "version": mlsysim.__version__,
         "registry": dict(sorted(paths.items())),

@@ -136,6 +136,9 @@ class Namespace:
     def get(self, name: str) -> Any:
         """Find an entry by flat name, dotted path, full path, display name or Hugging Face id (models), all
         case-insensitive, in O(1)."""
+        child = self._children.get(name) if type(name) is str else None
+        if child is not None and not isinstance(child, Namespace):  # the exact flat name: what the walk finds first
+            return child.spec
         if not isinstance(name, str) or not name.strip():
             raise UnknownEntryError(self._path, str(name), self._suggestions)
         text = name.strip()

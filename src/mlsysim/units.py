@@ -5,9 +5,12 @@ FLOP "flop", bytes "B", seconds "s", watts "W", joules "J", FLOP/s "flop/s", byt
 """
 from __future__ import annotations
 
+import math
 import threading
 from functools import lru_cache
 from typing import Any
+
+from .formatting import _BYTE_STEPS, _TIME_STEPS, _pick, human
 
 # Extra definitions on top of pint's defaults. FLOP and OP share one dimension: an int8 "operation" and a
 # floating-point operation both count one multiply or one add (vendors print TOPS and TFLOPS the same way).
@@ -167,3 +170,43 @@ def _install_fast_conversion(Q: Any) -> None:
 
     to.__doc__, m_as.__doc__ = Q.to.__doc__, Q.m_as.__doc__
     Q.to, Q.m_as = to, m_as
+
+
+# --- human text of a float in a unit, without building a Quantity where it can be helped --------------------
+# pint's to_compact costs ~100 us a call; its choice depends only on the unit and the power of 1000 of the
+# value, so it is made once per (unit, power) with pint itself and replayed as a factor and a symbol.
+_compact: dict[tuple[str, int], tuple[float, str] | None] = {}
+
+
+def human_float(value: float, unit_name: str, digits: int = 4) -> str:
+    """mlsysim.formatting.human(quantity(value, unit_name)), the same text, from the float: seconds and bytes
+    pick their unit by magnitude as human() does; other units replay pint's to_compact choice (cached)."""
+    if type(value) is not float or not math.isfinite(value) or value == 0.0:
+        return human(quantity(value, unit_name), digits)
+    if unit_name == "s" or unit_name == "B":  # human() converts to "s" / "B" first: a factor of exactly 1
+        shown, name = _pick(value, _TIME_STEPS if unit_name == "s" else _BYTE_STEPS)
+        return f"{shown:.{digits}g} {name}"
+    key = (unit_name, math.floor(math.log10(abs(value)) / 3) * 3)  # pint's own power (to_compact, unit power 1)
+    try:
+        hit = _compact[key]
+    except KeyError:
+        hit = _compact[key] = _compact_choice(value, unit_name)
+    if hit is None:
+        return human(quantity(value, unit_name), digits)
+    factor, symbol = hit
+    return f"{value * factor:.{digits}g} {symbol}"
+
+
+def _compact_choice(value: float, unit_name: str) -> tuple[float, str] | None:
+    """(factor, symbol) of pint's to_compact for `value` in `unit_name`, checked to reproduce pint's own
+    magnitude; None where the replay would not (human() is then called each time)."""
+    q = quantity(value, unit_name)
+    units = q.units
+    if len(units._units) > 2 or any(abs(p) != 1 for p in units._units.values()) \
+            or next(iter(units._units.values())) != 1:
+        return None  # to_compact's power depends on the first numerator's exponent: replay only exponent 1
+    compact = q.to_compact()
+    factor = _factor(units._units, str(compact.units))
+    if factor is None or value * factor != compact.magnitude:
+        return None
+    return factor, f"{compact.units:~P}"

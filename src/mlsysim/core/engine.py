@@ -6,6 +6,7 @@ from typing import Any
 from .results import PerformanceProfile
 from .lora import DEFAULT_LORA_RANK
 from .precision import DEFAULT_PRECISION
+from . import solve_plan
 from .solver import RooflineModel
 
 _SOLVER = RooflineModel()
@@ -43,6 +44,13 @@ class Engine:
             real tokens -- linear work over sum L, attention over sum L^2 -- a padding one batch x max; None packs),
             is_lora with lora_rank (with is_training: LoRA adapters on every linear layer, base weights frozen).
         """
+        if runtime is None and seq_lens is None and is_lora is False and is_training is False and zero_stage == 0 \
+                and dp_size == 1 and activation_recomputation == "none" and solve_plan.ENABLED:
+            # RooflineModel.solve's own common case, entered directly (core/solve_plan.py; None: not that case)
+            fast = solve_plan.solve(model, hardware, batch_size, precision, efficiency, seq_len, weight_only, False,
+                                    raise_errors)
+            if fast is not None:
+                return fast
         return _SOLVER.solve(model, hardware, batch_size, precision, efficiency, is_training=is_training,
                              seq_len=seq_len, raise_errors=raise_errors, zero_stage=zero_stage, dp_size=dp_size,
                              activation_recomputation=activation_recomputation, weight_only=weight_only,

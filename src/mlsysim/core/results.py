@@ -8,8 +8,11 @@ from typing import Any
 
 import attrs
 
-from ..units import quantity
+from ..units import human_float, quantity
 from .formatting import human
+
+# Unit names of the throughput Quantity by item unit (one string per result, not one f-string per access).
+_PER_SECOND = {"token": "token/s", "sample": "sample/s"}
 
 
 @attrs.frozen(kw_only=True)
@@ -36,13 +39,14 @@ class MemoryBreakdown:
 
 @attrs.frozen(kw_only=True)
 class PerformanceProfile:
-    # --- stable (API promise v0.1.x) ---
-    latency: Any            # pint Quantity, time of one forward pass / decode step / training step
-    throughput: Any         # pint Quantity, tokens/s or samples/s
+    # --- stable (API promise v0.1.x): latency, throughput and energy are pint Quantities built on access from
+    # the floats below (the solve itself builds no Quantity, and needs no pint) ---
+    latency_s: float        # time of one forward pass / decode step / training step, s
+    throughput_per_s: float  # throughput_unit per second (tokens/s or samples/s)
     bottleneck: str         # "Compute" or "Memory"
     mfu: float              # model FLOPs / (latency x dense peak at the compute precision)
     feasible: bool          # fits in memory
-    energy: Any             # pint Quantity, joules per pass
+    energy_j: float         # joules per pass
     # --- experimental detail (plain floats in SI units) ---
     model: str
     hardware: str
@@ -66,8 +70,36 @@ class PerformanceProfile:
     throughput_unit: str
     reasons: tuple[str, ...] = ()         # every note, the memory ones included
     memory_reasons: tuple[str, ...] = ()  # why it does not fit (empty when feasible)
+    # The stable Quantities once built (r.latency is r.latency); not part of equality, rebuilt after evolve
+    _views: Any = attrs.field(default=None, init=False, eq=False, repr=False)
 
-    # Quantity views of the experimental floats (created on access: the hot path stays on floats).
+    def _view(self, name: str, value: float, unit_name: str) -> Any:
+        views = self._views
+        if views is None:
+            views = {}
+            object.__setattr__(self, "_views", views)
+        q = views.get(name)
+        if q is None:
+            q = views[name] = quantity(value, unit_name)
+        return q
+
+    # Quantity views of the floats (created on access: the hot path stays on floats).
+    @property
+    def latency(self):
+        """pint Quantity (s): time of one forward pass / decode step / training step."""
+        return self._view("latency", self.latency_s, "s")
+
+    @property
+    def throughput(self):
+        """pint Quantity: tokens/s or samples/s."""
+        return self._view("throughput", self.throughput_per_s, _PER_SECOND.get(self.throughput_unit)
+                          or f"{self.throughput_unit}/s")
+
+    @property
+    def energy(self):
+        """pint Quantity (J): energy of one pass."""
+        return self._view("energy", self.energy_j, "J")
+
     @property
     def latency_compute(self):
         return quantity(self.compute_time_s, "s")
@@ -88,7 +120,7 @@ class PerformanceProfile:
     def hfu(self) -> float:
         """Hardware FLOPs utilisation: executed FLOPs (recomputation included) / (latency x dense peak)
         (Chowdhery et al. 2022, PaLM, appendix B); >= mfu."""
-        return self.hardware_flops / (self.latency.m_as("s") * self.dense_peak_flops)
+        return self.hardware_flops / (self.latency_s * self.dense_peak_flops)
 
     @property
     def energy_per_inference(self):
@@ -130,11 +162,12 @@ class PerformanceProfile:
             "model": self.model, "hardware": self.hardware, "batch_size": self.batch_size,
             "precision": self.precision, "compute_precision": self.compute_precision, "seq_len": self.seq_len,
             "is_training": self.is_training,
-            "latency_s": self.latency.to("s").magnitude,
-            # one key whatever the model kind; the unit beside it ("token/s" or "sample/s")
-            "throughput": self.throughput.to("1/s").magnitude, "throughput_unit": f"{self.throughput_unit}/s",
+            "latency_s": self.latency_s,
+            # one key whatever the model kind; the unit beside it ("token/s" or "sample/s"); a token and a sample
+            # are dimensionless counts, so the value in 1/s is the float itself
+            "throughput": self.throughput_per_s, "throughput_unit": f"{self.throughput_unit}/s",
             "bottleneck": self.bottleneck, "mfu": self.mfu, "feasible": self.feasible,
-            "energy_j": self.energy.to("J").magnitude,
+            "energy_j": self.energy_j,
             "compute_time_s": self.compute_time_s, "memory_time_s": self.memory_time_s,
             "overhead_s": self.overhead_s, "flops": self.flops, "hardware_flops": self.hardware_flops,
             "bytes_moved": self.bytes_moved,
@@ -173,26 +206,26 @@ class PerformanceProfile:
             ("workload", f"batch {self.batch_size}, {self.precision}"
                          f"{' (computed in ' + self.compute_precision + ')' if self.compute_precision != self.precision else ''}"
                          f"{', seq_len ' + str(self.seq_len) if self.seq_len else ''}{', training' if self.is_training else ''}"),
-            ("latency", human(self.latency)),
-            ("throughput", human(self.throughput)),
+            ("latency", human_float(self.latency_s, "s")),
+            ("throughput", human_float(self.throughput_per_s, f"{self.throughput_unit}/s")),
             ("bottleneck", self.bottleneck), ("mfu", f"{self.mfu:.1%}"),
             ("feasible", "yes" if self.feasible else "NO"),
-            ("energy", human(self.energy)),
-            ("  compute / memory / overhead", " / ".join(human(quantity(t, "s")) for t in
+            ("energy", human_float(self.energy_j, "J")),
+            ("  compute / memory / overhead", " / ".join(human_float(t, "s") for t in
                                                          (self.compute_time_s, self.memory_time_s, self.overhead_s))),
         ]
         if m.weights_capacity is None:
-            rows.append(("memory", f"{human(quantity(m.total, 'B'))} of {human(quantity(m.capacity, 'B'))}"))
+            rows.append(("memory", f"{human_float(m.total, 'B')} of {human_float(m.capacity, 'B')}"))
         else:  # microcontroller: the weights sit in flash, the rest in SRAM
-            rows.append(("memory (SRAM)", f"{human(quantity(m.total - m.weights, 'B'))} of "
-                                          f"{human(quantity(m.capacity, 'B'))}"))
-            rows.append(("flash (weights)", f"{human(quantity(m.weights, 'B'))} of "
-                                            f"{human(quantity(m.weights_capacity, 'B'))}"))
+            rows.append(("memory (SRAM)", f"{human_float(m.total - m.weights, 'B')} of "
+                                          f"{human_float(m.capacity, 'B')}"))
+            rows.append(("flash (weights)", f"{human_float(m.weights, 'B')} of "
+                                            f"{human_float(m.weights_capacity, 'B')}"))
         for label, value in (("  weights", m.weights), ("  kv cache", m.kv_cache), ("  activations", m.activations),
                              ("  gradients", m.gradients), ("  optimizer state", m.optimizer_state),
                              ("  runtime reserve", m.runtime_reserve)):
             if value:
-                rows.append((label, human(quantity(value, "B"))))
+                rows.append((label, human_float(value, "B")))
         return rows
 
     def summary(self) -> str:

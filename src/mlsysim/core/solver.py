@@ -13,7 +13,6 @@ from ..specs.calibration import CalibrationClass
 from ..specs.hardware import PEAK_TOLERANCE, HardwareSpec
 from ..specs.models import ModelSpec, SSMSpec, TransformerSpec
 from ..specs.runtimes import QuantFormat, RuntimeSpec
-from ..units import quantity
 from . import mcu_cycles, runtime_costs
 from .inputs import (MIN_EFFICIENCY, Source, check_bool, check_efficiency, check_outputs, check_positive_int,
                      resolve_hardware, resolve_model)
@@ -24,6 +23,7 @@ from .ragged import ragged_workload
 from .results import MemoryBreakdown, PerformanceProfile
 from .shape_cost import phase_times, runtime_shapes
 from .workload import check_training_options, workload_cost
+from . import solve_plan  # noqa: E402  (imports this module's helpers at call time)
 
 
 def registries():
@@ -76,6 +76,13 @@ class RooflineModel(ForwardModel):
         mlsysim.SequenceLengths(mean=, mean_square=, max=); not with seq_len. A runtime that packs
         (RuntimeSpec.packs_ragged; runtime=None packs) computes the real tokens, one that pads computes
         batch x max (mlsysim.core.ragged); the result's seq_len is then the longest sequence."""
+        if runtime is None and seq_lens is None and is_lora is False and is_training is False and zero_stage == 0 \
+                and dp_size == 1 and activation_recomputation == "none" and solve_plan.ENABLED:
+            # The common inference case on cached per-spec constants (core/solve_plan.py; None: not that case)
+            fast = solve_plan.solve(model, hardware, batch_size, precision, efficiency, seq_len, weight_only, prefill,
+                                    raise_errors)
+            if fast is not None:
+                return fast
         m = resolve_model(model)
         hw = resolve_hardware(hardware)
         rt = None if runtime is None else resolve_runtime(runtime, hw)
@@ -218,9 +225,8 @@ class RooflineModel(ForwardModel):
                             energy=energy, mfu=mfu, mfu_source=lambda: mfu_source(m, hw, prec.compute, eff),
                             terms=blame)
         return PerformanceProfile(
-            latency=quantity(latency, "s"), throughput=quantity(throughput, f"{cost.item_unit}/s"),
-            bottleneck=bottleneck, mfu=mfu, feasible=feasible,
-            energy=quantity(energy, "J"), model=m.name, hardware=hw.name, batch_size=batch,
+            latency_s=latency, throughput_per_s=throughput, bottleneck=bottleneck, mfu=mfu, feasible=feasible,
+            energy_j=energy, model=m.name, hardware=hw.name, batch_size=batch,
             precision=prec.requested, compute_precision=prec.compute, seq_len=seq, is_training=bool(is_training),
             compute_time_s=compute_time, memory_time_s=memory_time, overhead_s=overhead, flops=cost.model_flops,
             hardware_flops=cost.hardware_flops, bytes_moved=cost.weight_traffic + cost.other_traffic,

@@ -21,10 +21,10 @@ def legacy_static(roofline, m, hardware, batch_size, precision, efficiency, prom
     kv_per_seq = end.memory.kv_cache
     free = hw.memory._capacity - end.memory.weights - end.memory.runtime_reserve - end.memory.activations
     slots = max(int(free // kv_per_seq), 0) if kv_per_seq else 0
-    ttft, tpot = pre.latency.to("s").magnitude, dec.latency.to("s").magnitude
+    ttft, tpot = pre.latency_s, dec.latency_s  # the results' floats (s): no Quantity round trip
     latency = ttft + (output - 1) * tpot
     flops = pre.flops + (output - 1) * dec.flops
-    energy = pre.energy.to("J").magnitude + (output - 1) * dec.energy.to("J").magnitude
+    energy = pre.energy_j + (output - 1) * dec.energy_j
     throughput = batch_size / tpot
     mfu = check_outputs(f"ServingModel ({m.name} on {hw.name})", latency=latency, throughput=throughput,
                         energy=energy / batch_size, mfu=flops / (latency * dec.dense_peak_flops), terms=(

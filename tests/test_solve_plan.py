@@ -1,0 +1,123 @@
+"""The cached common-case path of Engine.solve (core/solve_plan.py) returns what the reference path returns, to
+the last bit, on random inputs: every field, the text, and the same error class for inputs that fail."""
+from __future__ import annotations
+
+import math
+import pickle
+
+import attrs
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import mlsysim
+from mlsysim import Engine
+from mlsysim.core import solve_plan
+
+MODELS = sorted(mlsysim.Models.names())
+HARDWARE = sorted(mlsysim.Hardware.names())
+PRECISIONS = (None, "fp32", "tf32", "fp16", "bf16", "fp8", "int8", "int4", "fp4", "FP16", "bogus")
+
+
+def outcome(kw: dict) -> tuple:
+    """Every attrs field and the summary of a solve, or the class of its error."""
+    try:
+        r = Engine.solve(**kw)
+    except Exception as e:
+        return ("error", type(e).__name__)
+    fields = tuple((f.name, getattr(r, f.name)) for f in attrs.fields(type(r)))
+    return ("ok", fields, r.summary(), r.to_dict(), r.latency.m_as("s"), str(r.throughput.units),
+            r.energy.m_as("J"))
+
+
+def both(kw: dict) -> tuple[tuple, tuple]:
+    """(fast path, reference path) outcomes of the same call, the fast one twice (cold caches, then warm)."""
+    try:
+        solve_plan.clear()
+        cold = outcome(kw)
+        warm = outcome(kw)
+        solve_plan.ENABLED = False
+        ref = outcome(kw)
+    finally:
+        solve_plan.ENABLED = True
+    assert same(cold, warm)
+    return warm, ref
+
+
+def same(a, b) -> bool:
+    """Equal to the last bit (NaN equal to NaN, -0.0 told from 0.0)."""
+    if isinstance(a, float) and isinstance(b, float):
+        return (math.isnan(a) and math.isnan(b)) or (a == b and math.copysign(1, a) == math.copysign(1, b))
+    if isinstance(a, (tuple, list)):
+        return type(a) is type(b) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    return type(a) is type(b) and a == b
+
+
+calls = st.fixed_dictionaries(
+    {"model": st.sampled_from(MODELS), "hardware": st.sampled_from(HARDWARE),
+     "batch_size": st.one_of(st.integers(1, 4096), st.sampled_from([0, -1, True, 2.0]))},
+    optional={"precision": st.sampled_from(PRECISIONS),
+              "efficiency": st.one_of(st.none(), st.floats(0.01, 1.0), st.sampled_from([1, 0.0, 2.0, True])),
+              "seq_len": st.one_of(st.integers(1, 300_000), st.sampled_from([None, 0, True])),
+              "weight_only": st.booleans(), "raise_errors": st.booleans()})
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(calls)
+def test_fast_path_equals_reference_path(kw):
+    fast, ref = both(kw)
+    assert same(fast, ref), (kw, fast, ref)
+
+
+@pytest.mark.parametrize("kw", [
+    dict(model="Llama3_70B", hardware="H100", batch_size=8, precision="fp8"),
+    dict(model="ResNet50", hardware="A100", batch_size=256, precision="int8"),
+    dict(model="Mixtral_8x7B", hardware="H200", batch_size=32),
+    dict(model="Llama3_70B", hardware="H100", batch_size=64, raise_errors=True),  # infeasible: the error
+    dict(model="DS_CNN", hardware="STM32L4R5", batch_size=1, precision="int8"),  # microcontroller: reference
+])
+def test_named_cases(kw):
+    fast, ref = both(kw)
+    assert same(fast, ref)
+
+
+def test_prefill_through_the_solver_class():
+    from mlsysim.solvers import RooflineModel
+
+    kw = dict(model="Llama3_8B", hardware="H100", batch_size=4, precision="bf16", seq_len=1024, prefill=True)
+    solve_plan.clear()
+    fast = RooflineModel().solve(**kw)
+    solve_plan.ENABLED = False
+    try:
+        ref = RooflineModel().solve(**kw)
+    finally:
+        solve_plan.ENABLED = True
+    assert fast == ref and fast.summary() == ref.summary()
+
+
+def test_a_spec_built_in_python_and_a_catalog_reload():
+    """Plans hold their specs: an evolved spec (another object) gets its own plan, and a reload of the catalog
+    rebuilds plans against the new registry."""
+    h = mlsysim.Hardware.H100
+    slower = attrs.evolve(h, launch_overhead=h.launch_overhead * 2)
+    a = Engine.solve("Llama3_8B", h, 4)
+    b = Engine.solve("Llama3_8B", slower, 4)
+    assert b.latency_s > a.latency_s
+    mlsysim.registry.reload()
+    c = Engine.solve("Llama3_8B", "H100", 4)
+    assert c == a
+
+
+def test_a_sweep_over_devices_shares_the_workload():
+    solve_plan.clear()
+    for hw in ("H100", "A100", "H200"):
+        Engine.solve("Llama3_8B", hw, 8, "fp16")
+    assert len(solve_plan._costs) == 1 and len(solve_plan._plans) == 3
+
+
+def test_results_pickle_and_compare():
+    r = Engine.solve("Llama3_8B", "H100", 8)
+    back = pickle.loads(pickle.dumps(r))
+    assert back == r and back.latency.m_as("ms") == r.latency.m_as("ms")
