@@ -12,7 +12,8 @@ from ..specs.models import MoESpec, TransformerSpec
 
 
 def vectorisable(model: object) -> bool:
-    return isinstance(model, TransformerSpec) and not isinstance(model, MoESpec)
+    # windowed / linear / sparse attention (core/attention_span.py) keep the scalar cost too
+    return isinstance(model, TransformerSpec) and not isinstance(model, MoESpec) and model.spans_whole_context
 
 
 def transformer_inference(m: TransformerSpec, batch: np.ndarray, seq: np.ndarray, wb: float, ab: float) -> dict:
