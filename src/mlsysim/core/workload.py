@@ -9,6 +9,7 @@ import attrs
 from ..errors import InvalidInputError, UnsupportedModelError
 from ..specs.models import (DiffusionSpec, FixedGraphSpec, ModelSpec, MoESpec, RecommendationSpec, SSMSpec,
                             TransformerSpec)
+from . import attention_span
 from .precision import ExecutionPrecision
 
 # Kernels one fused transformer layer dispatches at inference: norm, QKV GEMM, RoPE, attention, O GEMM,
@@ -107,6 +108,11 @@ def transformer_cost(m: TransformerSpec, batch: int, seq_len: int, prec: Executi
         attn_flops = m.attention_flops_per_token_per_context * pairs
     else:
         attn_flops = m.attention_flops_per_token_per_context * context * tokens
+    # windowed / linear / sparse layers (core/attention_span.py): capped attention and KV, per sequence
+    span = not m.spans_whole_context and m.architecture != "encoder"
+    span_len = (cached / batch) if span else 0.0  # tokens per sequence (E[L] when ragged)
+    if span:
+        attn_flops = tokens * attention_span.attention_flops_per_query(m, span_len, causal_prompt=not decode)
     ffn_width = (m.expert_ffn_size * (m.experts_per_token + m.shared_experts)) if moe else m.ffn_size
     qkv_width = (m.heads + 2 * m.kv_heads) * m.head_dim
     attn_w = L * m.attention_parameters_per_layer
@@ -117,7 +123,10 @@ def transformer_cost(m: TransformerSpec, batch: int, seq_len: int, prec: Executi
     head_tokens = batch if (decode or prefill) else (tokens if m.architecture != "encoder" else 0)
     logit_bytes = 4.0 if training is not None else ab  # training keeps fp32 logits for the loss
 
-    if decode:  # read the whole KV cache once, append this step's K and V (Pope et al. 2022, sec. 3.1)
+    if decode and span:  # the capped caches and states, read once; this token's K, V and states written
+        attn_other = (batch * attention_span.read_elements_per_query(m, span_len)
+                      + tokens * attention_span.written_elements_per_token(m)) * ab
+    elif decode:  # read the whole KV cache once, append this step's K and V (Pope et al. 2022, sec. 3.1)
         attn_other = (cached + tokens) * m.kv_elements_per_token * ab
     else:  # fused (Flash) attention reads Q, K, V and writes O; the S x S scores stay on chip (Dao et al. 2022)
         attn_other = L * tokens * (qkv_width + m.heads * m.head_dim) * ab
@@ -135,10 +144,12 @@ def transformer_cost(m: TransformerSpec, batch: int, seq_len: int, prec: Executi
     fwd = sum(p[0] for p in phases)
     if training is None:
         kv = cached * m.kv_elements_per_token * ab if decode else 0.0
+        if decode and span:
+            kv = batch * m.kv_elements_at(span_len) * ab
         live = (batch if decode else tokens) * (LIVE_HIDDEN_TENSORS * d + LIVE_FFN_TENSORS * ffn_width) * ab \
             + head_tokens * vocab * ab
         if prefill:  # the prompt's K and V are written to the cache (Pope et al. 2022, sec. 3.1)
-            kv = tokens * m.kv_elements_per_token * ab
+            kv = (batch * m.kv_elements_at(span_len) if span else tokens * m.kv_elements_per_token) * ab
             phases = phases[:1] + ((phases[1][0], phases[1][1], phases[1][2] + kv),) + phases[2:]
         return WorkloadCost(fwd, fwd, sum(p[1] for p in phases), sum(p[2] for p in phases), m.parameter_count * wb,
                             kv, live, 0.0, 0.0, kernels, float(tokens if prefill else batch),

@@ -7,7 +7,8 @@ figures exactly as ServingModel._solve_parallel forms them. The single-device re
 ServingResult carries (prefill, decode) are not built: the table does not hold them.
 
 Covered: continuous batching in a closed loop (requests in flight = batch_size) with any layout and runtime.
-Everything else (arrival_rate, disaggregated, speculative, static batching), a group whose setup raises, a
+Everything else (arrival_rate, disaggregated, speculative, static batching, on-demand KV paging, SGLang's
+prefill-only steps, frontend latency, windowed/linear/sparse attention), a group whose setup raises, a
 point whose figures fail the solver's output checks: ServingModel.solve itself, so the row and its error
 are the solver's own."""
 from __future__ import annotations
@@ -50,6 +51,11 @@ class _Group:
             m, space.hardware[hi], _precision(space, pi), space.efficiency, o.get("tensor_parallel", 1),
             o.get("expert_parallel", 1), o.get("data_parallel", 1), o.get("pipeline_parallel", 1),
             o.get("runtime"), o.get("weight_only", False), o.get("kv_precision"))
+        if params.on_demand_kv or not params.mixed_prefill or params.attention_efficiency != 1.0 \
+                or params.frontend_latency or not m.spans_whole_context:
+            # on-demand KV paging, prefill-only steps, the paged-attention share, the frontend's latency and
+            # windowed / linear / sparse attention are ServingModel's alone for now: the scalar solve prices them
+            raise ValueError("not grouped")
         budget = o.get("max_num_batched_tokens")
         self.budget = params.token_budget if budget is None else check_positive_int("max_num_batched_tokens", budget)
         self.lay, self.hw, self.prec, self.params, self.step = lay, hw, prec, params, step

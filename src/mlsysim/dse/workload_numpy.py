@@ -16,9 +16,10 @@ from ..specs.models import MoESpec, TransformerSpec
 
 
 def vectorisable(model: object) -> bool:
-    # A speech encoder adds its conv stack as a phase (core.speech_encoder_cost): the scalar tier prices it.
+    # A speech encoder adds its conv stack as a phase (core.speech_encoder_cost), and windowed / linear / sparse
+    # attention (core/attention_span.py) change the attention cost: the scalar tier prices both.
     return isinstance(model, TransformerSpec) and not isinstance(model, MoESpec) and \
-        getattr(model, "front_end", None) is None
+        getattr(model, "front_end", None) is None and model.spans_whole_context
 
 
 def transformer_inference(m: TransformerSpec, batch: np.ndarray, seq: np.ndarray, wb: float, ab: float) -> dict:

@@ -129,6 +129,72 @@ class MLAGeometry:
     v_head_dim: int = integer()
 
 
+@spec
+class SlidingWindow:
+    """Sliding-window attention (Beltagy et al. 2020; Mistral 7B, arXiv:2310.06825 sec. 2): `layers` of the
+    model's layers attend only the last `size` tokens and keep at most that many in their KV cache (a rolling
+    buffer); the other layers attend the whole context. `pattern`: how they interleave, as config.json says."""
+
+    size: int = integer(doc="tokens a windowed layer attends (config.json sliding_window)")
+    layers: int = integer(doc="layers that use the window; the rest attend the whole context")
+    pattern: str = ""
+
+
+# Kinds of linear attention a hybrid model may use in place of softmax attention (schemas/models.schema.json).
+LINEAR_ATTENTION_KINDS = ("gated_deltanet",)
+
+
+@spec
+class LinearAttention:
+    """Linear-attention layers in place of softmax attention in `layers` of the layers (Qwen3-Next: Gated
+    DeltaNet, Yang et al. 2024, arXiv:2412.06464): each sequence keeps a fixed recurrent state, a
+    key_head_dim x value_head_dim matrix per value head plus a short causal-convolution window, instead of
+    a KV cache that grows with the context. The remaining layers are the model's softmax attention."""
+
+    kind: str = one_of(*LINEAR_ATTENTION_KINDS)
+    layers: int = integer(doc="layers of linear attention")
+    key_heads: int = integer()
+    value_heads: int = integer()
+    key_head_dim: int = integer()
+    value_head_dim: int = integer()
+    conv_kernel: int = integer(doc="causal short-convolution width over q, k, v")
+
+    @property
+    def conv_channels(self) -> int:
+        return 2 * self.key_heads * self.key_head_dim + self.value_heads * self.value_head_dim
+
+    @property
+    def state_elements(self) -> int:
+        """Recurrent state per sequence per layer: S (d_k x d_v per value head) and the last kernel-1 inputs
+        of the short convolution (Qwen3-Next modeling code: recurrent_state, conv_state)."""
+        return self.value_heads * self.key_head_dim * self.value_head_dim + (self.conv_kernel - 1) * self.conv_channels
+
+    def parameters(self, d: int) -> int:
+        """One Gated DeltaNet layer: in_proj_qkvz (d -> 2 Hk dk + 2 Hv dv), in_proj_ba (d -> 2 Hv), depthwise
+        conv (channels x kernel), dt_bias and A_log (Hv each), gated RMSNorm (dv), out_proj (Hv dv -> d)."""
+        hk, hv, dk, dv = self.key_heads, self.value_heads, self.key_head_dim, self.value_head_dim
+        return d * (2 * hk * dk + 2 * hv * dv) + d * 2 * hv + self.conv_channels * self.conv_kernel \
+            + 2 * hv + dv + hv * dv * d
+
+    @property
+    def flops_per_token(self) -> float:
+        """Recurrence FLOPs per token per layer beside the projections: the delta-rule update reads S k, writes
+        the rank-1 correction and reads S q, each 2 d_k d_v per value head (Yang et al. 2024 sec. 3)."""
+        return 6.0 * self.value_heads * self.key_head_dim * self.value_head_dim
+
+
+@spec
+class SparseAttention:
+    """DeepSeek Sparse Attention (DeepSeek-V3.2, arXiv tech report 2025 sec. 2.1): a lightning indexer scores
+    every cached token with `indexer_heads` small heads of `indexer_head_dim` (one shared key per token kept
+    in its own cache) and the main attention attends only the `top_k` best-scored tokens, so main-attention
+    FLOPs and KV reads stop growing past top_k while the indexer's stay linear in the context."""
+
+    top_k: int = integer(doc="tokens each query attends (index_topk)")
+    indexer_heads: int = integer(doc="index_n_heads")
+    indexer_head_dim: int = integer(doc="index_head_dim")
+
+
 # FFN activations a transformer entry may name (schemas/models.schema.json).
 ACTIVATIONS = ("gelu", "gelu_tanh", "silu", "relu")
 
@@ -154,6 +220,11 @@ class TransformerSpec(ModelSpec):
     pooler: bool = False
     attention: str = one_of("standard", "mla", default="standard")
     mla: MLAGeometry | None = None
+    # where attention does not span the whole context: windowed layers, linear-attention layers, sparse top-k
+    # (physics in core/attention_span.py)
+    sliding_window: SlidingWindow | None = None
+    linear_attention: LinearAttention | None = None
+    sparse_attention: SparseAttention | None = None
     # FFN activation as the reference code writes it (None: silu when gated, gelu otherwise) and whether
     # training applies dropout on the residual branches; both set the bytes of unfused element-wise ops.
     activation: str | None = attrs.field(default=None, validator=attrs.validators.optional(
@@ -168,6 +239,14 @@ class TransformerSpec(ModelSpec):
         if (self.attention == "mla") != (self.mla is not None):
             raise CatalogError("attention = 'mla' needs an [mla] table and the table needs attention = 'mla'",
                                entry=self.name, field="mla")
+        if self.sparse_attention is not None and self.mla is None:
+            raise CatalogError("sparse_attention (DSA) is modelled on MLA models (its indexer reads the query "
+                               "latent): add the [mla] table", entry=self.name, field="sparse_attention")
+        span = sum(t.layers for t in (self.sliding_window, self.linear_attention) if t is not None)
+        if span > self.layers or (self.linear_attention is not None and span >= self.layers):
+            raise CatalogError(f"sliding_window.layers + linear_attention.layers = {span} exceed the {self.layers} "
+                               f"layers (a hybrid keeps at least one softmax-attention layer)", entry=self.name,
+                               field="sliding_window.layers", expected="at most the model's layers")
         _check_seq_len(self)
         _check_published(self, "published_parameters", self.parameter_count, PUBLISHED_TOLERANCE)
 
@@ -178,13 +257,29 @@ class TransformerSpec(ModelSpec):
 
     @property
     def attention_parameters_per_layer(self) -> int:
+        """Attention-block parameters of one layer; a hybrid with linear-attention layers gives the mean over
+        its layers (so layers x this is the model's attention total)."""
+        softmax = self._softmax_attention_parameters
+        la = self.linear_attention
+        if la is None:
+            return softmax
+        return ((self.layers - la.layers) * softmax + la.layers * la.parameters(self.hidden_size)) / self.layers
+
+    @property
+    def _softmax_attention_parameters(self) -> int:
         d, h, kv, hd = self.hidden_size, self.heads, self.kv_heads, self.head_dim
+        sa = self.sparse_attention
+        # DSA lightning indexer (DeepSeek-V3.2 inference code, Indexer): wq_b (q_lora_rank -> heads x dim), wk
+        # (d -> dim), k_norm LayerNorm (2 x dim), weights_proj (d -> heads)
+        indexer = 0 if sa is None or self.mla is None else (
+            self.mla.q_lora_rank * sa.indexer_heads * sa.indexer_head_dim + d * sa.indexer_head_dim
+            + 2 * sa.indexer_head_dim + d * sa.indexer_heads)
         if self.mla is not None:  # DeepSeek-V2 eqs. (9)-(14): low-rank q and joint kv compression
             m = self.mla
             q = d * m.q_lora_rank + m.q_lora_rank + m.q_lora_rank * h * (m.qk_nope_head_dim + m.qk_rope_head_dim)
             kv_ = d * (m.kv_lora_rank + m.qk_rope_head_dim) + m.kv_lora_rank \
                 + m.kv_lora_rank * h * (m.qk_nope_head_dim + m.v_head_dim)
-            return q + kv_ + h * m.v_head_dim * d
+            return q + kv_ + h * m.v_head_dim * d + indexer
         weights = d * h * hd + 2 * d * kv * hd + h * hd * d  # W_q, W_k, W_v, W_o
         biases = (h * hd + 2 * kv * hd + d) if self.bias else 0
         return weights + biases
@@ -238,6 +333,30 @@ class TransformerSpec(ModelSpec):
             return self.layers * (self.mla.kv_lora_rank + self.mla.qk_rope_head_dim)
         return 2 * self.layers * self.kv_heads * self.head_dim
 
+    @property
+    def spans_whole_context(self) -> bool:
+        """Every layer attends and caches the whole context (no window, linear or sparse attention)."""
+        return self.sliding_window is None and self.linear_attention is None and self.sparse_attention is None
+
+    def kv_elements_at(self, context: float) -> float:
+        """Cache elements of one sequence at `context` tokens: K and V of the softmax layers (a windowed
+        layer's rolling buffer holds at most its window: Mistral 7B sec. 2), the DSA indexer's key per token
+        per layer, and the fixed recurrent state of linear-attention layers."""
+        if self.spans_whole_context:
+            return float(self.kv_elements_per_token) * context
+        per_layer = self.kv_elements_per_token / self.layers
+        lin = self.linear_attention.layers if self.linear_attention is not None else 0
+        win = self.sliding_window.layers if self.sliding_window is not None else 0
+        held = (self.layers - lin - win) * context
+        if win:
+            held += win * min(context, float(self.sliding_window.size))
+        out = per_layer * held
+        if self.sparse_attention is not None:
+            out += self.layers * self.sparse_attention.indexer_head_dim * context
+        if lin:
+            out += lin * self.linear_attention.state_elements
+        return out
+
     def get_kv_cache_size(self, seq_len: int, batch_size: int = 1, precision: Any = "fp16"):
         """Bytes of KV cache for `batch_size` sequences of `seq_len` tokens: kv_elements_per_token x tokens x
         bytes per element (Pope et al. 2022, sec. 3.1); `precision` is a name or bytes per element (0.1.x's
@@ -245,7 +364,7 @@ class TransformerSpec(ModelSpec):
         for name, value in (("seq_len", seq_len), ("batch_size", batch_size)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise InvalidInputError(f"{name} must be a non-negative integer, got {value!r}")
-        return _wrap(float(self.kv_elements_per_token) * seq_len * batch_size * bytes_per_parameter(precision), "B")
+        return _wrap(self.kv_elements_at(seq_len) * batch_size * bytes_per_parameter(precision), "B")
 
     @property
     def hidden_dim(self) -> int:

@@ -280,6 +280,20 @@ class ServingDefaults(QuantityAccess):
     compute_efficiency: float = attrs.field(validator=_unit_fraction)
     provenance: Provenance
     max_num_seqs: int | None = attrs.field(default=None)
+    # KV blocks "on_demand" (allocated as a sequence grows; admission by the tokens held now, preemption when the
+    # pool runs out: vLLM KVCacheManager.allocate_slots, SGLang retract_decode) or "reserve_max" (a request is
+    # admitted only when its prompt + max output fits: TRT-LLM CapacitySchedulerPolicy GUARANTEED_NO_EVICT)
+    kv_allocation: str = attrs.field(default="reserve_max", validator=attrs.validators.in_(("on_demand", "reserve_max")))
+    # prefill chunks ride in the decode steps (vLLM/TRT-LLM chunked prefill) or run as their own steps
+    # (SGLang without --enable-mixed-chunk: Scheduler.get_next_batch_to_run runs a prefill batch first)
+    mixed_prefill: bool = attrs.field(default=True)
+    # share of the streaming bandwidth its decode attention kernel reaches over the paged cache (block-table
+    # gathers, split-KV reduction, short per-sequence reads: Kwon et al. 2023 sec. 7.2 measure the paged kernel
+    # 20-26 % slower than a contiguous one); fitted. None: the runtime's bandwidth_efficiency alone
+    attention_efficiency: float | None = attrs.field(default=None, validator=attrs.validators.optional(_unit_fraction))
+    # latency a request spends outside the engine before its first token reaches the client: HTTP/OpenAI
+    # frontend, tokenisation, inter-process hops, detokenisation of the first chunk; fitted. None: none
+    _frontend_latency: float | None = quantity("s", optional=True, doc="HTTP frontend + tokeniser latency per request")
 
 
 # --- issue 12: training stacks (DistributedModel) -------------------------------------------------------

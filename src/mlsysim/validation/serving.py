@@ -159,10 +159,15 @@ def expressibility_report(path: Path | str = DEFAULT_EXPRESSIBILITY,
 FIT_COMPUTE = tuple(round(0.30 + 0.05 * i, 2) for i in range(15))       # 0.30 .. 1.00
 FIT_BANDWIDTH = tuple(round(0.60 + 0.05 * i, 2) for i in range(9))      # 0.60 .. 1.00
 FIT_OVERHEAD_S = (0.05e-3, 0.25e-3, 0.5e-3, 1.0e-3, 1.5e-3, 2.0e-3, 3.0e-3)
+# decode-attention share of the bandwidth (paged cache) and frontend latency per request: the fourth and fifth
+FIT_ATTENTION = (0.4, 0.55, 0.7, 0.85, 1.0)
+# frontend: HTTP + tokenisation + process hops are milliseconds (bounded so it cannot absorb prefill compute)
+FIT_FRONTEND_S = (0.0, 2e-3, 5e-3)
 
 
-def fit(runtime: str, path: Path | str = DEFAULT_SERVING_CASES) -> tuple[float, float, float, float]:
-    """(compute_efficiency, bandwidth_efficiency, step_overhead s, median abs % error) on the calibration rows."""
+def fit(runtime: str, path: Path | str = DEFAULT_SERVING_CASES) -> tuple[float, ...]:
+    """(compute_efficiency, bandwidth_efficiency, step_overhead s, attention_efficiency, frontend_latency s,
+    median abs % error) on the calibration rows."""
     import math
 
     import attrs
@@ -175,17 +180,20 @@ def fit(runtime: str, path: Path | str = DEFAULT_SERVING_CASES) -> tuple[float, 
     for ce in FIT_COMPUTE:
         for be in FIT_BANDWIDTH:
             for oh in FIT_OVERHEAD_S:
-                trial = attrs.evolve(rt, serving=attrs.evolve(rt.serving, compute_efficiency=ce,
-                                                              bandwidth_efficiency=be, step_overhead=oh))
-                errs = []
-                for row in rows:
-                    pred, _ = predict(dict(row, runtime=""), runtime_spec=trial)
-                    errs.append(abs(math.log(pred / float(row["measured"]))))
-                score = statistics.median(errs) + 0.1 * statistics.mean(errs)
-                if best is None or score < best[0]:
-                    best = (score, ce, be, oh, statistics.median(errs))
-    _, ce, be, oh, med = best
-    return ce, be, oh, (math.exp(med) - 1.0) * 100.0
+                for ae in FIT_ATTENTION:
+                    for fe in (FIT_FRONTEND_S if any(r["metric"].startswith("ttft") for r in rows) else (0.0,)):
+                        trial = attrs.evolve(rt, serving=attrs.evolve(
+                            rt.serving, compute_efficiency=ce, bandwidth_efficiency=be, step_overhead=oh,
+                            attention_efficiency=ae, frontend_latency=fe or None))
+                        errs = []
+                        for row in rows:
+                            pred, _ = predict(dict(row, runtime=""), runtime_spec=trial)
+                            errs.append(abs(math.log(pred / float(row["measured"]))))
+                        score = statistics.median(errs) + 0.1 * statistics.mean(errs)
+                        if best is None or score < best[0]:
+                            best = (score, ce, be, oh, ae, fe, statistics.median(errs))
+    _, ce, be, oh, ae, fe, med = best
+    return ce, be, oh, ae, fe, (math.exp(med) - 1.0) * 100.0
 
 
 if __name__ == "__main__":  # python -m mlsysim.validation.serving --fit trtllm

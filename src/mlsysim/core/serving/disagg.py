@@ -77,7 +77,7 @@ def solve_disaggregated(model_solver, m, hardware, batch, precision, efficiency,
     t_prompt = chunks * step_p.pass_time(0.0, 0.0, min(prompt, budget), prompt / 2.0, out_tokens=1, graph=0.0)
     cap_p = workers_p * lay_p.dp * per_step / (t_step * chunks)
     # KV of the prompt for the whole model (all layers, all KV heads), sent once
-    kv_bytes = prompt * m.kv_elements_per_token * kvb
+    kv_bytes = m.kv_elements_at(prompt) * kvb  # windowed layers send at most their window
     t_kv = kv_bytes / _kv_link(hardware, lay_p) + KV_TRANSFER_LATENCY
     # Decode worker: closed loop of `batch` requests; if prefill limits, fewer run (Little's law)
     cd = prompt + output / 2.0

@@ -21,7 +21,9 @@ class KVCapacity:
     block_tokens: int
     tokens_per_sequence: int  # whole blocks a sequence of prompt + output holds
     kv_bytes_per_token: float
-    slots: int               # sequences of that length that fit
+    slots: int               # sequences that fit: whole length reserved, or the mean held (on-demand paging)
+    on_demand: bool = False
+    mean_tokens_per_sequence: float = 0.0  # tokens a running sequence holds on average (on-demand paging)
 
     @property
     def kv_bytes_per_sequence(self) -> float:
@@ -39,12 +41,26 @@ def usable_memory(capacity: float, params, cls, rt, held: float) -> float:
 
 
 def kv_capacity(capacity: float, usable: float, weights: float, activations: float, kv_bytes_per_token: float,
-                sequence_tokens: int, block_tokens: int) -> KVCapacity:
+                sequence_tokens: int, block_tokens: int, *, on_demand: bool = False,
+                mean_tokens: float | None = None) -> KVCapacity:
+    """Reserved (TRT-LLM GUARANTEED_NO_EVICT): each running sequence holds the blocks of its whole length.
+    On demand (vLLM allocate_slots, SGLang): a sequence holds the blocks of the tokens it has now; the
+    running population of a steady state holds `mean_tokens` each on average plus half a block of rounding
+    (the last block is half full on average), so N sequences fit while N x mean fits the pool; a sequence
+    of the full length must still fit alone."""
     pool = usable - weights - activations
-    per_seq = math.ceil(sequence_tokens / block_tokens) * block_tokens
-    slots = int(pool // (per_seq * kv_bytes_per_token)) if pool > 0 and kv_bytes_per_token > 0 else 0
+    per_seq = math.ceil(sequence_tokens / block_tokens) * block_tokens  # (dense-equivalent tokens, see StepModel)
+    if pool <= 0 or kv_bytes_per_token <= 0:
+        slots, mean = 0, float(per_seq)
+    elif on_demand:
+        mean = min(float(mean_tokens if mean_tokens is not None else sequence_tokens) + block_tokens / 2.0,
+                   float(per_seq))
+        slots = int(pool // (mean * kv_bytes_per_token)) if pool >= per_seq * kv_bytes_per_token else 0
+    else:
+        mean = float(per_seq)
+        slots = int(pool // (per_seq * kv_bytes_per_token))
     return KVCapacity(capacity, usable, weights, activations, max(pool, 0.0), block_tokens, per_seq,
-                      kv_bytes_per_token, max(slots, 0))
+                      kv_bytes_per_token, max(slots, 0), on_demand, mean)
 
 
 def live_activations(tokens: float, hidden: int, ffn_width_gpu: float, vocab_gpu: float, heads_out: float,

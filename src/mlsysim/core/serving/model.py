@@ -140,7 +140,7 @@ class ServingModel(ForwardModel):
         bandwidth = (measured_bw or hw.memory._bandwidth * cls.memory_efficiency) * params.bandwidth_efficiency
         step = StepModel(m, lay, prec.weight_bytes, act_bytes, kvb, flops, bandwidth,
                          params.per_kernel_eager, params.per_kernel_graph, params.kernels_per_step,
-                         params.host_overhead)
+                         params.host_overhead, params.attention_efficiency)
         return lay, hw, rt, prec, kvb, cls, params, step
 
     def _solve_parallel(self, m, hardware, batch, precision, efficiency, prompt, output, tp, ep, dp, pp, batching,
@@ -168,7 +168,12 @@ class ServingModel(ForwardModel):
         acts = live_activations(step_tokens, m.hidden_size, plain_step.ffn_width, m.vocab_size / lay.tp, batch,
                                 plain_step.ab)
         usable = usable_memory(cap, params, cls, rt, weights + acts)
-        kv = kv_capacity(cap, usable, weights, acts, plain_step.kv_bytes_per_token(), prompt + output, params.block_tokens)
+        # on-demand paging: a running request holds its prompt plus half its output on average (the cache
+        # grows linearly over the decode), so the pool admits by that mean, not the whole length
+        # (windowed / linear / sparse layers: the dense-equivalent tokens a sequence holds, StepModel.kv_tokens)
+        kv = kv_capacity(cap, usable, weights, acts, plain_step.kv_bytes_per_token(),
+                         plain_step.kv_tokens(prompt + output), params.block_tokens, on_demand=params.on_demand_kv,
+                         mean_tokens=plain_step.kv_tokens(prompt + output / 2.0))
         if prompt + output > m.context_length:
             reasons.append(f"prompt_len + output_len = {prompt + output} is beyond the trained context "
                            f"({m.context_length})")
@@ -201,16 +206,19 @@ class ServingModel(ForwardModel):
                     over = batch - queued - kv.slots
                     queued += over
                     preempting = batch - queued + over
-                st = steady_state(step, prompt, output, budget, clients=batch - queued)
+                st = steady_state(step, prompt, output, budget, clients=batch - queued,
+                                  mixed=params.mixed_prefill, frontend=params.frontend_latency)
             else:
                 rate_total = float(arrival_rate)
                 if not (rate_total > 0 and math.isfinite(rate_total)):
                     raise InvalidInputError(f"arrival_rate must be a positive number of requests/s, got {arrival_rate!r}")
                 limit = min(batch, kv.slots) if kv.slots else batch
-                cap_state = steady_state(step, prompt, output, budget, clients=max(limit, 1))
+                cap_state = steady_state(step, prompt, output, budget, clients=max(limit, 1),
+                                         mixed=params.mixed_prefill, frontend=params.frontend_latency)
                 capacity = cap_state.request_rate * lay.dp
                 try:
-                    st = steady_state(step, prompt, output, budget, rate=rate_total / lay.dp)
+                    st = steady_state(step, prompt, output, budget, rate=rate_total / lay.dp,
+                                      mixed=params.mixed_prefill, frontend=params.frontend_latency)
                 except _Saturated:
                     raise saturation_error(rate_total, capacity, "the prefill token budget is full") from None
                 running = st.decoding + st.ttft * st.request_rate
@@ -228,8 +236,10 @@ class ServingModel(ForwardModel):
         slots = kv.slots
         if slots < math.ceil(running):
             feasible = False
-            reasons.append(f"preemption: {math.ceil(running)} sequences of {prompt + output} tokens need "
-                           f"{math.ceil(running) * kv.kv_bytes_per_sequence / 2**30:.2f} GiB of KV cache per GPU; "
+            held = kv.mean_tokens_per_sequence if kv.on_demand else kv.tokens_per_sequence
+            reasons.append(f"preemption: {math.ceil(running)} sequences of {prompt + output} tokens "
+                           f"({'holding ~%.0f on average, paged on demand' % held if kv.on_demand else 'reserved whole'}) "
+                           f"need {math.ceil(running) * held * kv.kv_bytes_per_token / 2**30:.2f} GiB of KV cache per GPU; "
                            f"{slots} fit ({kv.kv_pool / 2**30:.2f} GiB free in {kv.block_tokens}-token blocks): "
                            f"lower batch_size, raise tensor_parallel or use kv_precision='fp8'")
         rate_replica = rate * lay.dp
@@ -268,5 +278,5 @@ def _decode_memory_bound(step: StepModel, n: float, cd: float) -> bool:
     """Decode step memory-bound: its bytes take longer than its FLOPs (the roofline's verdict)."""
     m = step.m
     flops = 2.0 * n * m.matmul_parameters_per_token / step.lay.tp / step.lay.pp
-    weight_bytes = step.weight_bytes_per_gpu() + n * cd * step.kv_bytes_per_token()
+    weight_bytes = step.weight_bytes_per_gpu() + n * step.kv_tokens(cd) * step.kv_bytes_per_token()
     return weight_bytes / step.bw >= flops / step.flops

@@ -28,6 +28,10 @@ class ServingParams:
     kernels_per_step: int
     bandwidth_efficiency: float     # runtime's attained share of the device's streaming bandwidth
     compute_efficiency: float       # runtime's attained share of the device's GEMM rate
+    on_demand_kv: bool = False      # KV blocks allocated as sequences grow (admission by tokens held now)
+    mixed_prefill: bool = True      # prefill chunks ride in decode steps (False: prefill-only steps between)
+    attention_efficiency: float = 1.0  # share of `bandwidth` the decode attention kernel reaches (paged cache)
+    frontend_latency: float = 0.0   # s per request outside the engine, before the first token reaches the client
 
 
 def serving_params(rt: RuntimeSpec | None, m: TransformerSpec, launch_overhead: float) -> ServingParams:
@@ -42,4 +46,5 @@ def serving_params(rt: RuntimeSpec | None, m: TransformerSpec, launch_overhead: 
                              rt.launch._kernel_cost, graph, kernels, 1.0, 1.0)
     return ServingParams(rt.name, s.max_num_batched_tokens, s.kv_block_size, s.gpu_memory_utilization,
                          s._step_overhead, s.max_num_seqs, rt.launch._kernel_cost, graph, kernels,
-                         s.bandwidth_efficiency, s.compute_efficiency)
+                         s.bandwidth_efficiency, s.compute_efficiency, s.kv_allocation == "on_demand",
+                         s.mixed_prefill, s.attention_efficiency or 1.0, s._frontend_latency or 0.0)

@@ -24,6 +24,12 @@ chunks started per step are then Poisson with mean lam = (prefill tokens per ste
 (many independent clients: the Palm-Khintchine superposition limit), a share 1 - exp(-lam) of steps carries
 prefill and runs eagerly, and the median inter-token gap (what median-ITL benchmarks report) is the step
 with the median Poisson count of chunks, k50 (the step time grows with k).
+Separate prefill steps (SGLang without --enable-mixed-chunk: Scheduler.get_next_batch_to_run runs a prefill
+batch first whenever one can be formed, else the decode batch): the prompts that arrive during a decode step
+are prefilled together in one prefill-only step (up to the whole budget, no decode tokens in it) before the
+next decode step, so a decoding request's gap is a decode-only step plus, with probability 1 - exp(-lam),
+a prefill step of the others' prompts (weights read again: no riding on the decode step's weight stream);
+its median gap is the bare decode step while that probability is under one half.
 """
 from __future__ import annotations
 
@@ -73,8 +79,11 @@ def _wait_quantile(mean_wait: float, rho: float, p: float) -> float:
 
 
 def steady_state(step: StepModel, prompt: int, output: int, budget: int, *, clients: int | None = None,
-                 rate: float | None = None) -> SteadyState:
-    """Closed loop of `clients` requests in flight, or an open loop at `rate` requests/s."""
+                 rate: float | None = None, mixed: bool = True, frontend: float = 0.0) -> SteadyState:
+    """Closed loop of `clients` requests in flight, or an open loop at `rate` requests/s; mixed=False: prefill
+    runs in its own steps between decode steps (see the module docstring); `frontend`: seconds a request
+    spends outside the engine before its first token reaches the client (added to TTFT and, in the closed
+    loop, to each client's cycle)."""
     closed = clients is not None
     cd = prompt + output / 2.0      # mean context of a decoding request (the cache grows linearly)
     cp = prompt / 2.0               # mean causal context of a prompt token
@@ -83,19 +92,25 @@ def steady_state(step: StepModel, prompt: int, output: int, budget: int, *, clie
     nd = n * decode_steps / (decode_steps + 1.0) if closed else 0.0
     x, others = (rate or 0.0), 0.0
     state = None
+    chunk_time = getattr(step, "chunk_time", step.pass_time)  # speculative steps: one real step
     for _ in range(MAX_ITERATIONS):
-        chunk = max(budget - nd, 1.0)
+        chunk = max(budget - nd, 1.0) if mixed else float(budget)
         own = min(float(prompt), chunk)
         chunks = math.ceil(prompt / chunk)
         lam = others / max(own, 1.0)       # prompt chunks started per step (Poisson, see the docstring)
         share = 1.0 - math.exp(-lam)       # share of steps carrying someone else's prefill
         seen = max(nd, 1.0)  # the observed request is itself one of the decode tokens
-        tpot = step.pass_time(seen, cd, others, cp, others * cp / max(own, 1.0), graph=1.0 - share)
-        chunk_time = getattr(step, "chunk_time", step.pass_time)  # speculative steps: one real step
-        t_chunk = chunk_time(nd, cd, own + others, cp, prompt / 2.0 - own / 2.0, graph=0.0)
+        if mixed:
+            tpot = step.pass_time(seen, cd, others, cp, others * cp / max(own, 1.0), graph=1.0 - share)
+            t_chunk = chunk_time(nd, cd, own + others, cp, prompt / 2.0 - own / 2.0, graph=0.0)
+        else:  # a decode-only step, and with probability `share` a prefill-only step of the others' prompts
+            batch_pf = others / share if share > 0 else 0.0
+            t_pf = chunk_time(0.0, cd, batch_pf, cp, batch_pf * cp / max(own, 1.0), graph=0.0) if batch_pf else 0.0
+            tpot = step.pass_time(seen, cd, graph=1.0) + share * t_pf
+            t_chunk = chunk_time(0.0, cd, own + others, cp, prompt / 2.0 - own / 2.0, graph=0.0)
         service = chunks * t_chunk
         if closed:
-            ttft0 = service
+            ttft0 = service + frontend
             x_new = n / (ttft0 + decode_steps * tpot)
         else:
             x_new = x
@@ -108,7 +123,7 @@ def steady_state(step: StepModel, prompt: int, output: int, budget: int, *, clie
         wait = scale * rho / (2.0 * (1.0 - rho)) * service
         if closed:  # a closed loop's queue is finite: at worst every other client's prompt is ahead
             wait = min(wait, (n - 1.0) * prompt / chunk * t_chunk)
-        ttft = wait + service
+        ttft = wait + service + frontend
         if closed:
             x_new = n / (ttft + decode_steps * tpot)
         nd_new = x_new * decode_steps * tpot
@@ -118,13 +133,21 @@ def steady_state(step: StepModel, prompt: int, output: int, budget: int, *, clie
         others = DAMPING * others + (1.0 - DAMPING) * others_new
         x = x_new
         state = (ttft, tpot, x, nd, others, chunk, rho, wait,
-                 _wait_quantile(wait, rho, 0.5) + service, _wait_quantile(wait, rho, 0.99) + service, seen, own, lam)
+                 _wait_quantile(wait, rho, 0.5) + service + frontend,
+                 _wait_quantile(wait, rho, 0.99) + service + frontend, seen, own, lam)
         if done:
             break
     *head, seen, own, lam = state
-    k50 = _poisson_median(lam)
-    itl_p50 = step.pass_time(seen, cd, k50 * own, cp, k50 * cp,
-                             graph=1.0 if k50 == 0 else 0.0)
+    if mixed:
+        k50 = _poisson_median(lam)
+        itl_p50 = step.pass_time(seen, cd, k50 * own, cp, k50 * cp,
+                                 graph=1.0 if k50 == 0 else 0.0)
+    else:  # the median gap holds a prefill step once more than half the gaps do (share >= 1/2)
+        share = 1.0 - math.exp(-lam)
+        itl_p50 = step.pass_time(seen, cd, graph=1.0)
+        if share >= 0.5:
+            batch_pf = head[4] / share
+            itl_p50 += chunk_time(0.0, cd, batch_pf, cp, batch_pf * cp / max(own, 1.0), graph=0.0)
     return SteadyState(*head, itl_p50)
 
 

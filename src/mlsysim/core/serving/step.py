@@ -10,6 +10,7 @@ decode steps: Agrawal et al. 2024, Sarathi-Serve sec. 3). Communication is not o
 from __future__ import annotations
 
 from ...specs.models import MoESpec, TransformerSpec
+from ..attention_span import attention_flops_per_query, read_elements_per_query
 from .comm import ep_all_to_all, max_expert_load, pp_send, tp_all_reduce
 from .layout import Layout
 
@@ -24,7 +25,7 @@ class StepModel:
 
     def __init__(self, m: TransformerSpec, lay: Layout, weight_bytes: float, act_bytes: float, kv_bytes: float,
                  flops: float, bandwidth: float, per_kernel_eager: float, per_kernel_graph: float | None,
-                 kernels_per_step: float, host_overhead: float):
+                 kernels_per_step: float, host_overhead: float, attention_efficiency: float = 1.0):
         tp, dp, pp = lay.tp, lay.dp, lay.pp
         d, h, hd, L = m.hidden_size, m.heads, m.head_dim, m.layers
         self.m, self.lay = m, lay
@@ -43,6 +44,8 @@ class StepModel:
             self.kv_el = m.mla.kv_lora_rank + m.mla.qk_rope_head_dim
             self.qkvo_width = 2 * h * hd / tp + self.kv_el
         self.attn_flops = m.attention_flops_per_token_per_context / L / tp  # per token per context per layer
+        # windowed / linear / sparse attention (core/attention_span.py): KV held and pairs attended are capped
+        self.span = not m.spans_whole_context
         moe = isinstance(m, MoESpec)
         self.moe = moe
         if moe:
@@ -62,6 +65,7 @@ class StepModel:
         self.per_kernel_eager, self.per_kernel_graph = per_kernel_eager, per_kernel_graph
         self.kernels = kernels_per_step / pp
         self.host = host_overhead
+        self.attn_bw = bandwidth * attention_efficiency  # what the attention kernel streams the cache at
 
     # --- memory -----------------------------------------------------------------------------------------
     def weight_bytes_per_gpu(self) -> float:
@@ -74,8 +78,30 @@ class StepModel:
         return (layers + emb) * self.wb  # first/last stage carry the embedding and head (the larger stage)
 
     def kv_bytes_per_token(self) -> float:
-        """KV bytes per token of context held on one GPU (its stage's layers, its heads)."""
+        """KV bytes per token of context held on one GPU (its stage's layers, its heads), dense layers."""
         return self.Ls * self.kv_el * self.kvb
+
+    def kv_tokens(self, context: float) -> float:
+        """Tokens of dense-layer KV a sequence of `context` tokens holds: `context`, less what sliding windows
+        drop, plus indexer keys and linear-attention states in the same units (m.kv_elements_at)."""
+        if not self.span:
+            return context
+        return self.m.kv_elements_at(context) / self.m.kv_elements_per_token
+
+    def read_tokens(self, context: float) -> float:
+        """Dense-equivalent tokens one decode query at `context` reads (windows, DSA selection, states)."""
+        return read_elements_per_query(self.m, context) / self.m.kv_elements_per_token
+
+    def _pairs(self, nd: float, cd: float, np_: float, cp: float) -> float:
+        """Attention pairs per layer on this GPU of nd decode queries at cd and np_ prompt queries (mean causal
+        context cp), in units of one dense layer's query-key pair."""
+        if not self.span:
+            return nd * cd + np_ * cp
+        per_pair = self.m.attention_flops_per_token_per_context
+        out = nd * attention_flops_per_query(self.m, cd) / per_pair
+        if np_:
+            out += np_ * attention_flops_per_query(self.m, 2.0 * cp, causal_prompt=True) / per_pair
+        return out
 
     # --- time -------------------------------------------------------------------------------------------
     def time(self, nd: float, cd: float, np_: float = 0.0, cp: float = 0.0, prior: float = 0.0,
@@ -93,10 +119,11 @@ class StepModel:
         busy += max(2.0 * T * self.attn_w * Ls / F,
                     (self.attn_w * Ls * wb + Ls * T * (2 * d + self.qkvo_width) * ab) / B)
         # Attention core: decode reads its whole cache (Pope et al. 2022); a chunk reads the earlier chunks' KV
-        kv_read = Ls * self.kv_el * self.kvb * (nd * cd + prior)
+        kv_read = Ls * self.kv_el * self.kvb * ((nd * self.read_tokens(cd) + self.kv_tokens(prior)) if self.span
+                                                else (nd * cd + prior))
         kv_write = Ls * self.kv_el * self.kvb * T
-        busy += max(self.attn_flops * Ls * (nd * cd + np_ * cp) / F,
-                    (kv_read + kv_write + Ls * np_ * self.qkvo_width * ab) / B)
+        busy += max(self.attn_flops * Ls * self._pairs(nd, cd, np_, cp) / F,
+                    (kv_read + kv_write + Ls * np_ * self.qkvo_width * ab) / self.attn_bw)
         # Dense FFN (and shared experts)
         if self.dense_w:
             ffn_tokens_layers = self.dense_layers + (self.moe_layers if self.moe and m.shared_experts else 0.0)
