@@ -82,8 +82,12 @@ def test_more_data_parallelism_splits_the_global_batch_into_fewer_microbatches_p
                          ids=str)
 def test_memory_per_gpu_falls_with_zero_stage(kw):
     totals = [solve(zero_stage=z, **kw).training_memory.total for z in (0, 1, 2, 3)]
+    if kw.get("pipeline_parallel", 1) > 1:
+        # FSDP (ZeRO 3) with pipeline stages accumulates the stage's unsharded fp32 gradients between
+        # micro-batches (core.training.memory.UNSHARDED_ACCUMULATED_GRAD_BYTES): it need not beat ZeRO 2
+        totals = totals[:3]
     assert totals == sorted(totals, reverse=True)
-    assert totals[3] < totals[0]
+    assert totals[-1] < totals[0]
 
 
 def test_zero_stage_memory_by_hand():

@@ -21,13 +21,21 @@ UNSHARDED_WITHOUT_SP = 10.0
 # Fragmentation of PyTorch's caching allocator: reserved minus allocated ~5-10 % of the peak in large training
 # runs (PyTorch CUDA memory management notes; Megatron memory reports). 8 % taken. Estimate.
 FRAGMENTATION_SHARE = 0.08
-# Logits at the loss (last stage), bytes per token and vocabulary entry alive together at its peak: the 16-bit
-# [T, V] output of the LM head (2), its fp32 upcast for a stable softmax (4) and the fp32 log-softmax output
-# saved for backward (4) -- PyTorch F.cross_entropy(logits.float()) as torchtitan calls it (torchtitan
-# train.py loss_fn); Megatron's fused vocab_parallel_cross_entropy works in place on the fp32 copy (6).
-LOGITS_BYTES = 10.0
+# Logits at the loss (last stage), bytes per token and vocabulary entry alive together at its peak, the start of
+# backward under PyTorch's eager F.cross_entropy(logits.float()) as torchtitan calls it (train.py loss_fn, the
+# bf16 logits freed by `del pred` before backward): the fp32 log-softmax output saved for backward (4), the
+# fp32 gradient nll_loss_backward writes into a [T, V] tensor (4) and the fp32 gradient log_softmax_backward_data
+# allocates beside both (4) (aten derivatives.yaml: nll_loss_backward, _log_softmax_backward_data). The forward
+# peak (bf16 logits 2 + fp32 copy 4 + log-softmax output 4 = 10) is below it.
+LOGITS_BYTES = 12.0
 # FSDP prefetch keeps the next layer's gathered parameters beside the current one (Zhao et al. 2023, sec. 3.3).
 FSDP_GATHERED_LAYERS = 2
+# FSDP2 without gradient sync between micro-batches (a pipeline stage's backward before the last micro-batch)
+# accumulates each parameter's UNSHARDED gradient in the reduce dtype, fp32 in torchtitan
+# (mixed_precision_reduce = "float32"): FSDPParam.to_accumulated_grad_if_needed upcasts it to
+# unsharded_accumulated_grad (pytorch torch/distributed/fsdp/_fully_shard/_fsdp_param.py), kept until the
+# last micro-batch's reduce-scatter: 4 B per parameter of the stage on this rank.
+UNSHARDED_ACCUMULATED_GRAD_BYTES = 4.0
 
 
 @dataclass(frozen=True)

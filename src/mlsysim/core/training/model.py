@@ -23,7 +23,7 @@ from ..solver import ForwardModel, RooflineModel, _sequence_length, calibration_
 from . import comm
 from .compute import DEFAULT_LAYER_KERNELS, micro_cost
 from .layout import build_layout, topology
-from .memory import FSDP_GATHERED_LAYERS, LOGITS_BYTES, TrainingMemory, layer_activation_bytes, stage_memory
+from .memory import (FSDP_GATHERED_LAYERS, LOGITS_BYTES, UNSHARDED_ACCUMULATED_GRAD_BYTES, TrainingMemory, layer_activation_bytes, stage_memory)
 from .pipeline import bubble_slots, inflight_microbatches
 from .result import DistributedResult, LazyProfile
 from .stack import TrainingStack, training_stack
@@ -303,9 +303,13 @@ def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, r
         # (the gathered stage holds the other ranks' shards beside this rank's own, counted in its weights)
         gathered = (FSDP_GATHERED_LAYERS * layer_params if pp == 1 else params * (1.0 - 1.0 / ranks_shard)) * wb
     buffers = cls._runtime_reserve + gathered
+    # With pipeline stages FSDP syncs gradients only on the last micro-batch: the stage's unsharded gradients
+    # accumulate in fp32 until then (memory.UNSHARDED_ACCUMULATED_GRAD_BYTES).
+    accumulate = zero_stage >= 3 and ranks_shard > 1 and pp > 1 and micro > 1
     best = None
     for p_stage, acts in cands:
-        parts = stage_memory(p_stage, acts, wb, prec.compute == "fp8", zero_stage, ranks_shard, buffers)
+        stage_buffers = buffers + (UNSHARDED_ACCUMULATED_GRAD_BYTES * p_stage if accumulate else 0.0)
+        parts = stage_memory(p_stage, acts, wb, prec.compute == "fp8", zero_stage, ranks_shard, stage_buffers)
         if best is None or sum(parts) > sum(best):
             best = parts
     weights, grads, opt, acts, buffers, frag = best
