@@ -11,6 +11,7 @@ import attrs
 from ..units import human_float, quantity
 from .formatting import human
 
+_new, _set = object.__new__, object.__setattr__
 # Unit names of the throughput Quantity by item unit (one string per result, not one f-string per access).
 _PER_SECOND = {"token": "token/s", "sample": "sample/s"}
 
@@ -37,7 +38,9 @@ class MemoryBreakdown:
         return {k: v for k, v in attrs.asdict(self).items() if v is not None} | {"total": self.total}
 
 
-@attrs.frozen(kw_only=True)
+# Not slotted: the solve's fast path (core/solve_plan.py) fills a new profile's __dict__ in one step through
+# from_fields(), where attrs' generated __init__ sets its 29 fields one object.__setattr__ at a time (~4 us).
+@attrs.frozen(kw_only=True, slots=False)
 class PerformanceProfile:
     # --- stable (API promise v0.1.x): latency, throughput and energy are pint Quantities built on access from
     # the floats below (the solve itself builds no Quantity, and needs no pint) ---
@@ -72,6 +75,16 @@ class PerformanceProfile:
     memory_reasons: tuple[str, ...] = ()  # why it does not fit (empty when feasible)
     # The stable Quantities once built (r.latency is r.latency); not part of equality, rebuilt after evolve
     _views: Any = attrs.field(default=None, init=False, eq=False, repr=False)
+
+    @classmethod
+    def from_fields(cls, values: dict[str, Any]) -> "PerformanceProfile":
+        """A profile holding ``values`` as its fields, without __init__: the caller passes every init field
+        by name, once (tests/test_solve_plan.py checks the fast path's keys against attrs.fields); there are
+        no converters or validators to skip."""
+        self = _new(cls)
+        values["_views"] = None
+        _set(self, "__dict__", values)
+        return self
 
     def _view(self, name: str, value: float, unit_name: str) -> Any:
         views = self._views
