@@ -36,3 +36,12 @@ def test_evolve_pickle_and_frozen():
         pass
     else:
         raise AssertionError("a profile must stay frozen")
+
+
+def test_summary_is_built_once_and_follows_evolve():
+    r = _fast()
+    text = r.summary()
+    assert r.summary() is text and str(r) is text and "batch 8" in text
+    e = attrs.evolve(r, batch_size=9)
+    assert "batch 9" in e.summary() and r.summary() is text
+    assert pickle.loads(pickle.dumps(r)).summary() == text

@@ -242,11 +242,20 @@ class PerformanceProfile:
         return rows
 
     def summary(self) -> str:
-        rows = self._rows()
-        width = max(len(r[0]) for r in rows)
-        lines = [f"{k:<{width}}  {v}" for k, v in rows]
-        lines += [f"note: {r}" for r in self.reasons]
-        return "\n".join(lines)
+        """The human summary; built once per profile (its fields are frozen) and kept beside the Quantities."""
+        views = self._views
+        text = views.get("summary") if views is not None else None
+        if text is None:
+            rows = self._rows()
+            width = max(len(r[0]) for r in rows)
+            lines = [f"{k:<{width}}  {v}" for k, v in rows]
+            lines += [f"note: {r}" for r in self.reasons]
+            text = "\n".join(lines)
+            if views is None:
+                views = {}
+                object.__setattr__(self, "_views", views)
+            views["summary"] = text
+        return text
 
     def plot(self, ax: Any = None) -> Any:
         """This profile on its device's roofline (matplotlib: mlsysim[plot]); returns (fig, ax)."""
