@@ -7,10 +7,16 @@ from __future__ import annotations
 
 import math
 import threading
+from bisect import bisect_right as _bisect_right
 from functools import lru_cache
 from typing import Any
 
-from .formatting import _BYTE_STEPS, _TIME_STEPS, _pick, human
+from .formatting import _BYTE_STEPS, _TIME_STEPS, human
+
+# The steps' factors, increasing (formatting's tables are ordered by size), for human_float's bisection.
+_TIME_LIMITS = tuple(factor for _, factor in _TIME_STEPS)
+_BYTE_LIMITS = tuple(factor for _, factor in _BYTE_STEPS)
+assert list(_TIME_LIMITS) == sorted(_TIME_LIMITS) and list(_BYTE_LIMITS) == sorted(_BYTE_LIMITS)
 
 # Extra definitions on top of pint's defaults. FLOP and OP share one dimension: an int8 "operation" and a
 # floating-point operation both count one multiply or one add (vendors print TOPS and TFLOPS the same way).
@@ -184,8 +190,10 @@ def human_float(value: float, unit_name: str, digits: int = 4) -> str:
     if type(value) is not float or not math.isfinite(value) or value == 0.0:
         return human(quantity(value, unit_name), digits)
     if unit_name == "s" or unit_name == "B":  # human() converts to "s" / "B" first: a factor of exactly 1
-        shown, name = _pick(value, _TIME_STEPS if unit_name == "s" else _BYTE_STEPS)
-        return f"{shown:.{digits}g} {name}"
+        steps, limits = (_TIME_STEPS, _TIME_LIMITS) if unit_name == "s" else (_BYTE_STEPS, _BYTE_LIMITS)
+        # formatting._pick's choice (the largest step with |value| >= its factor; the steps increase) by bisection
+        name, factor = steps[max(_bisect_right(limits, abs(value)) - 1, 0)]
+        return "%.*g %s" % (digits, value / factor, name)  # for a float, printf's %g is format()'s g
     key = (unit_name, math.floor(math.log10(abs(value)) / 3) * 3)  # pint's own power (to_compact, unit power 1)
     try:
         hit = _compact[key]
@@ -194,7 +202,7 @@ def human_float(value: float, unit_name: str, digits: int = 4) -> str:
     if hit is None:
         return human(quantity(value, unit_name), digits)
     factor, symbol = hit
-    return f"{value * factor:.{digits}g} {symbol}"
+    return "%.*g %s" % (digits, value * factor, symbol)
 
 
 def _compact_choice(value: float, unit_name: str) -> tuple[float, str] | None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +78,8 @@ def write(path: Path | None, key: str, fmt: int, payload: list[dict]) -> None:
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        import tempfile  # only a cache miss writes (tempfile and shutil cost an import ~4 ms)
+
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".catalog-", suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
             fh.write(header + b"\n" + body)

@@ -11,6 +11,7 @@ import attrs
 from ..units import human_float, quantity
 from .formatting import human
 
+_new, _set = object.__new__, object.__setattr__
 # Unit names of the throughput Quantity by item unit (one string per result, not one f-string per access).
 _PER_SECOND = {"token": "token/s", "sample": "sample/s"}
 
@@ -37,7 +38,9 @@ class MemoryBreakdown:
         return {k: v for k, v in attrs.asdict(self).items() if v is not None} | {"total": self.total}
 
 
-@attrs.frozen(kw_only=True)
+# Not slotted: the solve's fast path (core/solve_plan.py) fills a new profile's __dict__ in one step through
+# from_fields(), where attrs' generated __init__ sets its 29 fields one object.__setattr__ at a time (~4 us).
+@attrs.frozen(kw_only=True, slots=False)
 class PerformanceProfile:
     # --- stable (API promise v0.1.x): latency, throughput and energy are pint Quantities built on access from
     # the floats below (the solve itself builds no Quantity, and needs no pint) ---
@@ -72,6 +75,16 @@ class PerformanceProfile:
     memory_reasons: tuple[str, ...] = ()  # why it does not fit (empty when feasible)
     # The stable Quantities once built (r.latency is r.latency); not part of equality, rebuilt after evolve
     _views: Any = attrs.field(default=None, init=False, eq=False, repr=False)
+
+    @classmethod
+    def from_fields(cls, values: dict[str, Any]) -> "PerformanceProfile":
+        """A profile holding ``values`` as its fields, without __init__: the caller passes every init field
+        by name, once (tests/test_solve_plan.py checks the fast path's keys against attrs.fields); there are
+        no converters or validators to skip."""
+        self = _new(cls)
+        values["_views"] = None
+        _set(self, "__dict__", values)
+        return self
 
     def _view(self, name: str, value: float, unit_name: str) -> Any:
         views = self._views
@@ -229,11 +242,20 @@ class PerformanceProfile:
         return rows
 
     def summary(self) -> str:
-        rows = self._rows()
-        width = max(len(r[0]) for r in rows)
-        lines = [f"{k:<{width}}  {v}" for k, v in rows]
-        lines += [f"note: {r}" for r in self.reasons]
-        return "\n".join(lines)
+        """The human summary; built once per profile (its fields are frozen) and kept beside the Quantities."""
+        views = self._views
+        text = views.get("summary") if views is not None else None
+        if text is None:
+            rows = self._rows()
+            width = max(len(r[0]) for r in rows)
+            lines = [f"{k:<{width}}  {v}" for k, v in rows]
+            lines += [f"note: {r}" for r in self.reasons]
+            text = "\n".join(lines)
+            if views is None:
+                views = {}
+                object.__setattr__(self, "_views", views)
+            views["summary"] = text
+        return text
 
     def plot(self, ax: Any = None) -> Any:
         """This profile on its device's roofline (matplotlib: mlsysim[plot]); returns (fig, ax)."""

@@ -32,6 +32,7 @@ from .workload import workload_cost
 ENABLED = True  # tests switch it off to run the reference path on the same inputs
 # Entries kept before a cache is emptied (a program solves a handful of spec pairs; a sweep a few thousand).
 PLAN_CACHE_SIZE = 4096
+_profile = PerformanceProfile.from_fields
 COST_CACHE_SIZE = 16384
 FIT_CACHE_SIZE = 1024  # batch sizes per plan
 
@@ -132,16 +133,16 @@ def solve(model: Any, hardware: Any, batch: Any, precision: Any, efficiency: Any
     if mfu > MAX_EFFICIENCY:
         mfu = MAX_EFFICIENCY
     reasons = plan.head + cost.notes + plan.tail
-    return PerformanceProfile(
-        latency_s=latency, throughput_per_s=throughput, bottleneck=bottleneck, mfu=mfu, feasible=feasible,
-        energy_j=energy, model=m.name, hardware=hw.name, batch_size=batch,
-        precision=prec.requested, compute_precision=prec.compute, seq_len=plan.seq, is_training=False,
-        compute_time_s=compute_time, memory_time_s=memory_time, overhead_s=overhead, flops=cost.model_flops,
-        hardware_flops=cost.hardware_flops, bytes_moved=cost.weight_traffic + cost.other_traffic,
-        dense_peak_flops=prec.peak_flops, efficiency=plan.eff, peak_flops_used=achieved_flops,
-        bandwidth_used=bandwidth, power_w=power, memory=memory,
-        throughput_unit=cost.item_unit, reasons=reasons + misfit if misfit else reasons, memory_reasons=misfit)
-
+    return _profile({
+        "latency_s": latency, "throughput_per_s": throughput, "bottleneck": bottleneck, "mfu": mfu,
+        "feasible": feasible, "energy_j": energy, "model": m.name, "hardware": hw.name, "batch_size": batch,
+        "precision": prec.requested, "compute_precision": prec.compute, "seq_len": plan.seq, "is_training": False,
+        "compute_time_s": compute_time, "memory_time_s": memory_time, "overhead_s": overhead,
+        "flops": cost.model_flops, "hardware_flops": cost.hardware_flops,
+        "bytes_moved": cost.weight_traffic + cost.other_traffic, "dense_peak_flops": prec.peak_flops,
+        "efficiency": plan.eff, "peak_flops_used": achieved_flops, "bandwidth_used": bandwidth, "power_w": power,
+        "memory": memory, "throughput_unit": cost.item_unit, "reasons": reasons + misfit if misfit else reasons,
+        "memory_reasons": misfit})
 
 def _resolve(name: Any, root: str) -> Any:
     """A registry name's spec, or None (the reference path then resolves it, or raises its own error)."""
