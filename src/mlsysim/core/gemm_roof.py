@@ -68,3 +68,18 @@ def attention_efficiency(table: tuple[tuple[int, float], ...], head_dim: int) ->
             t = (math.log2(head_dim) - math.log2(d0)) / (math.log2(d1) - math.log2(d0))
             return e0 + t * (e1 - e0)
     return table[-1][1]
+
+
+# FlashAttention backward FLOPs per forward FLOP: five matmuls (S = Q K^T recomputed, dP, dV, dQ, dK) against the
+# forward's two (Dao 2023, FlashAttention-2, sec. 3.2; benchmarks/benchmark_flash_attention.py counts 2.5x).
+FLASH_BACKWARD_FLOP_RATIO = 2.5
+# The engine's training count: backward = two forwards (Kaplan et al. 2020; mlsysim.core.workload).
+ENGINE_BACKWARD_FLOP_RATIO = 2.0
+
+
+def training_attention_fraction(forward: float, backward: float, replays: float) -> float:
+    """Fraction of the dense peak the training attention core reaches over the engine's (3 + replays) x forward
+    FLOPs: (1 + replays) forwards at the forward rate plus one backward of 2.5 forwards' FLOPs (recomputing
+    Q K^T) at the backward kernel's rate. Time = F (1 + r) / fwd + 2.5 F / bwd; fraction = (3 + r) F / time."""
+    engine = 1.0 + ENGINE_BACKWARD_FLOP_RATIO + replays
+    return engine / ((1.0 + replays) / forward + FLASH_BACKWARD_FLOP_RATIO / backward)

@@ -15,7 +15,7 @@ from ..specs.hardware import HardwareSpec
 from ..specs.models import FixedGraphSpec, ModelSpec, TransformerSpec
 from ..specs.runtimes import RuntimeSpec
 from .fusion import fixed_graph_extra, transformer_extra
-from .gemm_roof import attention_efficiency, conv_gemm_shape, relative_gemm_efficiency
+from .gemm_roof import attention_efficiency, conv_gemm_shape, relative_gemm_efficiency, training_attention_fraction
 from .layer_gemms import attention_head_dim, ffn_gemms, projection_gemms
 from .precision import ExecutionPrecision
 from .workload import ATTENTION_CORE_PHASE, WorkloadCost, workload_cost
@@ -58,14 +58,15 @@ def runtime_shapes(m: ModelSpec, hw: HardwareSpec, rt: RuntimeSpec, batch: int, 
         return hit[3]
     cost = workload_cost(m, batch, seq, prec, training, prefill, lengths=lengths)
     shape_seq = seq if lengths is None else max(1, round(lengths[0]))
-    shaped = _shape(m, hw, rt, cost, batch, shape_seq, training is not None, prefill, prec)
+    shaped = _shape(m, hw, rt, cost, batch, shape_seq, training is not None, prefill, prec,
+                    None if training is None else training.recomputation)
     if len(_cache) >= CACHE_LIMIT:
         _cache.clear()
     _cache[key] = (m, hw, rt, shaped)
     return shaped
 
 
-def _shape(m, hw, rt, cost, batch, seq, training, prefill, prec) -> ShapedCost:
+def _shape(m, hw, rt, cost, batch, seq, training, prefill, prec, recomputation=None) -> ShapedCost:
     units = hw.compute_units
     ab = prec.activation_bytes
     notes: list[str] = []
@@ -93,7 +94,7 @@ def _shape(m, hw, rt, cost, batch, seq, training, prefill, prec) -> ShapedCost:
     if units is None:
         notes.append(f"{hw.display_name} has no compute_units: one GEMM efficiency for every shape")
     else:
-        scale, attention = _phase_scales(m, units, batch, seq, training, prefill, prec, phases)
+        scale, attention = _phase_scales(m, units, batch, seq, training, prefill, prec, phases, recomputation)
         if scale is not None:
             notes.append(f"shape roof: GEMM tiles {units.gemm_tile[0]}x{units.gemm_tile[1]} in waves over "
                          f"{units.sms} SMs" + (f", attention at {attention:.2f} of peak" if attention else ""))
@@ -129,7 +130,7 @@ def sustained_clock_scale(hw: HardwareSpec, compute: str, attention: bool = True
     return (ratio if measured else 1.0), (ratio if attention and units.attention else 1.0)
 
 
-def _phase_scales(m, units, batch, seq, training, prefill, prec, phases):
+def _phase_scales(m, units, batch, seq, training, prefill, prec, phases, recomputation=None):
     tm, tn = units.gemm_tile
 
     def eff(gemms) -> float:
@@ -159,6 +160,9 @@ def _phase_scales(m, units, batch, seq, training, prefill, prec, phases):
             ramp = units.attention_seq if m.architecture == "encoder" else units.attention_seq_causal
             if ramp:
                 attention *= attention_efficiency(ramp, seq)
+            if training and units.attention_backward:
+                attention = training_attention_fraction(
+                    attention, _backward_fraction(m, units, seq), 0.0 if recomputation in (None, "none") else 1.0)
         return tuple(scale), attention
     if isinstance(m, FixedGraphSpec) and m.layer_table is not None and not training:
         scale = [1.0] * len(phases)
@@ -168,6 +172,18 @@ def _phase_scales(m, units, batch, seq, training, prefill, prec, phases):
                 scale[i] = relative_gemm_efficiency(gm, gn, gk, units.sms, tm, tn, units.gemm_k_ramp)
         return tuple(scale), None
     return None, None
+
+
+def _backward_fraction(m, units, seq: int) -> float:
+    """Attention backward rate as a fraction of the dense peak: the backward table at the head dim, its non-causal
+    ramp at `seq` and, for a causal model, the forward's causal / non-causal ratio at `seq` (the backward sweep has
+    no causal run; a causal mask idles the same share of tiles in both passes: FA-3 paper fig. 5/6, estimate)."""
+    frac = attention_efficiency(units.attention_backward, attention_head_dim(m))
+    if units.attention_backward_seq:
+        frac *= attention_efficiency(units.attention_backward_seq, seq)
+    if m.architecture != "encoder" and units.attention_seq_causal and units.attention_seq:
+        frac *= attention_efficiency(units.attention_seq_causal, seq) / attention_efficiency(units.attention_seq, seq)
+    return frac
 
 
 def phase_times(shaped: ShapedCost, achieved_flops: float, peak_flops: float) -> tuple[tuple[float, ...], float]:

@@ -150,6 +150,11 @@ class ComputeUnits(QuantityAccess):
                                                               validator=_check_attention)
     attention_seq_causal: tuple[tuple[int, float], ...] = attrs.field(default=(), converter=_attention_table,
                                                                      validator=_check_attention)
+    # Backward kernel rate by head dim (FLOPs as 2.5x forward) and its non-causal ramp by sequence length.
+    attention_backward: tuple[tuple[int, float], ...] = attrs.field(default=(), converter=_attention_table,
+                                                                   validator=_check_attention)
+    attention_backward_seq: tuple[tuple[int, float], ...] = attrs.field(default=(), converter=_attention_table,
+                                                                       validator=_check_attention)
     clocks: ClockSpec | None = None
 
 
