@@ -17,6 +17,7 @@ import math
 from typing import Any
 
 from ..core.inputs import MAX_EFFICIENCY, MFU_ROUNDING_TOLERANCE, check_positive_int
+from ..core.serving.power import serving_power, step_activity
 from ..core.serving.scheduler import steady_state
 from .engine_tier import UNITS, _precision
 from .grid import Space
@@ -63,7 +64,7 @@ class _Group:
         self.rt, self.cls = rt, cls
         self.weights = step.weight_bytes_per_gpu()
         self.kv_per_token = step.kv_bytes_per_token()
-        self.power = hw.power._tdp * lay.gpus
+        self.idle, self.tdp = hw.power._idle, hw.power._tdp
         self.matmul_per_token = m.matmul_parameters_per_token
         self.flops_per_token = 2.0 * self.matmul_per_token
 
@@ -100,8 +101,12 @@ def _figures(g: _Group, batch: int, prompt: int, adm: tuple, ttft: float, tpot: 
         feasible = False
     rate_replica = rate * g.lay.dp
     throughput = rate_replica * output
-    energy = g.power / rate_replica if rate_replica > 0 else g.power * latency
     mfu = g.flops_per_token * (prompt + output) * rate_replica / (g.lay.gpus * g.prec.peak_flops)
+    # ServingModel's utilisation power (core/serving/power.py), same operations in the same order
+    n_dec = max(running, 1.0)
+    activity = step_activity(mfu, g.prec.peak_flops, g.step.flops, g.weights + n_dec * (prompt + output / 2.0) * g.kv_per_token, g.step.bw, tpot)
+    power = serving_power(g.idle, g.tdp, activity) * g.lay.gpus
+    energy = power / rate_replica if rate_replica > 0 else power * latency
     if not (_TINY <= latency < _INF and _TINY <= throughput < _INF and _TINY <= energy < _INF
             and 0.0 <= mfu <= MAX_EFFICIENCY + MFU_ROUNDING_TOLERANCE):
         return None

@@ -15,6 +15,7 @@ from ..solver import (ForwardModel, RooflineModel, _measured_efficiency, _measur
                       resolve_runtime, runtime_precision)
 from .kv import kv_capacity, live_activations, usable_memory
 from .layout import build_layout
+from .power import serving_power, step_activity
 from .result import ServingResult
 from .runtime_params import serving_params
 from .scheduler import _Saturated, saturation_error, steady_state
@@ -246,9 +247,14 @@ class ServingModel(ForwardModel):
         throughput = rate_replica * output if batching == "continuous" else batch * lay.dp / tpot
         per_gpu = throughput / lay.gpus
         flops_req = 2.0 * m.matmul_parameters_per_token * (prompt + output)
-        power = hw.power._tdp * lay.gpus
-        energy = power / rate_replica if rate_replica > 0 else power * latency
         mfu = flops_req * rate_replica / (lay.gpus * prec.peak_flops)
+        n_dec = max(running, 1.0)
+        step_bytes = plain_step.weight_bytes_per_gpu() + n_dec * plain_step.kv_tokens(cd) * plain_step.kv_bytes_per_token()
+        activity = step_activity(mfu, prec.peak_flops, plain_step.flops, step_bytes, plain_step.bw, tpot)
+        if arrival_rate is not None:  # open loop: the GPUs idle while no request runs (Little's L = running)
+            activity *= min(1.0, running)
+        power = serving_power(hw.power._idle, hw.power._tdp, activity) * lay.gpus
+        energy = power / rate_replica if rate_replica > 0 else power * latency
         mfu = check_outputs(f"ServingModel ({m.name} on {lay.system})", latency=latency, throughput=throughput,
                             energy=energy, mfu=mfu, terms=(), mfu_source=None)
         # single-device reference profiles of the prompt and of one decode step (0.1.x's prefill/decode fields)
