@@ -37,7 +37,7 @@ def step_params(s: StepModel) -> dict:
            "w_ffn": 2 * d + s.gated * s.ffn_width, "w_elem": ELEMENTWISE_HIDDEN_PASSES * d + s.gated * s.ffn_width,
            "head_w": s.head_w, "head_bytes": s.head_w * s.wb, "w_head": d + m.vocab_size / lay.tp,
            "d": float(d), "ab": s.ab, "F": s.flops, "B": s.bw, "tp": float(lay.tp), "pp": float(lay.pp),
-           "link_bw": lay.link_bw, "ring": 2.0 * (lay.tp - 1) / lay.tp, "ring_latency": 2.0 * (lay.tp - 1) * lay.hop_latency,
+           "link_bw": lay.link_bw, "a2a_bw": lay.a2a_bw, "ring": 2.0 * (lay.tp - 1) / lay.tp, "ring_latency": 2.0 * (lay.tp - 1) * lay.hop_latency,
            "pp_hops": float(lay.pp - 1), "hop": lay.hop_latency, "kernels": s.kernels, "host_pp": s.host / lay.pp,
            "eager": s.per_kernel_eager, "graph_cost": s.per_kernel_graph or 0.0,
            "has_graph": 1.0 if s.per_kernel_graph is not None else 0.0, "moe": 1.0 if s.moe else 0.0}
@@ -100,7 +100,7 @@ def _moe_terms(c: dict, T: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         2.0 * load * c["expert_w"] / F,
         (hit * c["expert_w"] * c["wb"] + load * c["w_expert"] * ab + c["router_bytes"]) / B)
     sent = T * c["k"] * d * ab * c["ep_remote"] / ep
-    comm = np.where(ep > 1, 2.0 * c["moe_layers"] * np.maximum(ALL_TO_ALL_LATENCY_FLOOR, sent / c["link_bw"]), 0.0)
+    comm = np.where(ep > 1, 2.0 * c["moe_layers"] * np.maximum(ALL_TO_ALL_LATENCY_FLOOR, sent / c["a2a_bw"]), 0.0)
     return term, comm
 
 

@@ -16,6 +16,7 @@ from ...specs.models import MoESpec, TransformerSpec
 from ...specs.systems import FabricSpec, NodeSpec
 from ..inputs import check_positive_int, resolve_reference
 from ..solver import registries
+from ..torus import node_torus, torus_link
 
 # Per-hop latency of an NVLink ring step inside a node (the same estimate DistributedModel uses:
 # nccl-tests small-message all-reduce on an 8-GPU HGX node takes ~10-15 us over 14 ring steps).
@@ -33,6 +34,7 @@ class Layout:
     link_bw: float              # B/s per direction between two GPUs of the replica
     hop_latency: float          # s per ring hop
     per_node: int | None        # GPUs in the node (None: a bare device, no node limit known)
+    a2a_bw: float               # B/s per GPU of the expert-parallel all-to-all (link_bw unless a torus node)
 
     @property
     def gpus(self) -> int:
@@ -97,6 +99,11 @@ def build_layout(m: TransformerSpec, hardware: Any, tp: Any, dp: Any, ep: Any, p
                                     f"serve several replicas")
         link = node._intra_node_bandwidth / 2.0  # catalog prints both directions summed
         name, per_node = node.name, node.accelerators_per_node
+        hop, a2a = INTRA_NODE_HOP_LATENCY, link
+        dims, port_bw = node_torus(node.topology, per_node, node._intra_node_bandwidth)
+        if dims:  # torus: the TP group's ring and the EP all-to-all over the stage's tp x dp chips (core.torus)
+            link, hop = torus_link(dims, port_bw, INTRA_NODE_HOP_LATENCY, tp, tp, "ring")
+            a2a = torus_link(dims, port_bw, INTRA_NODE_HOP_LATENCY, tp * dp, ep, "all_to_all")[0]
         resolve_reference(node, "fabric", FabricSpec, "a fabric", "Systems")
     else:
         ic = hw.interconnect
@@ -106,4 +113,5 @@ def build_layout(m: TransformerSpec, hardware: Any, tp: Any, dp: Any, ep: Any, p
                                     f"{gpus} GPUs cannot be linked: use one GPU or a Systems node")
         link = (both or 0.0) / 2.0  # NVLink / PCIe figures are printed with both directions summed
         name, per_node = hw.name, None
-    return Layout(hw, name, tp, dp, ep, pp, link, INTRA_NODE_HOP_LATENCY, per_node)
+        hop, a2a = INTRA_NODE_HOP_LATENCY, link
+    return Layout(hw, name, tp, dp, ep, pp, link, hop, per_node, a2a)

@@ -140,7 +140,7 @@ class StepModel:
                 2.0 * load * self.expert_w / F,
                 (hit * self.expert_w * wb + load * (2 * d + self.gated * m.expert_ffn_size / lay.expert_tp) * ab
                  + m.router_parameters_per_layer * wb) / B)
-            a2a = 2.0 * self.moe_layers * ep_all_to_all(T, k, d, ab, ep, lay.link_bw)
+            a2a = 2.0 * self.moe_layers * ep_all_to_all(T, k, d, ab, ep, lay.a2a_bw)
         # Element-wise: norms, residuals, activation
         busy += Ls * T * (ELEMENTWISE_HIDDEN_PASSES * d + self.gated * self.ffn_width) * ab / B
         # LM head over the positions that sample a token

@@ -16,6 +16,7 @@ from ...specs.models import MoESpec, TransformerSpec
 from ...specs.systems import ClusterSpec, FabricSpec, NodeSpec
 from ..inputs import Source, check_positive_int, resolve_reference
 from ..solver import registries
+from ..torus import node_torus, torus_link
 
 # Per-hop latency of an NVLink ring step inside a node: ~1 us (nccl-tests small-message all-reduce on an
 # 8-GPU HGX node takes ~10-15 us over 14 ring steps). Estimate.
@@ -35,6 +36,8 @@ class Topology(NamedTuple):
     name: str               # the system entry
     intra_src: Source       # the figure intra_bw comes from
     inter_src: Source       # the figure inter_bw comes from
+    torus: tuple[int, ...] = ()  # the node's torus dimensions (core.torus); () for a switched node
+    port_bw: float = 0.0    # torus: B/s per port and direction
 
 
 _topologies: dict[int, tuple[Any, Any, Topology]] = {}
@@ -80,8 +83,10 @@ def _topology(system: Any, reg: Any) -> Topology:
     inter_src = (Source("oversubscription", oversubscription, system.name)
                  if isinstance(system, ClusterSpec) and oversubscription > intra / links
                  else Source("bandwidth", fabric._bandwidth, fabric.name))
+    dims, port_bw = node_torus(node.topology, per_node, node._intra_node_bandwidth)
     return Topology(hw, per_node, per_node * count, intra, inter, fabric._latency + INTER_NODE_STACK_LATENCY,
-                    system.name, Source("intra_node_bandwidth", node._intra_node_bandwidth, node.name), inter_src)
+                    system.name, Source("intra_node_bandwidth", node._intra_node_bandwidth, node.name), inter_src,
+                    dims, port_bw)
 
 
 @dataclass(frozen=True)
@@ -96,9 +101,14 @@ class Layout:
     micro: int              # micro-batches per replica per step
     per_node: int
 
-    def link(self, group_span: int, topo: Topology) -> tuple[float, float]:
-        """(B/s, hop latency) of a group whose ranks span `group_span` consecutive devices."""
+    def link(self, group_span: int, topo: Topology, ranks: int | None = None,
+             pattern: str = "ring") -> tuple[float, float]:
+        """(B/s, hop latency) of a group of `ranks` ranks (default: all) spread over `group_span` consecutive
+        devices; on a torus node the effective link of that group's ring or all-to-all (core.torus)."""
         if group_span <= self.per_node:
+            if topo.torus:
+                return torus_link(topo.torus, topo.port_bw, INTRA_NODE_HOP_LATENCY, group_span,
+                                  group_span if ranks is None else ranks, pattern)
             return topo.intra_bw, INTRA_NODE_HOP_LATENCY
         return topo.inter_bw, topo.inter_lat
 

@@ -45,13 +45,12 @@ def legacy_step(m: Any, topo: Any, lay: Any, prof: Any, zero_stage: int, batch: 
     from .result import DistributedResult
     import attrs
 
-    from .layout import INTRA_NODE_HOP_LATENCY
     compute = prof.latency.m_as("s")
     dp = lay.dp
     grad_bytes = m.parameter_count * 2.0
     local = min(dp, lay.per_node)
-    all_red = hierarchical_all_reduce(grad_bytes, dp, local, topo.intra_bw, INTRA_NODE_HOP_LATENCY, topo.inter_bw,
-                                      topo.inter_lat)
+    intra_bw, intra_lat = lay.link(local, topo)  # the node's link; a torus node's ring over the local ranks
+    all_red = hierarchical_all_reduce(grad_bytes, dp, local, intra_bw, intra_lat, topo.inter_bw, topo.inter_lat)
     dp_all = all_red * (0.5 + lay.micro) if zero_stage >= 3 else all_red
     exposed = max(0.0, dp_all - BACKWARD_SHARE * compute / lay.micro)
     step = compute + exposed

@@ -196,13 +196,13 @@ def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, r
     busy_l = c.layer_fwd + c.layer_bwd + c.kernel_overhead + recomp_l
     tp_link = lay.link(tp, topo)
     tp_l = comm.tp_time(T, d, ab, tp, tp_link[0], tp_link[1], 1.0, recompute == "full")
-    cp_link = lay.link(tp * cp, topo)
+    cp_link = lay.link(tp * cp, topo, cp)
     # Width of one of K, V per token on this GPU (its KV heads); MLA passes one latent + rotary key: half each.
     kv_width = (max(m.kv_heads // tp, 1) * m.head_dim if m.mla is None
                 else (m.mla.kv_lora_rank + m.mla.qk_rope_head_dim) / 2.0)
     cp_l = comm.cp_time(T, kv_width, ab, cp, cp_link[0], cp_link[1], 1.0)
     moe_share = m.moe_layers / L if isinstance(m, MoESpec) else 0.0  # MoE layers per transformer layer
-    ep_link = lay.link(tp * cp * ep, topo)
+    ep_link = lay.link(tp * cp * ep, topo, ep, "all_to_all")
     ep_l = comm.ep_time(T, m.experts_per_token if isinstance(m, MoESpec) else 0, d, ab, ep, ep_link[0],
                         ep_link[1], moe_share)
     tp_xl = tp_l * (1.0 - stack.tp_overlap)
@@ -222,7 +222,7 @@ def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, r
     _, bubble = pipeline_time(slots, pp, lay.vp, micro)
     # --- pipeline sends -------------------------------------------------------------------------------
     # Neighbouring stages are tp x cp x dp ranks apart (pipeline is the outermost group).
-    pp_link = lay.link(tp * cp * dp * 2, topo)
+    pp_link = lay.link(tp * cp * dp * 2, topo, 2)
     pp_all = micro * comm.pp_time(T, d, ab, pp, vp, pp_link[0], pp_link[1])
     pp_x = pp_all * (1.0 - stack.pp_overlap)
     # --- data parallel / FSDP ---------------------------------------------------------------------------
@@ -230,7 +230,7 @@ def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, r
     params = max(stage_params)  # the largest stage's gradients and optimizer step are the last to finish
     ranks = dp * cp  # Megatron reduces gradients over the data x context parallel group
     local = max(1, min(ranks, lay.per_node // min(tp, lay.per_node)))  # DP peers inside one node
-    intra, inter = lay.link(1, topo), (topo.inter_bw, topo.inter_lat)
+    intra, inter = lay.link(min(tp, lay.per_node) * local, topo, local), (topo.inter_bw, topo.inter_lat)
     wb = prec.weight_bytes  # 16-bit mixed precision: 2 B weights and gradients; fp32 training: 4 B
     grad_bytes = params * wb
     tail_share = min(1.0, stack.bucket_bytes / grad_bytes) if grad_bytes else 0.0
