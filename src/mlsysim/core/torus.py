@@ -5,6 +5,8 @@ A k-ary D-cube torus (Dally & Towles 2004, ch. 5) gives each chip 2D ports, one 
 dimension. A node's intra_node_bandwidth is the chip's total over all its ports, both directions summed (as Google
 and AWS print it), so one port carries b = intra_node_bandwidth / (2 x 2D) per direction. Check: TPU v5e, 400 GB/s
 over 4 ports = 50 GB/s per port and direction; Google's 1.6 TB/s pod bisection is 2 x 16 rings x 50 GB/s.
+Trainium2 (Trn2 UltraServer, 4x4 torus per instance x 4-ring across instances): AWS prints 1.28 TB/s per chip and
+no port count; the six ports are assumed to share it equally.
 
 Ranks are numbered in dimension order (first dimension fastest, as the runtimes' default device order), so a group
 of `ranks` ranks `stride` apart (TP: stride 1; CP, DP: stride tp) fills, per dimension, a ring (it covers the whole
