@@ -129,3 +129,22 @@ def test_serving_expert_all_to_all_on_a_torus_is_bisection_bound():
     kw = dict(batch_size=64, prompt_len=1024, output_len=128, data_parallel=8, expert_parallel=8, precision="bf16")
     slow, fast = (ServingModel().solve("Mixtral_8x7B", n, **kw) for n in (node, _as_switch(node)))
     assert slow.mfu < fast.mfu
+
+
+@pytest.mark.parametrize("dims", [POD, (4, 4, 4), (16, 16, 24), (2, 4)])
+def test_limits_against_a_switch_with_one_port_of_the_same_link_bandwidth(dims):
+    """Per-port comparison (a switched chip with one port of b each way vs a torus chip with 2D ports of b):
+    a ring collective over any contiguous group is no slower on the torus (every axis it fills gives at least one
+    port each way, a wrapped one two), and its step count sum(L - 1) never exceeds n - 1. Two limits: groups
+    interleaved with their siblings share links (b / stride each), and an all-to-all is bisection-bound, so a
+    pod-wide all-to-all (25 GB/s per chip on the 16x16 pod) is slower than a non-blocking switch's 50 GB/s."""
+    chips = 1
+    for k in dims:
+        chips *= k
+    for span in (s for s in range(2, chips + 1) if chips % s == 0 and s <= 4096):
+        bw, lat = ring(span, span, dims)
+        assert bw >= B * (1 - 1e-12)
+        assert lat <= HOP * (1 + 1e-12)  # per-step latency x (n - 1) = HOP x sum(L - 1) <= HOP x (n - 1)
+        assert all_reduce(1e6, span, bw, lat) <= all_reduce(1e6, span, B, HOP) * (1 + 1e-12)
+    assert group_axes(POD, B, 16, 4)[0].bandwidth < B       # interleaved: shared links
+    assert a2a(256, 256) < B                                 # bisection-bound
