@@ -65,7 +65,7 @@ def transformer_extra(m: TransformerSpec, fusion: FusionLevel, batch: int, seq_l
         per_token += DROPOUTS_PER_LAYER * d * (2.0 * ab + DROPOUT_MASK_BYTES)
         notes.append("residual dropout kernels (output + mask)")
     attn = 0.0
-    if fusion.gqa is False and m.kv_heads < m.heads and m.attention == "standard":
+    if not fusion.reads_kv_once(decode and not training) and m.kv_heads < m.heads and m.attention == "standard":
         # repeat_kv: read the K (V) heads, write them per query head, and attention reads the copies:
         # 2 x (KV + H + (H - KV)) x head_dim = 4 H head_dim elements per token of context, per layer.
         context = batch * seq_len if decode else tokens
