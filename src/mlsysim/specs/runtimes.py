@@ -194,6 +194,11 @@ class FusionLevel(QuantityAccess):
     gqa_decode: bool | None = attrs.field(default=None, validator=attrs.validators.optional(
         attrs.validators.instance_of(bool)))
 
+    # KV cache appended in place (absent or True: a preallocated or paged cache written at the new position) or
+    # re-copied whole every decode step (False: Hugging Face DynamicCache, torch.cat of the cache and the new row).
+    kv_inplace: bool | None = attrs.field(default=None, validator=attrs.validators.optional(
+        attrs.validators.instance_of(bool)))
+
     def reads_kv_once(self, decode: bool) -> bool:
         """Attention reads each K/V head once for its query group in this phase (False: K/V repeated first)."""
         flag = self.gqa_decode if decode and self.gqa_decode is not None else self.gqa
