@@ -48,6 +48,8 @@ def test_dynamic_cache_concat_reads_and_writes_the_whole_cache_each_step():
         concat = transformer_extra(m, rt.fusion, batch, ctx, 2.0, False, True)[0]
         base = transformer_extra(m, inplace, batch, ctx, 2.0, False, True)[0]
         assert concat - base == KV_CONCAT_PASSES * batch * ctx * m.kv_elements_per_token * 2.0
+    # unpadded batches reach SDPA without a mask: enable_gqa, each KV head read once (no repeat_kv copies)
+    assert "K/V repeated per query head" not in transformer_extra(m, rt.fusion, 1, 1024, 2.0, False, True)[2]
     # a prompt writes its cache once whichever way it is grown: nothing extra outside decode
     assert transformer_extra(m, rt.fusion, 1, 512, 2.0, False, False)[0] == \
         transformer_extra(m, inplace, 1, 512, 2.0, False, False)[0]
