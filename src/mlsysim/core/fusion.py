@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..specs.models import FixedGraphSpec, TransformerSpec
 from ..specs.runtimes import FusionLevel
+from . import attention_span
 
 FP32_BYTES = 4.0
 # Hugging Face LlamaRMSNorm, eager: x.to(fp32) (read ab, write 4), pow(2) (4 + 4), mean (read 4), x * rsqrt
@@ -37,6 +38,9 @@ TRAINING_BYTES_FACTOR = 3.0
 BATCHNORM_PASSES = 2.0
 ACTIVATION_PASSES = 2.0
 RESIDUAL_PASSES = 3.0
+# A KV cache grown by concatenation: the old cache is read once and written once into the new allocation (the
+# attention's own read of the result is the fused count's).
+KV_CONCAT_PASSES = 2.0
 
 
 def activation_kind(m: TransformerSpec) -> str:
@@ -65,12 +69,17 @@ def transformer_extra(m: TransformerSpec, fusion: FusionLevel, batch: int, seq_l
         per_token += DROPOUTS_PER_LAYER * d * (2.0 * ab + DROPOUT_MASK_BYTES)
         notes.append("residual dropout kernels (output + mask)")
     attn = 0.0
-    if fusion.gqa is False and m.kv_heads < m.heads and m.attention == "standard":
+    if not fusion.reads_kv_once(decode and not training) and m.kv_heads < m.heads and m.attention == "standard":
         # repeat_kv: read the K (V) heads, write them per query head, and attention reads the copies:
         # 2 x (KV + H + (H - KV)) x head_dim = 4 H head_dim elements per token of context, per layer.
         context = batch * seq_len if decode else tokens
         attn = L * context * 4.0 * m.heads * m.head_dim * ab
         notes.append("K/V repeated per query head")
+    if decode and not training and fusion.kv_inplace is False:
+        # torch.cat([cache, new], dim=-2) allocates a new cache and copies the old one into it: every cached K/V
+        # element is read and written once more per step (transformers cache_utils.py, DynamicLayer.update).
+        attn += KV_CONCAT_PASSES * batch * attention_span.read_elements_per_query(m, float(seq_len)) * ab
+        notes.append("KV cache re-copied by torch.cat each step")
     factor = TRAINING_BYTES_FACTOR if training else 1.0
     return factor * attn, factor * L * tokens * per_token, tuple(notes)
 

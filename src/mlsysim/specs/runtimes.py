@@ -189,6 +189,20 @@ class FusionLevel(QuantityAccess):
         attrs.validators.instance_of(bool)))
     gqa: bool | None = attrs.field(default=None, validator=attrs.validators.optional(
         attrs.validators.instance_of(bool)))
+    # Decode steps only (absent: as gqa): a stack that repeats K/V for prompts may still read each head once when
+    # decoding (torch SDPA enable_gqa at q_len 1: FlashAttention's seqlenq_ngroups_swapped layout).
+    gqa_decode: bool | None = attrs.field(default=None, validator=attrs.validators.optional(
+        attrs.validators.instance_of(bool)))
+
+    # KV cache appended in place (absent or True: a preallocated or paged cache written at the new position) or
+    # re-copied whole every decode step (False: Hugging Face DynamicCache, torch.cat of the cache and the new row).
+    kv_inplace: bool | None = attrs.field(default=None, validator=attrs.validators.optional(
+        attrs.validators.instance_of(bool)))
+
+    def reads_kv_once(self, decode: bool) -> bool:
+        """Attention reads each K/V head once for its query group in this phase (False: K/V repeated first)."""
+        flag = self.gqa_decode if decode and self.gqa_decode is not None else self.gqa
+        return flag is not False
 
 
 # Layer types of the microcontroller cycles model (mlsysim.core.mcu_cycles), as a model's layer_table names them:
