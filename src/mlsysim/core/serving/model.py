@@ -208,18 +208,21 @@ class ServingModel(ForwardModel):
                     queued += over
                     preempting = batch - queued + over
                 st = steady_state(step, prompt, output, budget, clients=batch - queued,
-                                  mixed=params.mixed_prefill, frontend=params.frontend_latency)
+                                  mixed=params.mixed_prefill, frontend=params.frontend_latency,
+                                  chunk_count=params.chunk_count_steps)
             else:
                 rate_total = float(arrival_rate)
                 if not (rate_total > 0 and math.isfinite(rate_total)):
                     raise InvalidInputError(f"arrival_rate must be a positive number of requests/s, got {arrival_rate!r}")
                 limit = min(batch, kv.slots) if kv.slots else batch
                 cap_state = steady_state(step, prompt, output, budget, clients=max(limit, 1),
-                                         mixed=params.mixed_prefill, frontend=params.frontend_latency)
+                                         mixed=params.mixed_prefill, frontend=params.frontend_latency,
+                                         chunk_count=params.chunk_count_steps)
                 capacity = cap_state.request_rate * lay.dp
                 try:
                     st = steady_state(step, prompt, output, budget, rate=rate_total / lay.dp,
-                                      mixed=params.mixed_prefill, frontend=params.frontend_latency)
+                                      mixed=params.mixed_prefill, frontend=params.frontend_latency,
+                                      chunk_count=params.chunk_count_steps)
                 except _Saturated:
                     raise saturation_error(rate_total, capacity, "the prefill token budget is full") from None
                 running = st.decoding + st.ttft * st.request_rate
