@@ -297,6 +297,9 @@ class ServingDefaults(QuantityAccess):
     # latency a request spends outside the engine before its first token reaches the client: HTTP/OpenAI
     # frontend, tokenisation, inter-process hops, detokenisation of the first chunk; fitted. None: none
     _frontend_latency: float | None = quantity("s", optional=True, doc="HTTP frontend + tokeniser latency per request")
+    # host work per request in a step beside step_overhead (the scheduler and output loops walk the running
+    # requests: vLLM V1 Scheduler.schedule / update_from_output); fitted. None: none
+    _request_overhead: float | None = quantity("s", optional=True, doc="host work per running request per step")
 
 
 # --- issue 12: training stacks (DistributedModel) -------------------------------------------------------

@@ -75,6 +75,39 @@ def _poisson_median(lam: float) -> int:
     return k
 
 
+# Bisection steps for the median prefill tokens of a step (relative precision 2^-40 of the bracket).
+MEDIAN_BISECTIONS = 40
+
+
+def _compound_cdf(x: float, lam: float, mean: float) -> float:
+    """P(S <= x), S the prefill tokens of a step carrying K ~ Poisson(lam) prompts of exponential lengths with
+    mean `mean`: P(K = 0) + sum_k P(K = k) P(Erlang(k, mean) <= x), Erlang's cdf 1 - e^-z sum_{j<k} z^j / j!."""
+    z = x / mean
+    pk = math.exp(-lam)
+    total, ez, acc, term, k = pk, math.exp(-z), 0.0, 1.0, 0
+    while True:
+        k += 1
+        acc += term          # sum_{j<k} z^j / j!
+        term *= z / k
+        pk *= lam / k
+        total += pk * (1.0 - ez * acc)
+        if k > lam and pk < 1e-12:
+            return total
+
+
+def _median_prefill_tokens(lam: float, mean: float) -> float:
+    """Median prefill tokens of a step when prompt lengths are exponential with mean `mean` (the maximum-
+    entropy law given only the mean; real chat prompts run from a few tokens to thousands): 0 while
+    P(K = 0) >= 1/2, else the x with P(S <= x) = 1/2 (bisection on the compound Poisson-exponential cdf)."""
+    if math.exp(-lam) >= 0.5:
+        return 0.0
+    lo, hi = 0.0, mean * (lam + 10.0 * math.sqrt(lam) + 10.0)
+    for _ in range(MEDIAN_BISECTIONS):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if _compound_cdf(mid, lam, mean) < 0.5 else (lo, mid)
+    return 0.5 * (lo + hi)
+
+
 def _wait_quantile(mean_wait: float, rho: float, p: float) -> float:
     if rho <= 0 or mean_wait <= 0 or rho <= 1.0 - p:
         return 0.0
@@ -83,7 +116,7 @@ def _wait_quantile(mean_wait: float, rho: float, p: float) -> float:
 
 def steady_state(step: StepModel, prompt: int, output: int, budget: int, *, clients: int | None = None,
                  rate: float | None = None, mixed: bool = True, frontend: float = 0.0,
-                 chunk_count: bool = False) -> SteadyState:
+                 chunk_count: bool = False, varied_prompts: bool = False) -> SteadyState:
     """Closed loop of `clients` requests in flight, or an open loop at `rate` requests/s; mixed=False: prefill
     runs in its own steps between decode steps (see the module docstring); `frontend`: seconds a request
     spends outside the engine before its first token reaches the client (added to TTFT and, in the closed
@@ -91,7 +124,9 @@ def steady_state(step: StepModel, prompt: int, output: int, budget: int, *, clie
     Poisson count of whole prompt chunks it carries (expected_mixed_step), not the step at the mean prefill load
     (the fluid picture); a step holds floor(c / own) whole chunks, so the budget's utilisation is
     X ceil(P / c) t_chunk / floor(c / own); an arrival first waits out the decode step in progress; and the
-    closed loop queues by approximate mean-value analysis (closed_loop_wait) instead of the capped M/D/1."""
+    closed loop queues by approximate mean-value analysis (closed_loop_wait) instead of the capped M/D/1;
+    varied_prompts: prompt lengths exponential with mean `prompt` (real chat prompts), which sets the median
+    inter-token gap of mixed steps (_median_prefill_tokens) instead of a whole number of equal prompts."""
     closed = clients is not None
     cd = prompt + output / 2.0      # mean context of a decoding request (the cache grows linearly)
     cp = prompt / 2.0               # mean causal context of a prompt token
@@ -161,8 +196,12 @@ def steady_state(step: StepModel, prompt: int, output: int, budget: int, *, clie
             break
     *head, seen, own, lam = state
     if mixed:
-        k50 = _poisson_median(lam)
-        itl_p50 = step.pass_time(seen, cd, k50 * own, cp, k50 * cp,
+        if varied_prompts and lam > 0 and prompt <= chunk:  # prompts of exponential length: the median tokens
+            ell = _median_prefill_tokens(lam, own)
+            itl_p50 = step.pass_time(seen, cd, ell, cp, cp * ell / own, graph=1.0 if ell == 0 else 0.0)
+        else:
+            k50 = _poisson_median(lam)
+            itl_p50 = step.pass_time(seen, cd, k50 * own, cp, k50 * cp,
                                  graph=1.0 if k50 == 0 else 0.0)
     else:  # the median gap holds a prefill step once more than half the gaps do (share >= 1/2)
         share = 1.0 - math.exp(-lam)
