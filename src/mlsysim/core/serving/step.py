@@ -40,6 +40,10 @@ class StepModel:
             self.attn_w = 2 * d * h * hd / tp + 2 * d * hd * kv_gpu
             self.kv_el = 2 * kv_gpu * hd                     # KV elements per token per layer on this GPU
             self.qkvo_width = (2 * h / tp + 2 * kv_gpu) * hd  # Q, K, V, O widths per GPU
+            if m.linear_attention is not None or m.attention_output_gate:
+                # hybrid / gated attention: the spec's mean weights per layer (Gated DeltaNet layers, the output
+                # gate's q_proj rows), split over TP (KV-head replication of the few softmax layers left out)
+                self.attn_w = m.attention_parameters_per_layer / tp
         else:  # MLA: head-split projections over TP, the latent cache replicated on every TP rank
             self.attn_w = m.attention_parameters_per_layer / tp
             self.kv_el = m.mla.kv_lora_rank + m.mla.qk_rope_head_dim
