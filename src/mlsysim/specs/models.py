@@ -230,6 +230,9 @@ class TransformerSpec(ModelSpec):
     activation: str | None = attrs.field(default=None, validator=attrs.validators.optional(
         attrs.validators.in_(ACTIVATIONS)))
     dropout: bool = False
+    # softmax attention gated at its output (Qwen3-Next attn_output_gate, Qiu et al. 2025 "Gated Attention for
+    # Large Language Models", arXiv:2505.06708): q_proj emits heads x head_dim more, a sigmoid gate on the output
+    attention_output_gate: bool = False
     default_seq_len: int | None = attrs.field(default=None)
 
     def __attrs_post_init__(self) -> None:
@@ -280,8 +283,9 @@ class TransformerSpec(ModelSpec):
             kv_ = d * (m.kv_lora_rank + m.qk_rope_head_dim) + m.kv_lora_rank \
                 + m.kv_lora_rank * h * (m.qk_nope_head_dim + m.v_head_dim)
             return q + kv_ + h * m.v_head_dim * d + indexer
-        weights = d * h * hd + 2 * d * kv * hd + h * hd * d  # W_q, W_k, W_v, W_o
-        biases = (h * hd + 2 * kv * hd + d) if self.bias else 0
+        q_width = (2 if self.attention_output_gate else 1) * h * hd  # W_q (and the output gate's rows)
+        weights = d * q_width + 2 * d * kv * hd + h * hd * d  # W_q, W_k, W_v, W_o
+        biases = (q_width + 2 * kv * hd + d) if self.bias else 0
         return weights + biases
 
     def _ffn_parameters(self, width: int) -> int:

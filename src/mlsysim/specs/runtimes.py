@@ -301,6 +301,9 @@ class ServingDefaults(QuantityAccess):
     # prefill chunks ride in the decode steps (vLLM/TRT-LLM chunked prefill) or run as their own steps
     # (SGLang without --enable-mixed-chunk: Scheduler.get_next_batch_to_run runs a prefill batch first)
     mixed_prefill: bool = attrs.field(default=True)
+    # the mean mixed step: at the mean prefill tokens per step ("mean_load") or the expectation over the Poisson
+    # count of prompt chunks a step carries ("chunk_count", core.serving.scheduler.expected_mixed_step)
+    prefill_step_model: str = attrs.field(default="mean_load", validator=attrs.validators.in_(("mean_load", "chunk_count")))
     # share of the streaming bandwidth its decode attention kernel reaches over the paged cache (block-table
     # gathers, split-KV reduction, short per-sequence reads: Kwon et al. 2023 sec. 7.2 measure the paged kernel
     # 20-26 % slower than a contiguous one); fitted. None: the runtime's bandwidth_efficiency alone
@@ -308,6 +311,9 @@ class ServingDefaults(QuantityAccess):
     # latency a request spends outside the engine before its first token reaches the client: HTTP/OpenAI
     # frontend, tokenisation, inter-process hops, detokenisation of the first chunk; fitted. None: none
     _frontend_latency: float | None = quantity("s", optional=True, doc="HTTP frontend + tokeniser latency per request")
+    # host work per request in a step beside step_overhead (the scheduler and output loops walk the running
+    # requests: vLLM V1 Scheduler.schedule / update_from_output); fitted. None: none
+    _request_overhead: float | None = quantity("s", optional=True, doc="host work per running request per step")
 
 
 # --- issue 12: training stacks (DistributedModel) -------------------------------------------------------

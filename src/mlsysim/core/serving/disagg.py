@@ -20,6 +20,7 @@ from typing import Any
 from ...errors import InvalidInputError
 from ...units import quantity
 from .kv import usable_memory
+from .power import serving_power, step_activity
 from .result import ServingResult
 from .scheduler import MAX_ITERATIONS, TOLERANCE
 
@@ -114,7 +115,9 @@ def solve_disaggregated(model_solver, m, hardware, batch, precision, efficiency,
     feasible = slots >= batch and step_p.weight_bytes_per_gpu() < usable
     if slots < batch:
         reasons.append(f"preemption: {batch} sequences need more KV cache than a decode worker holds ({slots} fit)")
-    power = hw.power._tdp * gpus
+    power_p, power_d = _pool_power(m, hw, prec, step_p, step_d, lay_p, lay_d, workers_p, workers_d, rate, cap_p,
+                                   tokens, t_step, nd, cd, tpot)
+    power = power_p + power_d
     return ServingResult(
         latency=quantity(latency, "s"), throughput=quantity(throughput, "token/s"), bottleneck="Memory",
         mfu=min(2.0 * m.matmul_parameters_per_token * (prompt + output) * rate / (gpus * prec.peak_flops), 1.0),
@@ -129,4 +132,23 @@ def solve_disaggregated(model_solver, m, hardware, batch, precision, efficiency,
         disaggregation={"limiting_pool": limiting, "prefill_gpus": workers_p * lay_p.gpus,
                         "decode_gpus": workers_d * lay_d.gpus, "prefill_capacity_rps": cap_p,
                         "decode_capacity_rps": rate_full, "kv_transfer_s": t_kv, "kv_bytes_per_request": kv_bytes,
-                        "prefill_wait_s": wait})
+                        "prefill_wait_s": wait, "prefill_power_w": power_p, "decode_power_w": power_d})
+
+
+def _pool_power(m, hw, prec, step_p, step_d, lay_p, lay_d, workers_p, workers_d, rate, cap_p, tokens, t_step,
+                nd, cd, tpot) -> tuple[float, float]:
+    """Board power of each pool, W: every GPU at P_idle + (TDP - P_idle) x its activity (power.serving_power).
+    A prefill worker runs prefill steps a share rate / capacity of the time (idle between), each as busy as its
+    bottleneck unit; a decode worker steps continuously with n_d requests (scaled down when under one)."""
+    idle, tdp = hw.power._idle, hw.power._tdp
+    busy_p = min(1.0, rate / cap_p) if cap_p > 0 else 0.0
+    # one prefill step per GPU: its matmul FLOPs over the step time against the peak, its weight bytes read once
+    mfu_p = 2.0 * m.matmul_parameters_per_token * tokens / lay_p.gpus / t_step / prec.peak_flops
+    act_p = busy_p * step_activity(mfu_p, prec.peak_flops, step_p.flops, step_p.weight_bytes_per_gpu(), step_p.bw,
+                                   t_step)
+    n = max(nd, 1.0)
+    mfu_d = 2.0 * m.matmul_parameters_per_token * n / lay_d.gpus / tpot / prec.peak_flops
+    bytes_d = step_d.weight_bytes_per_gpu() + n * step_d.kv_tokens(cd) * step_d.kv_bytes_per_token()
+    act_d = min(1.0, nd) * step_activity(mfu_d, prec.peak_flops, step_d.flops, bytes_d, step_d.bw, tpot)
+    return (workers_p * lay_p.gpus * serving_power(idle, tdp, act_p),
+            workers_d * lay_d.gpus * serving_power(idle, tdp, act_d))

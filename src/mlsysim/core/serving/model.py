@@ -23,6 +23,7 @@ from .static_legacy import legacy_static
 from .step import StepModel
 
 BATCHING = ("continuous", "static")
+PROMPT_LENGTHS = ("fixed", "exponential")
 KV_PRECISIONS = ("fp8", "fp16", "bf16", "fp32", "int8")
 # Bytes of a served activation element: bf16 (the dtype of the residual stream and the KV cache of served
 # fp8/int4 checkpoints: vLLM "auto" dtype, TRT-LLM ModelOpt checkpoints keep bf16 activations between GEMMs).
@@ -68,14 +69,16 @@ class ServingModel(ForwardModel):
               weight_only: bool = False, kv_precision: str | None = None,
               max_num_batched_tokens: int | None = None, arrival_rate: float | None = None,
               disaggregated: dict | None = None, speculative: dict | None = None,
-              seq_len: int | None = None) -> ServingResult:
+              seq_len: int | None = None, prompt_lengths: str = "fixed") -> ServingResult:
         """`batch_size` requests in flight per DP rank (closed loop, continuous batching) or one static batch.
 
         prompt_len (required; ``seq_len`` is 0.1.x's name of it), output_len: tokens per request.
         arrival_rate: requests/s offered to the replica (Poisson, open loop) instead of the closed loop;
         batch_size is then the scheduler's cap on running requests. disaggregated: {"prefill": {...},
         "decode": {...}} pools (see mlsysim.core.serving.disagg). speculative: {"tokens": k, "acceptance": a,
-        "draft": model or None (MTP heads)} (see mlsysim.core.serving.speculative; continuous batching)."""
+        "draft": model or None (MTP heads)} (see mlsysim.core.serving.speculative; continuous batching).
+        prompt_lengths: "fixed" (every prompt prompt_len tokens, as synthetic benchmarks send) or "exponential"
+        (varied, mean prompt_len: chat prompts); it sets the median inter-token gap (itl_p50)."""
         m = resolve_model(model)
         if not isinstance(m, TransformerSpec) or m.architecture == "encoder":
             raise UnsupportedModelError(f"ServingModel serves decoder transformers (prefill + decode); "
@@ -87,6 +90,9 @@ class ServingModel(ForwardModel):
         prompt = check_positive_int("prompt_len", seq_len if seq_len is not None else prompt_len)
         output = check_positive_int("output_len", output_len)
         batch = check_positive_int("batch_size", batch_size)
+        if prompt_lengths not in PROMPT_LENGTHS:
+            raise InvalidInputError(f"prompt_lengths must be one of {', '.join(PROMPT_LENGTHS)}, "
+                                    f"got {prompt_lengths!r}")
         if batching not in BATCHING:
             raise InvalidInputError(f"batching must be one of {', '.join(BATCHING)}, got {batching!r}")
         if m.position_embedding == "learned" and prompt + output > m.context_length:
@@ -106,7 +112,8 @@ class ServingModel(ForwardModel):
                                  weight_only)
         return self._solve_parallel(m, hardware, batch, precision, efficiency, prompt, output, tensor_parallel,
                                     expert_parallel, data_parallel, pipeline_parallel, batching, runtime,
-                                    weight_only, kv_precision, max_num_batched_tokens, arrival_rate, speculative)
+                                    weight_only, kv_precision, max_num_batched_tokens, arrival_rate, speculative,
+                                    prompt_lengths == "exponential")
 
     # ------------------------------------------------------------------------------------------------------
     def build_step(self, m, hardware, precision, efficiency, tp, ep, dp, pp, runtime, weight_only, kv_precision):
@@ -141,11 +148,12 @@ class ServingModel(ForwardModel):
         bandwidth = (measured_bw or hw.memory._bandwidth * cls.memory_efficiency) * params.bandwidth_efficiency
         step = StepModel(m, lay, prec.weight_bytes, act_bytes, kvb, flops, bandwidth,
                          params.per_kernel_eager, params.per_kernel_graph, params.kernels_per_step,
-                         params.host_overhead, params.attention_efficiency)
+                         params.host_overhead, params.attention_efficiency, params.request_overhead)
         return lay, hw, rt, prec, kvb, cls, params, step
 
     def _solve_parallel(self, m, hardware, batch, precision, efficiency, prompt, output, tp, ep, dp, pp, batching,
-                        runtime, weight_only, kv_precision, budget, arrival_rate, speculative=None) -> ServingResult:
+                        runtime, weight_only, kv_precision, budget, arrival_rate, speculative=None,
+                        varied=False) -> ServingResult:
         lay, hw, rt, prec, kvb, cls, params, step = self.build_step(m, hardware, precision, efficiency, tp, ep, dp,
                                                                    pp, runtime, weight_only, kv_precision)
         plain_step = step
@@ -208,18 +216,21 @@ class ServingModel(ForwardModel):
                     queued += over
                     preempting = batch - queued + over
                 st = steady_state(step, prompt, output, budget, clients=batch - queued,
-                                  mixed=params.mixed_prefill, frontend=params.frontend_latency)
+                                  mixed=params.mixed_prefill, frontend=params.frontend_latency,
+                                  chunk_count=params.chunk_count_steps, varied_prompts=varied)
             else:
                 rate_total = float(arrival_rate)
                 if not (rate_total > 0 and math.isfinite(rate_total)):
                     raise InvalidInputError(f"arrival_rate must be a positive number of requests/s, got {arrival_rate!r}")
                 limit = min(batch, kv.slots) if kv.slots else batch
                 cap_state = steady_state(step, prompt, output, budget, clients=max(limit, 1),
-                                         mixed=params.mixed_prefill, frontend=params.frontend_latency)
+                                         mixed=params.mixed_prefill, frontend=params.frontend_latency,
+                                         chunk_count=params.chunk_count_steps, varied_prompts=varied)
                 capacity = cap_state.request_rate * lay.dp
                 try:
                     st = steady_state(step, prompt, output, budget, rate=rate_total / lay.dp,
-                                      mixed=params.mixed_prefill, frontend=params.frontend_latency)
+                                      mixed=params.mixed_prefill, frontend=params.frontend_latency,
+                                      chunk_count=params.chunk_count_steps, varied_prompts=varied)
                 except _Saturated:
                     raise saturation_error(rate_total, capacity, "the prefill token budget is full") from None
                 running = st.decoding + st.ttft * st.request_rate

@@ -32,6 +32,8 @@ class ServingParams:
     mixed_prefill: bool = True      # prefill chunks ride in decode steps (False: prefill-only steps between)
     attention_efficiency: float = 1.0  # share of `bandwidth` the decode attention kernel reaches (paged cache)
     frontend_latency: float = 0.0   # s per request outside the engine, before the first token reaches the client
+    chunk_count_steps: bool = False  # mean mixed step over the Poisson count of chunks (scheduler.expected_mixed_step)
+    request_overhead: float = 0.0   # s of host work per request in a step, beside host_overhead
 
 
 def serving_params(rt: RuntimeSpec | None, m: TransformerSpec, launch_overhead: float) -> ServingParams:
@@ -47,4 +49,5 @@ def serving_params(rt: RuntimeSpec | None, m: TransformerSpec, launch_overhead: 
     return ServingParams(rt.name, s.max_num_batched_tokens, s.kv_block_size, s.gpu_memory_utilization,
                          s._step_overhead, s.max_num_seqs, rt.launch._kernel_cost, graph, kernels,
                          s.bandwidth_efficiency, s.compute_efficiency, s.kv_allocation == "on_demand",
-                         s.mixed_prefill, s.attention_efficiency or 1.0, s._frontend_latency or 0.0)
+                         s.mixed_prefill, s.attention_efficiency or 1.0, s._frontend_latency or 0.0,
+                         s.prefill_step_model == "chunk_count", s._request_overhead or 0.0)

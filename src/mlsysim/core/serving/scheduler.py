@@ -44,6 +44,9 @@ from .step import StepModel
 MAX_ITERATIONS = 200
 TOLERANCE = 1e-9
 DAMPING = 0.5
+# Queueing of deterministic service relative to exponential at the same load: (1 + Cs^2) / 2 with Cs = 0
+# (Pollaczek-Khinchine; the M/D/1 wait is half the M/M/1 wait).
+DETERMINISTIC_SERVICE_QUEUE_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,39 @@ def _poisson_median(lam: float) -> int:
     return k
 
 
+# Bisection steps for the median prefill tokens of a step (relative precision 2^-40 of the bracket).
+MEDIAN_BISECTIONS = 40
+
+
+def _compound_cdf(x: float, lam: float, mean: float) -> float:
+    """P(S <= x), S the prefill tokens of a step carrying K ~ Poisson(lam) prompts of exponential lengths with
+    mean `mean`: P(K = 0) + sum_k P(K = k) P(Erlang(k, mean) <= x), Erlang's cdf 1 - e^-z sum_{j<k} z^j / j!."""
+    z = x / mean
+    pk = math.exp(-lam)
+    total, ez, acc, term, k = pk, math.exp(-z), 0.0, 1.0, 0
+    while True:
+        k += 1
+        acc += term          # sum_{j<k} z^j / j!
+        term *= z / k
+        pk *= lam / k
+        total += pk * (1.0 - ez * acc)
+        if k > lam and pk < 1e-12:
+            return total
+
+
+def _median_prefill_tokens(lam: float, mean: float) -> float:
+    """Median prefill tokens of a step when prompt lengths are exponential with mean `mean` (the maximum-
+    entropy law given only the mean; real chat prompts run from a few tokens to thousands): 0 while
+    P(K = 0) >= 1/2, else the x with P(S <= x) = 1/2 (bisection on the compound Poisson-exponential cdf)."""
+    if math.exp(-lam) >= 0.5:
+        return 0.0
+    lo, hi = 0.0, mean * (lam + 10.0 * math.sqrt(lam) + 10.0)
+    for _ in range(MEDIAN_BISECTIONS):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if _compound_cdf(mid, lam, mean) < 0.5 else (lo, mid)
+    return 0.5 * (lo + hi)
+
+
 def _wait_quantile(mean_wait: float, rho: float, p: float) -> float:
     if rho <= 0 or mean_wait <= 0 or rho <= 1.0 - p:
         return 0.0
@@ -79,11 +115,18 @@ def _wait_quantile(mean_wait: float, rho: float, p: float) -> float:
 
 
 def steady_state(step: StepModel, prompt: int, output: int, budget: int, *, clients: int | None = None,
-                 rate: float | None = None, mixed: bool = True, frontend: float = 0.0) -> SteadyState:
+                 rate: float | None = None, mixed: bool = True, frontend: float = 0.0,
+                 chunk_count: bool = False, varied_prompts: bool = False) -> SteadyState:
     """Closed loop of `clients` requests in flight, or an open loop at `rate` requests/s; mixed=False: prefill
     runs in its own steps between decode steps (see the module docstring); `frontend`: seconds a request
     spends outside the engine before its first token reaches the client (added to TTFT and, in the closed
-    loop, to each client's cycle)."""
+    loop, to each client's cycle); chunk_count: discrete steps -- a mixed step's mean is the expectation over the
+    Poisson count of whole prompt chunks it carries (expected_mixed_step), not the step at the mean prefill load
+    (the fluid picture); a step holds floor(c / own) whole chunks, so the budget's utilisation is
+    X ceil(P / c) t_chunk / floor(c / own); an arrival first waits out the decode step in progress; and the
+    closed loop queues by approximate mean-value analysis (closed_loop_wait) instead of the capped M/D/1;
+    varied_prompts: prompt lengths exponential with mean `prompt` (real chat prompts), which sets the median
+    inter-token gap of mixed steps (_median_prefill_tokens) instead of a whole number of equal prompts."""
     closed = clients is not None
     cd = prompt + output / 2.0      # mean context of a decoding request (the cache grows linearly)
     cp = prompt / 2.0               # mean causal context of a prompt token
@@ -101,12 +144,16 @@ def steady_state(step: StepModel, prompt: int, output: int, budget: int, *, clie
         share = 1.0 - math.exp(-lam)       # share of steps carrying someone else's prefill
         seen = max(nd, 1.0)  # the observed request is itself one of the decode tokens
         if mixed:
-            tpot = step.pass_time(seen, cd, others, cp, others * cp / max(own, 1.0), graph=1.0 - share)
+            if chunk_count:
+                tpot, bare = expected_mixed_step(step, seen, cd, own, cp, lam)
+            else:
+                tpot = step.pass_time(seen, cd, others, cp, others * cp / max(own, 1.0), graph=1.0 - share)
             t_chunk = chunk_time(nd, cd, own + others, cp, prompt / 2.0 - own / 2.0, graph=0.0)
         else:  # a decode-only step, and with probability `share` a prefill-only step of the others' prompts
             batch_pf = others / share if share > 0 else 0.0
             t_pf = chunk_time(0.0, cd, batch_pf, cp, batch_pf * cp / max(own, 1.0), graph=0.0) if batch_pf else 0.0
-            tpot = step.pass_time(seen, cd, graph=1.0) + share * t_pf
+            bare = step.pass_time(seen, cd, graph=1.0)
+            tpot = bare + share * t_pf
             t_chunk = chunk_time(0.0, cd, own + others, cp, prompt / 2.0 - own / 2.0, graph=0.0)
         service = chunks * t_chunk
         if closed:
@@ -114,15 +161,25 @@ def steady_state(step: StepModel, prompt: int, output: int, budget: int, *, clie
             x_new = n / (ttft0 + decode_steps * tpot)
         else:
             x_new = x
-        rho = x_new * prompt * t_chunk / chunk  # server time per prompt: P / c of a chunk step of t_chunk
+        if chunk_count:  # discrete steps: one step holds floor(c / own) whole chunks of a prompt's ceil(P / c)
+            per_step = max(1.0, math.floor(chunk / max(own, 1.0)))
+            rho = x_new * chunks * t_chunk / per_step
+        else:
+            rho = x_new * prompt * t_chunk / chunk  # server time per prompt: P / c of a chunk step of t_chunk
         if rho >= 1.0:
             if not closed:
                 raise _Saturated(x_new, rho)
             rho = 1.0 - 1e-9
         scale = (n - 1.0) / n if closed else 1.0
-        wait = scale * rho / (2.0 * (1.0 - rho)) * service
-        if closed:  # a closed loop's queue is finite: at worst every other client's prompt is ahead
+        if chunk_count and closed:
+            wait = closed_loop_wait(n, chunks * t_chunk / per_step, decode_steps * tpot + frontend)
+        else:
+            wait = scale * rho / (2.0 * (1.0 - rho)) * service
+        if closed and not chunk_count:  # a closed loop's queue is finite: at worst every other prompt is ahead
             wait = min(wait, (n - 1.0) * prompt / chunk * t_chunk)
+        if chunk_count:  # schedulers admit at step boundaries: an arrival first waits out the decode step in
+            # progress (its mean residual, half a step: the steps are deterministic) while no prefill is served
+            wait += scale * (1.0 - rho) * bare / 2.0
         ttft = wait + service + frontend
         if closed:
             x_new = n / (ttft + decode_steps * tpot)
@@ -139,8 +196,12 @@ def steady_state(step: StepModel, prompt: int, output: int, budget: int, *, clie
             break
     *head, seen, own, lam = state
     if mixed:
-        k50 = _poisson_median(lam)
-        itl_p50 = step.pass_time(seen, cd, k50 * own, cp, k50 * cp,
+        if varied_prompts and lam > 0 and prompt <= chunk:  # prompts of exponential length: the median tokens
+            ell = _median_prefill_tokens(lam, own)
+            itl_p50 = step.pass_time(seen, cd, ell, cp, cp * ell / own, graph=1.0 if ell == 0 else 0.0)
+        else:
+            k50 = _poisson_median(lam)
+            itl_p50 = step.pass_time(seen, cd, k50 * own, cp, k50 * cp,
                                  graph=1.0 if k50 == 0 else 0.0)
     else:  # the median gap holds a prefill step once more than half the gaps do (share >= 1/2)
         share = 1.0 - math.exp(-lam)
@@ -149,6 +210,37 @@ def steady_state(step: StepModel, prompt: int, output: int, budget: int, *, clie
             batch_pf = head[4] / share
             itl_p50 += chunk_time(0.0, cd, batch_pf, cp, batch_pf * cp / max(own, 1.0), graph=0.0)
     return SteadyState(*head, itl_p50)
+
+
+def closed_loop_wait(n: float, service: float, think: float) -> float:
+    """Mean queueing of a prompt for the prefill server in a closed loop of n clients, each spending `think`
+    seconds outside that queue (decoding, frontend) per `service` seconds of prefill in it: Schweitzer-Bard
+    approximate mean-value analysis (Schweitzer 1979; Bard 1979), Q(n - 1) ~ Q(n) (n - 1) / n, whose fixed
+    point R = S (1 + (n - 1) R / (R + Z)) is the positive root of R^2 + (Z - n S) R - S Z = 0; it runs from S
+    (one client) to n S - Z (saturation: X = 1 / S) with no cap. MVA's queue is that of exponential service;
+    a prefill is deterministic, which halves the queueing ((1 + Cs^2) / 2 with Cs = 0: Pollaczek-Khinchine)."""
+    if n <= 1.0:
+        return 0.0
+    r = 0.5 * ((n * service - think) + math.sqrt((think - n * service) ** 2 + 4.0 * service * think))
+    return DETERMINISTIC_SERVICE_QUEUE_SHARE * max(r - service, 0.0)
+
+
+def expected_mixed_step(step: StepModel, seen: float, cd: float, own: float, cp: float,
+                        lam: float) -> tuple[float, float]:
+    """(mean, decode-only step): the mean mixed step a decoding request sees when the step carries K ~ Poisson(lam) prompt chunks of `own`
+    tokens: E[f(K)], f(k) the step with k chunks (k = 0 replayed from a CUDA graph, k >= 1 eager). f is convex
+    in k (each phase is the max of two lines in k: Williams et al. 2009), so the step at the mean load,
+    f(lam), understates the mean (Jensen's inequality) -- by much when chunks are whole prompts far past the
+    roofline ridge and lam << 1 (one 5000-token prompt every ~20 steps). Past one chunk the phases are compute-
+    bound and f is linear, so E[f(K)] = P0 f(0) + (1 - P0) f(1) + (f(2) - f(1)) (lam - (1 - P0)) (E[(K - 1)
+    1{K >= 1}] = lam - (1 - P0)); each chunk brings `cp` tokens of earlier-chunk KV on average, as at the mean."""
+    p0 = math.exp(-lam)
+    f0 = step.pass_time(seen, cd, graph=1.0)
+    if lam <= 0.0:
+        return f0, f0
+    f1 = step.pass_time(seen, cd, own, cp, cp, graph=0.0)
+    f2 = step.pass_time(seen, cd, 2.0 * own, cp, 2.0 * cp, graph=0.0)
+    return p0 * f0 + (1.0 - p0) * f1 + (f2 - f1) * (lam - (1.0 - p0)), f0
 
 
 class _Saturated(Exception):

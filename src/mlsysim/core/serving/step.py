@@ -25,7 +25,8 @@ class StepModel:
 
     def __init__(self, m: TransformerSpec, lay: Layout, weight_bytes: float, act_bytes: float, kv_bytes: float,
                  flops: float, bandwidth: float, per_kernel_eager: float, per_kernel_graph: float | None,
-                 kernels_per_step: float, host_overhead: float, attention_efficiency: float = 1.0):
+                 kernels_per_step: float, host_overhead: float, attention_efficiency: float = 1.0,
+                 host_per_request: float = 0.0):
         tp, dp, pp = lay.tp, lay.dp, lay.pp
         d, h, hd, L = m.hidden_size, m.heads, m.head_dim, m.layers
         self.m, self.lay = m, lay
@@ -39,6 +40,10 @@ class StepModel:
             self.attn_w = 2 * d * h * hd / tp + 2 * d * hd * kv_gpu
             self.kv_el = 2 * kv_gpu * hd                     # KV elements per token per layer on this GPU
             self.qkvo_width = (2 * h / tp + 2 * kv_gpu) * hd  # Q, K, V, O widths per GPU
+            if m.linear_attention is not None or m.attention_output_gate:
+                # hybrid / gated attention: the spec's mean weights per layer (Gated DeltaNet layers, the output
+                # gate's q_proj rows), split over TP (KV-head replication of the few softmax layers left out)
+                self.attn_w = m.attention_parameters_per_layer / tp
         else:  # MLA: head-split projections over TP, the latent cache replicated on every TP rank
             self.attn_w = m.attention_parameters_per_layer / tp
             self.kv_el = m.mla.kv_lora_rank + m.mla.qk_rope_head_dim
@@ -65,6 +70,7 @@ class StepModel:
         self.per_kernel_eager, self.per_kernel_graph = per_kernel_eager, per_kernel_graph
         self.kernels = kernels_per_step / pp
         self.host = host_overhead
+        self.host_req = host_per_request  # host work per request in the step (scheduler, input prep, outputs)
         self.attn_bw = bandwidth * attention_efficiency  # what the attention kernel streams the cache at
 
     # --- memory -----------------------------------------------------------------------------------------
@@ -151,7 +157,10 @@ class StepModel:
         # graph: share of such steps replayed from a CUDA graph (decode-only steps of a runtime capturing decode)
         g = graph if self.per_kernel_graph is not None else 0.0
         per_kernel = g * self.per_kernel_graph + (1.0 - g) * self.per_kernel_eager if g else self.per_kernel_eager
-        return busy + tp_comm + a2a + sends + self.kernels * per_kernel + self.host / lay.pp
+        # host work: a fixed part per step plus one per request that samples a token (vLLM V1 Scheduler.schedule
+        # walks self.running, update_from_output every scheduled request: a + b n, not hidden behind the GPU)
+        host = self.host + self.host_req * heads if self.host_req else self.host
+        return busy + tp_comm + a2a + sends + self.kernels * per_kernel + host / lay.pp
 
     def pass_time(self, nd: float, cd: float, np_: float = 0.0, cp: float = 0.0, prior: float = 0.0,
                   out_tokens: float | None = None, graph: float = 1.0) -> float:
