@@ -51,13 +51,14 @@ def step_params(s: StepModel) -> dict:
 
 def step_time(c: dict, nd, cd, np_, cp, prior, graph) -> np.ndarray:
     """StepModel.time(nd, cd, np_, cp, prior, out_tokens=None, graph) on arrays, with the step's constants `c`
-    given per point (step_params gathered; dense and MoE models together): T > 0 everywhere; terms of layouts
-    without them (tp = 1, ep = 1, no dense FFN, no experts) are 0.0, as the scalar code adds nothing."""
-    ab, d, F, B, Ls = c["ab"], c["d"], c["F"], c["B"], c["Ls"]
+    given per point (step_params gathered, then row_flags; dense and MoE models together): T > 0 everywhere;
+    terms of layouts without them (tp = 1, pp = 1, no dense FFN, no experts, no CUDA graphs) are 0.0 or skipped
+    when no row has them, as the scalar code adds nothing (x + 0.0 == x)."""
+    ab, F, B, Ls = c["ab"], c["F"], c["B"], c["Ls"]
     T = nd + np_
-    heads = nd + np.where(np_ > 0, 1.0, 0.0)
+    heads = nd + (np_ > 0)
     busy = np.maximum(2.0 * T * c["attn_w"] * Ls / F, (c["attn_bytes"] + Ls * T * c["w_qkvo"] * ab) / B)
-    kv = Ls * c["kv_el"] * c["kvb"]
+    kv = c["_kv"]  # Ls x kv_el x kvb
     if c["_span"]:  # windowed layers (StepModel.read_tokens / kv_tokens / _pairs; constants per point: span_point)
         held = c["kvt_per_layer"] * (c["kvt_full"] * prior + c["kvt_win"] * np.minimum(prior, c["kvt_size"]))
         kv_read = kv * (nd * c["read_cd"] + np.where(c["span"] != 0, held / c["kvt_per_token"], prior))
@@ -65,29 +66,49 @@ def step_time(c: dict, nd, cd, np_, cp, prior, graph) -> np.ndarray:
     else:
         kv_read = kv * (nd * cd + prior)
         pairs = nd * cd + np_ * cp
-    kv_write = kv * T
     busy = busy + np.maximum(c["attn_flops"] * Ls * pairs / F,
-                             (kv_read + kv_write + Ls * np_ * c["qkvo_width"] * ab) / c["attn_bw"])
+                             (kv_read + kv * T + Ls * np_ * c["qkvo_width"] * ab) / c["attn_bw"])
     dense = np.maximum(2.0 * T * c["dense_w"] / F, (c["dense_bytes"] + c["ffn_tokens_layers"] * T * c["w_ffn"] * ab) / B)
-    busy = busy + np.where(c["has_dense"] != 0, dense, 0.0)
-    a2a = 0.0
+    busy = busy + (dense if c["_dense_all"] else np.where(c["has_dense"] != 0, dense, 0.0))
     i = c["_moe_i"]
     if i.size:  # the routed experts of the MoE points (the others add 0.0, as the scalar code adds nothing)
         term, comm = _moe_terms(c["_moe_c"], T[i])
         extra = np.zeros_like(T)
         extra[i] = term
         busy = busy + extra
-        a2a = np.zeros_like(T)
-        a2a[i] = comm
     busy = busy + Ls * T * c["w_elem"] * ab / B
     busy = busy + np.maximum(2.0 * heads * c["head_w"] / F, (c["head_bytes"] + heads * c["w_head"] * ab) / B)
-    nbytes = T * d * ab
-    ring = c["ring"] * nbytes / c["link_bw"] + c["ring_latency"]  # collectives.all_reduce
-    tp_comm = np.where(c["tp"] > 1, 2.0 * Ls * np.maximum(ALL_REDUCE_LATENCY_FLOOR, ring), 0.0)
-    sends = c["pp_hops"] * (nbytes / c["link_bw"] + c["hop"]) / c["pp"]  # comm.pp_send / pp: 0.0 when pp = 1
-    g = graph
-    per_kernel = np.where((c["has_graph"] != 0) & (g != 0), g * c["graph_cost"] + (1.0 - g) * c["eager"], c["eager"])
-    return busy + tp_comm + a2a + sends + c["kernels"] * per_kernel + c["host_pp"]
+    if c["_tp"] or c["_pp"]:
+        nbytes = T * c["d"] * ab
+    if c["_tp"]:  # tensor-parallel all-reduces (comm.tp_all_reduce; collectives.all_reduce's ring)
+        ring = c["ring"] * nbytes / c["link_bw"] + c["ring_latency"]
+        busy = busy + np.where(c["tp"] > 1, 2.0 * Ls * np.maximum(ALL_REDUCE_LATENCY_FLOOR, ring), 0.0)
+    if i.size:
+        extra = np.zeros_like(T)
+        extra[i] = comm
+        busy = busy + extra
+    if c["_pp"]:  # comm.pp_send / pp: 0.0 when pp = 1
+        busy = busy + c["pp_hops"] * (nbytes / c["link_bw"] + c["hop"]) / c["pp"]
+    if c["_graph"]:
+        g = graph
+        per_kernel = np.where((c["has_graph"] != 0) & (g != 0), g * c["graph_cost"] + (1.0 - g) * c["eager"],
+                              c["eager"])
+        return busy + c["kernels"] * per_kernel + c["host_pp"]
+    return busy + c["_launch"] + c["host_pp"]  # kernels x eager
+
+
+def row_flags(ca: dict) -> dict:
+    """The per-row products of constants step_time reads, and which optional terms any row has."""
+    ca["_kv"] = ca["Ls"] * ca["kv_el"] * ca["kvb"]
+    ca["_launch"] = ca["kernels"] * ca["eager"]
+    ca["_dense_all"] = bool((ca["has_dense"] != 0).all())
+    ca["_tp"] = bool((ca["tp"] > 1).any())
+    ca["_pp"] = bool((ca["pp"] > 1).any())
+    ca["_graph"] = bool((ca["has_graph"] != 0).any())
+    ca["_moe_i"] = np.flatnonzero(ca["moe"] != 0)
+    ca["_moe_c"] = {k: v[ca["_moe_i"]] for k, v in ca.items() if k[0] != "_"}
+    ca["_span"] = bool(ca["span"].any())
+    return ca
 
 
 def _moe_terms(c: dict, T: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -109,6 +130,8 @@ def _moe_terms(c: dict, T: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def pass_time(c: dict, nd, cd, np_, cp, prior, graph) -> np.ndarray:
     """StepModel.pass_time: pp x the stage time of a 1/pp micro-batch (exactly time() itself when pp = 1)."""
+    if not c["_pp"]:
+        return step_time(c, nd, cd, np_, cp, prior, graph)
     pp = c["pp"]
     return pp * step_time(c, nd / pp, cd, np_ / pp, cp, prior / pp, graph)
 

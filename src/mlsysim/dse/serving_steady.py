@@ -109,11 +109,7 @@ def figures(k: dict, batch, prompt, adm, ttft, tpot, rate, kv_cd) -> tuple:
 
 def _rows(c: dict, rows: np.ndarray) -> dict:
     """The step constants of the stacked rows (the per-point arrays of c taken at `rows`)."""
-    ca = {k: v[rows] for k, v in c.items() if k[0] != "_"}
-    ca["_moe_i"] = np.flatnonzero(ca["moe"] != 0)
-    ca["_moe_c"] = {k: v[ca["_moe_i"]] for k, v in ca.items() if k[0] != "_"}
-    ca["_span"] = bool(ca["span"].any())
-    return ca
+    return sn.row_flags({k: v[rows] for k, v in c.items() if k[0] != "_"})
 
 
 def steady_closed(c: dict, prompt: np.ndarray, output: np.ndarray, budget: np.ndarray, clients: np.ndarray,
@@ -129,30 +125,42 @@ def steady_closed(c: dict, prompt: np.ndarray, output: np.ndarray, budget: np.nd
     nd_all = n * steps_all / (steps_all + 1.0)
     others_all = np.zeros_like(n)
     ttft_out, tpot_out, x_out = np.empty_like(n), np.empty_like(n), np.empty_like(n)
-    active = np.arange(n.size)
+    # The working set: the points iterated together. A point that converged stays in it (its figures were kept
+    # when it converged; what it computes after is not read) until fewer than half of the set still iterate:
+    # re-gathering every constant costs more numpy calls than carrying the settled points along.
+    work = np.arange(n.size)
+    live = np.ones(n.size, dtype=bool)  # over the working set: still iterating
     size = -1
     for it in range(MAX_ITERATIONS):
-        if not active.size:
+        left = int(live.sum()) if size >= 0 else n.size
+        if not left:
             break
-        if scalar is not None and it >= HANDOFF_AFTER and active.size * HANDOFF_ITERATIONS <= MAX_ITERATIONS - it:
-            ttft_out[active], tpot_out[active], x_out[active] = scalar(active)
+        if scalar is not None and it >= HANDOFF_AFTER and left * HANDOFF_ITERATIONS <= MAX_ITERATIONS - it:
+            idx = work[live]
+            ttft_out[idx], tpot_out[idx], x_out[idx] = scalar(idx)
             break
-        if active.size != size:  # the constants of the points still iterating (only when that set shrank)
-            size = active.size
-            mix = mixed[active] != 0
+        if size < 0 or 2 * left < size:  # (re)gather the constants of the working set
+            if size >= 0:
+                work = work[live]
+            size = work.size
+            live = np.ones(size, dtype=bool)
+            mix = mixed[work] != 0
             sep = np.flatnonzero(~mix)  # prefill-only steps: a third row, the others' prefill step
+            all_mixed = not sep.size
             # rows: the step a decoding request sees, the step carrying a prompt's chunk, the prefill-only step
-            rows = np.concatenate([active, active, active[sep]])
+            rows = np.concatenate([work, work, work[sep]])
             ca = _rows(c, rows)
-            graph = c["has_graph"][active] != 0
+            graph = c["has_graph"][work] != 0
             need_share = np.flatnonzero((graph & mix) | ~mix)  # share read by CUDA-graph steps and by sep steps
-            P, N, cd, cp, steps = prompt[active], n[active], cd_all[active], cp_all[active], steps_all[active]
-            bud, fe = budget[active], frontend[active]
+            P, N, cd, cp, steps = prompt[work], n[work], cd_all[work], cp_all[work], steps_all[work]
+            bud, fe = budget[work], frontend[work]
+            fe_any = bool(fe.any())
             cd3, cp3 = cd_all[rows], cp_all[rows]
             zero, zsep = np.zeros(size), np.zeros(sep.size)
             scale = (N - 1.0) / N
-        nd, others = nd_all[active], others_all[active]
-        chunk = np.where(mix, np.maximum(bud - nd, 1.0), bud)
+            nd, others = nd_all[work], others_all[work]
+            ttft_w, tpot_w, x_w = np.empty(size), np.empty(size), np.empty(size)
+        chunk = np.maximum(bud - nd, 1.0) if all_mixed else np.where(mix, np.maximum(bud - nd, 1.0), bud)
         own = np.minimum(P, chunk)
         chunks = np.ceil(P / chunk)
         own1 = np.maximum(own, 1.0)
@@ -160,40 +168,48 @@ def steady_closed(c: dict, prompt: np.ndarray, output: np.ndarray, budget: np.nd
         if need_share.size:
             share[need_share] = 1.0 - sn._exp(-(others[need_share] / own1[need_share]))
         seen = np.maximum(nd, 1.0)
-        # mixed: the decoding request's step carries the others' prefill; separate: a decode-only step
-        np_a = np.where(mix, others, 0.0)
-        prior_a = np.where(mix, others * cp / own1, 0.0)
-        graph_a = np.where(mix, 1.0 - share, 1.0)
-        nd_b = np.where(mix, nd, 0.0)
-        if sep.size:
+        if all_mixed:  # the decoding request's step carries the others' prefill
+            t = sn.pass_time(ca, np.concatenate([seen, nd]), cd3, np.concatenate([others, own + others]), cp3,
+                             np.concatenate([others * cp / own1, P / 2.0 - own / 2.0]),
+                             np.concatenate([1.0 - share, zero]))
+            tpot, t_chunk = t[:size], t[size:]
+        else:  # separate prefill: a decode-only step and, with probability share, the others' prefill-only step
             sh = share[sep]
             with np.errstate(divide="ignore", invalid="ignore"):
                 batch_pf = np.where(sh > 0, others[sep] / sh, 0.0)
-            prior_c = batch_pf * cp[sep] / own1[sep]
-        else:
-            batch_pf = prior_c = zsep
-        t = sn.pass_time(ca, np.concatenate([seen, nd_b, zsep]), cd3, np.concatenate([np_a, own + others, batch_pf]),
-                         cp3, np.concatenate([prior_a, P / 2.0 - own / 2.0, prior_c]),
-                         np.concatenate([graph_a, zero, zsep]))
-        tpot, t_chunk = t[:size], t[size:2 * size]
-        if sep.size:  # the decode-only step plus, with probability share, the others' prefill-only step
-            tpot = tpot.copy()
+            t = sn.pass_time(ca, np.concatenate([seen, np.where(mix, nd, 0.0), zsep]), cd3,
+                             np.concatenate([np.where(mix, others, 0.0), own + others, batch_pf]), cp3,
+                             np.concatenate([np.where(mix, others * cp / own1, 0.0), P / 2.0 - own / 2.0,
+                                             batch_pf * cp[sep] / own1[sep]]),
+                             np.concatenate([np.where(mix, 1.0 - share, 1.0), zero, zsep]))
+            tpot, t_chunk = t[:size].copy(), t[size:2 * size]
             tpot[sep] = tpot[sep] + sh * np.where(batch_pf != 0, t[2 * size:], 0.0)
         service = chunks * t_chunk
-        x_new = N / (service + fe + steps * tpot)
+        x_new = N / ((service + fe if fe_any else service) + steps * tpot)
         rho = x_new * P * t_chunk / chunk
         rho = np.where(rho >= 1.0, RHO_CAP, rho)
         wait = scale * rho / (2.0 * (1.0 - rho)) * service
         wait = np.minimum(wait, (N - 1.0) * P / chunk * t_chunk)
-        ttft = wait + service + fe
+        ttft = wait + service + fe if fe_any else wait + service
         x_new = N / (ttft + steps * tpot)
         nd_new = x_new * steps * tpot
         others_new = x_new * P * tpot * scale
         done = (np.abs(nd_new - nd) <= TOLERANCE * np.maximum(nd, 1.0)) \
             & (np.abs(others_new - others) <= TOLERANCE * np.maximum(others, 1.0))
-        nd_all[active] = DAMPING * nd + (1.0 - DAMPING) * nd_new
-        others_all[active] = DAMPING * others + (1.0 - DAMPING) * others_new
-        ttft_out[active], tpot_out[active], x_out[active] = ttft, tpot, x_new
-        active = active[~done]
+        np.copyto(ttft_w, ttft, where=live)
+        np.copyto(tpot_w, tpot, where=live)
+        np.copyto(x_w, x_new, where=live)
+        nd = DAMPING * nd + (1.0 - DAMPING) * nd_new
+        others = DAMPING * others + (1.0 - DAMPING) * others_new
+        settled = live & done
+        if settled.any():
+            idx = np.flatnonzero(settled)
+            w = work[idx]
+            ttft_out[w], tpot_out[w], x_out[w] = ttft_w[idx], tpot_w[idx], x_w[idx]
+            live &= ~done
+        if 2 * int(live.sum()) < size:  # the next pass re-gathers: keep the state of the points still iterating
+            nd_all[work], others_all[work] = nd, others
+    else:  # the iteration cap: the last pass's figures, as the scalar loop returns them
+        w = work[live]
+        ttft_out[w], tpot_out[w], x_out[w] = ttft_w[live], tpot_w[live], x_w[live]
     return ttft_out, tpot_out, x_out
-
