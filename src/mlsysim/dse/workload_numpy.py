@@ -32,6 +32,15 @@ def _ffn(m: TransformerSpec, tokens: np.ndarray, attn_w: float, head_w: float) -
     return m.expert_ffn_size * (m.experts_per_token + m.shared_experts), ffn_flop_w, streamed - attn_w - head_w
 
 
+def _phases(n: int, rows: tuple) -> np.ndarray:
+    """(n, phases, 3) array of (FLOPs, weight bytes, other bytes) per phase; each entry an array or a constant."""
+    ph = np.empty((n, len(rows), 3))
+    for i, row in enumerate(rows):
+        for j, v in enumerate(row):
+            ph[:, i, j] = v
+    return ph
+
+
 def transformer_inference(m: TransformerSpec, batch: np.ndarray, seq: np.ndarray, wb: float, ab: float) -> dict:
     """Phases (n, 5, 3) and aggregates of transformer_cost(m, batch, seq, prec, None, False) for each
     (batch[i], seq[i]); keys as prepare.Workload."""
@@ -52,15 +61,12 @@ def transformer_inference(m: TransformerSpec, batch: np.ndarray, seq: np.ndarray
     else:
         attn_other = L * tokens * (qkv_width + m.heads * m.head_dim) * ab
     zero = np.zeros_like(batch)
-    ph = np.empty((batch.size, 5, 3))
-    ph[:, 0] = np.stack((2.0 * tokens * attn_w, zero + attn_w * wb,
-                         L * tokens * (2 * d + qkv_width + m.heads * m.head_dim) * ab), axis=1)
-    ph[:, 1] = np.stack((attn_flops, zero, attn_other), axis=1)
-    ph[:, 2] = np.stack((2.0 * tokens * ffn_flop_w, zero + ffn_read_w * wb,
-                         L * tokens * (2 * d + gated * ffn_width) * ab), axis=1)
-    ph[:, 3] = np.stack((zero, zero, L * tokens * (10 * d + gated * ffn_width) * ab), axis=1)
-    ph[:, 4] = np.stack((2.0 * head_tokens * head_w, zero + head_w * wb,
-                         head_tokens * (d * ab + vocab * ab)), axis=1)
+    ph = _phases(batch.size, (
+        (2.0 * tokens * attn_w, attn_w * wb, L * tokens * (2 * d + qkv_width + m.heads * m.head_dim) * ab),
+        (attn_flops, 0.0, attn_other),
+        (2.0 * tokens * ffn_flop_w, ffn_read_w * wb, L * tokens * (2 * d + gated * ffn_width) * ab),
+        (0.0, 0.0, L * tokens * (10 * d + gated * ffn_width) * ab),
+        (2.0 * head_tokens * head_w, head_w * wb, head_tokens * (d * ab + vocab * ab))))
     fwd = ph[:, 0, 0] + ph[:, 1, 0] + ph[:, 2, 0] + ph[:, 3, 0] + ph[:, 4, 0]  # left to right, as sum()
     kv = cached * m.kv_elements_per_token * ab if decode else zero
     live = tokens * (LIVE_HIDDEN_TENSORS * d + LIVE_FFN_TENSORS * ffn_width) * ab + head_tokens * vocab * ab
@@ -90,15 +96,12 @@ def transformer_training(m: TransformerSpec, batch: np.ndarray, seq: np.ndarray,
     gated = 3 if m.ffn_gated else 2
     logit_bytes = 4.0  # training keeps fp32 logits for the loss
     zero = np.zeros_like(batch)
-    fw = np.empty((batch.size, 5, 3))
-    fw[:, 0] = np.stack((2.0 * tokens * attn_w, zero + attn_w * wb,
-                         L * tokens * (2 * d + qkv_width + m.heads * m.head_dim) * ab), axis=1)
-    fw[:, 1] = np.stack((attn_flops, zero, L * tokens * (qkv_width + m.heads * m.head_dim) * ab), axis=1)
-    fw[:, 2] = np.stack((2.0 * tokens * ffn_flop_w, zero + ffn_read_w * wb,
-                         L * tokens * (2 * d + gated * ffn_width) * ab), axis=1)
-    fw[:, 3] = np.stack((zero, zero, L * tokens * (10 * d + gated * ffn_width) * ab), axis=1)
-    fw[:, 4] = np.stack((2.0 * head_tokens * head_w, zero + head_w * wb,
-                         head_tokens * (d * ab + vocab * logit_bytes)), axis=1)
+    fw = _phases(batch.size, (
+        (2.0 * tokens * attn_w, attn_w * wb, L * tokens * (2 * d + qkv_width + m.heads * m.head_dim) * ab),
+        (attn_flops, 0.0, L * tokens * (qkv_width + m.heads * m.head_dim) * ab),
+        (2.0 * tokens * ffn_flop_w, ffn_read_w * wb, L * tokens * (2 * d + gated * ffn_width) * ab),
+        (0.0, 0.0, L * tokens * (10 * d + gated * ffn_width) * ab),
+        (2.0 * head_tokens * head_w, head_w * wb, head_tokens * (d * ab + vocab * logit_bytes))))
     fwd = fw[:, 0, 0] + fw[:, 1, 0] + fw[:, 2, 0] + fw[:, 3, 0] + fw[:, 4, 0]
     factor = {"none": ACTIVATION_FACTOR_NO_RECOMPUTE, "selective": ACTIVATION_FACTOR_NO_RECOMPUTE,
               "full": ACTIVATION_FACTOR_FULL_RECOMPUTE}[training.recomputation]
