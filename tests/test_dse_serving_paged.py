@@ -125,3 +125,17 @@ def test_physics_paged_cache_admits_more_than_a_reserved_one():
             reserved = slots
     assert paged[0] / reserved[0] > 1.8  # (512 + 8192) / (512 + 4096 + 8) = 1.89
     assert (paged >= reserved).all()
+
+
+def test_points_handed_to_the_scalar_steady_state_keep_its_figures(monkeypatch):
+    """Late stragglers of the vectorised iteration go to core.serving.scheduler.steady_state; forced for every point
+    after the first pass, the figures are still the solver's."""
+    pytest.importorskip("numpy")
+    from mlsysim.dse import serving_steady as ss
+
+    grid = dict(models=["Llama3_8B", "Gemma3_27B"], hardware=["H100", "L4"], batch_sizes=[1, 64], precisions="fp16",
+                seq_lens=[700, 6000], solver="serving", output_len=128, runtime="sglang")
+    ref = dse.sweep(**grid, backend="scalar")
+    monkeypatch.setattr(ss, "HANDOFF_AFTER", 1)
+    monkeypatch.setattr(ss, "HANDOFF_ITERATIONS", 0)
+    assert _agree(ref, dse.sweep(**grid)) == len(ref)
