@@ -22,7 +22,8 @@ COST_FIELDS = ("usd_per_hour", "per_dollar", "tokens_per_dollar", "throughput_pe
 def register(sub: argparse._SubParsersAction) -> None:
     se = sub.add_parser("search", help="best configurations of a swept space under constraints (mlsysim.dse)")
     se.add_argument("--models", required=True, help="comma-separated registry names")
-    se.add_argument("--hardware", required=True, help="comma-separated registry names")
+    se.add_argument("--hardware", required=True,
+                    help="comma-separated devices (H100) or, with --solver serving/training, Systems nodes (DGX_H100)")
     se.add_argument("--batch-sizes", type=csv_ints, default=[1, 2, 4, 8, 16, 32, 64, 128, 256],
                     help="comma-separated (default: 1..256 in powers of two)")
     se.add_argument("--precisions", default="fp16", help="comma-separated, e.g. fp16,fp8,int4")
@@ -30,7 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                     help="contexts (serving: prompt lengths); default the model's")
     se.add_argument("--solver", default="engine", choices=["engine", "serving", "training"])
     se.add_argument("--output-len", type=int, default=None, help="serving: tokens generated per request")
-    se.add_argument("--tp", type=int, default=None, help="serving: tensor-parallel ranks")
+    se.add_argument("--tp", type=int, default=None,
+                    help="serving, or training on a node: tensor-parallel ranks (of the node's GPUs)")
     goal = se.add_mutually_exclusive_group(required=True)
     goal.add_argument("--maximize", metavar="FIELD", help="e.g. throughput, throughput_per_dollar, mfu")
     goal.add_argument("--minimize", metavar="FIELD", help="e.g. latency, energy, tpot, usd_per_hour")
@@ -51,15 +53,17 @@ def _clean(rec: dict) -> dict:
 
 
 def _options(args: argparse.Namespace) -> dict:
+    """The tier options of `mlsysim search` and `mlsysim sweep`: --output-len (serving), --tp (serving; training
+    on a Systems node, where DistributedModel splits the step over its GPUs)."""
     from ..errors import InvalidInputError
 
     opts: dict = {}
-    for flag, name, value in (("--output-len", "output_len", args.output_len),
-                              ("--tp", "tensor_parallel", args.tp)):
+    for flag, name, value, solvers in (("--output-len", "output_len", args.output_len, ("serving",)),
+                                       ("--tp", "tensor_parallel", args.tp, ("serving", "training"))):
         if value is None:
             continue
-        if args.solver != "serving":
-            raise InvalidInputError(f"{flag} is a serving option: add --solver serving")
+        if args.solver not in solvers:
+            raise InvalidInputError(f"{flag} is a {' or '.join(solvers)} option: add --solver {solvers[0]}")
         opts[name] = value
     return opts
 
@@ -67,6 +71,7 @@ def _options(args: argparse.Namespace) -> dict:
 def _search(args: argparse.Namespace) -> int:
     from ..dse import search, sweep
     from ..dse.constraints import describe, normalise, parse_constraint
+    from ..dse.grid import device_of
     from ..dse.search import cost_per_hour
     from ..errors import CatalogError, InvalidInputError
 
@@ -82,7 +87,7 @@ def _search(args: argparse.Namespace) -> int:
     unpriced = []
     for hw in table_.space.hardware:
         try:
-            cost_per_hour(hw, pricing=args.pricing)
+            cost_per_hour(device_of(hw), pricing=args.pricing)
         except CatalogError:
             unpriced.append(hw.name)
     uses_cost = objective in COST_FIELDS or any(f in COST_FIELDS for f, _, _ in constraints)

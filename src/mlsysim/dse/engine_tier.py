@@ -64,7 +64,10 @@ def engine_tier_applies(space: Space) -> bool:
     """The engine tier covers Engine.solve at its defaults, and training steps with only TrainingOptions."""
     if space.solver == "engine":
         return not space.options
-    return space.solver == "training" and all(k in TRAINING_OPTIONS for k, _ in space.options)
+    from ..specs.hardware import HardwareSpec
+
+    return space.solver == "training" and all(k in TRAINING_OPTIONS for k, _ in space.options) \
+        and all(isinstance(h, HardwareSpec) for h in space.hardware)  # nodes: DistributedModel per point
 
 
 def training_options(space: Space) -> Any:

@@ -1,5 +1,6 @@
 """The serving and training tiers of a sweep: one solve per point (ServingModel.solve; Engine.solve with
-is_training=True), the same chunk format as the engine tier. Serving rows add ttft and tpot (seconds)."""
+is_training=True on a device, DistributedModel.solve on a Systems node or cluster), the same chunk format as the
+engine tier. Serving rows add ttft and tpot (seconds)."""
 from __future__ import annotations
 
 from typing import Any
@@ -33,7 +34,19 @@ def _serving(space: Space, mi: int, hi: int, bi: int, pi: int, si: int) -> Any:
 
 def _training(space: Space, mi: int, hi: int, bi: int, pi: int, si: int) -> Any:
     from ..core.engine import Engine
+    from ..specs.hardware import HardwareSpec
 
+    target = space.hardware[hi]
+    if not isinstance(target, HardwareSpec):  # a node or cluster: the step split over its devices
+        from ..core.distributed import DistributedModel
+        from ..core.precision import default_precision
+        from .grid import device_of
+
+        p = space.precisions[pi]
+        if p is None:  # the device's training default, as Engine.solve picks it on one device
+            p = default_precision(device_of(target), True)[0]
+        return DistributedModel().solve(space.models[mi], target, space.batch_sizes[bi], p, space.efficiency,
+                                        seq_len=space.seq_lens[si], **dict(space.options))
     return Engine.solve(space.models[mi], space.hardware[hi], space.batch_sizes[bi], _precision(space, pi),
                         space.efficiency, is_training=True, seq_len=space.seq_lens[si], **dict(space.options))
 

@@ -73,6 +73,24 @@ def _with_derived(rec: dict, prices: dict, kwh_price: float | None) -> dict:
     return r
 
 
+def devices_used(space: Any, hw: Any) -> int:
+    """Devices one point of the sweep occupies, all priced: a serving replica's tensor x data x pipeline GPUs,
+    a training step on a node or cluster all its devices (DistributedModel's data parallelism fills them), else one."""
+    from ..specs.hardware import HardwareSpec
+
+    opts = dict(space.options)
+    if space.solver == "serving":
+        n = 1
+        for k in ("tensor_parallel", "data_parallel", "pipeline_parallel"):
+            v = opts.get(k, 1)
+            n *= v if isinstance(v, int) and not isinstance(v, bool) and v > 0 else 1  # a bad value: the row's error
+        return n
+    if space.solver == "training" and not isinstance(hw, HardwareSpec):
+        from ..core.training.layout import topology
+        return topology(hw).devices
+    return 1
+
+
 def _check(rec: dict, constraints: Any) -> bool:
     """constraints: None, a function of a record, or anything constraints.normalise takes (normalised here
     when not already a list of triples)."""
@@ -99,7 +117,8 @@ def search(table_or_space: Any, objective: Any, constraints: Any = None, *, maxi
 
     table_or_space: a Table from sweep(), or a dict of sweep() keywords (swept here).
     objective: a field ("throughput", "mfu", "tokens_per_dollar", "per_dollar", ...) or a function of a record.
-        Derived fields: usd_per_hour and cost_source (cost_per_hour of the device; + average power x kwh_price
+        Derived fields: usd_per_hour and cost_source (cost_per_hour of the device x devices_used, the GPUs a serving
+        replica or a training node holds; + average power x kwh_price
         when given), per_dollar (items per USD), tokens_per_dollar, tpot (engine tier: the decode step).
     constraints: {field: value} (equality) or {field: (op, bound)} with op in <=, <, >=, >, ==, !=; a list of
         text constraints ("tpot<=50ms", "mfu>=40%", "feasible": mlsysim.dse.constraints) or (field, op, bound)
@@ -107,6 +126,7 @@ def search(table_or_space: Any, objective: Any, constraints: Any = None, *, maxi
     top: how many to return (None: all that meet the constraints).
     pricing: "own" (purchase price amortised), "on_demand" or "reserved" (cheapest catalog rental quote): cost_per_hour.
     """
+    from .grid import device_of
     from .sweep import sweep
     from .table import Table
 
@@ -116,9 +136,11 @@ def search(table_or_space: Any, objective: Any, constraints: Any = None, *, maxi
     prices: dict[str, tuple[float, str]] = {}
     for hw in table.space.hardware:
         try:
-            prices[hw.name] = cost_per_hour(hw, amortization_years, pricing=pricing)
+            usd, source = cost_per_hour(device_of(hw), amortization_years, pricing=pricing)
         except CatalogError:
-            pass  # no catalog price: cost fields stay absent for its records
+            continue  # no catalog price: cost fields stay absent for its records
+        n = devices_used(table.space, hw)
+        prices[hw.name] = (usd * n, source if n == 1 else f"{n} x {source}")
     key = objective if callable(objective) else (lambda r: r.get(objective))
     constraints = normalise(constraints)
     scored = []

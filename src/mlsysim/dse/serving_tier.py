@@ -1,16 +1,17 @@
 """The serving tier of a sweep without a full ServingModel.solve per point: what a solve derives from (model,
 hardware, precision) alone -- the replica's layout, precisions, runtime parameters, step model, memory
 budget (ServingModel.build_step) -- is built once per group, and only the per-point physics runs per point:
-the KV-cache capacity, the scheduler's admission, the continuous-batching steady state (vectorised over
-the group's points with numpy when installed, core.serving.scheduler.steady_state otherwise), and the six
-figures exactly as ServingModel._solve_parallel forms them. The single-device reference profiles a
-ServingResult carries (prefill, decode) are not built: the table does not hold them.
+the KV-cache capacity (reserved whole or paged on demand), the scheduler's admission, the continuous-batching
+steady state (mixed or prefill-only steps, the frontend's latency; vectorised over the points with numpy when
+installed, serving_steady, else core.serving.scheduler.steady_state per point), and the six figures exactly as
+ServingModel._solve_parallel forms them. The single-device reference profiles a ServingResult carries (prefill,
+decode) are not built: the table does not hold them.
 
-Covered: continuous batching in a closed loop (requests in flight = batch_size) with any layout and runtime.
-Everything else (arrival_rate, disaggregated, speculative, static batching, on-demand KV paging, SGLang's
-prefill-only steps, frontend latency, windowed/linear/sparse attention), a group whose setup raises, a
-point whose figures fail the solver's output checks: ServingModel.solve itself, so the row and its error
-are the solver's own."""
+Covered: continuous batching in a closed loop (requests in flight = batch_size) with any layout, any runtime and
+any attention (sliding windows vectorised; linear-attention and sparse top-k models through the scalar steady
+state per point). Everything else (arrival_rate, disaggregated, speculative, static batching), a group whose
+setup raises, a point whose figures fail the solver's output checks: ServingModel.solve itself, so the row and
+its error are the solver's own."""
 from __future__ import annotations
 
 import math
@@ -52,11 +53,6 @@ class _Group:
             m, space.hardware[hi], _precision(space, pi), space.efficiency, o.get("tensor_parallel", 1),
             o.get("expert_parallel", 1), o.get("data_parallel", 1), o.get("pipeline_parallel", 1),
             o.get("runtime"), o.get("weight_only", False), o.get("kv_precision"))
-        if params.on_demand_kv or not params.mixed_prefill or params.attention_efficiency != 1.0 \
-                or params.frontend_latency or not m.spans_whole_context:
-            # on-demand KV paging, prefill-only steps, the paged-attention share, the frontend's latency and
-            # windowed / linear / sparse attention are ServingModel's alone for now: the scalar solve prices them
-            raise ValueError("not grouped")
         budget = o.get("max_num_batched_tokens")
         self.budget = params.token_budget if budget is None else check_positive_int("max_num_batched_tokens", budget)
         self.lay, self.hw, self.prec, self.params, self.step = lay, hw, prec, params, step
@@ -67,6 +63,12 @@ class _Group:
         self.idle, self.tdp = hw.power._idle, hw.power._tdp
         self.matmul_per_token = m.matmul_parameters_per_token
         self.flops_per_token = 2.0 * self.matmul_per_token
+        self.mixed, self.frontend = params.mixed_prefill, params.frontend_latency
+
+
+def _steady(g: _Group, prompt: int, clients: float) -> tuple[float, float, float]:
+    st = steady_state(g.step, prompt, g.output, g.budget, clients=clients, mixed=g.mixed, frontend=g.frontend)
+    return st.ttft, st.tpot, st.request_rate
 
 
 def _admit(g: _Group, batch: int, prompt: int) -> tuple:
@@ -76,7 +78,8 @@ def _admit(g: _Group, batch: int, prompt: int) -> tuple:
     s, p = g.step, g.params
     acts = live_activations(g.budget, g.m.hidden_size, s.ffn_width, g.m.vocab_size / g.lay.tp, batch, s.ab)
     usable = usable_memory(g.cap, p, g.cls, g.rt, g.weights + acts)
-    kv = kv_capacity(g.cap, usable, g.weights, acts, g.kv_per_token, prompt + g.output, p.block_tokens)
+    kv = kv_capacity(g.cap, usable, g.weights, acts, g.kv_per_token, s.kv_tokens(prompt + g.output),
+                     p.block_tokens, on_demand=p.on_demand_kv, mean_tokens=s.kv_tokens(prompt + g.output / 2.0))
     feasible = g.weights + acts < usable
     queued = preempting = 0
     if p.max_num_seqs is not None and batch > p.max_num_seqs:
@@ -104,17 +107,18 @@ def _figures(g: _Group, batch: int, prompt: int, adm: tuple, ttft: float, tpot: 
     mfu = g.flops_per_token * (prompt + output) * rate_replica / (g.lay.gpus * g.prec.peak_flops)
     # ServingModel's utilisation power (core/serving/power.py), same operations in the same order
     n_dec = max(running, 1.0)
-    activity = step_activity(mfu, g.prec.peak_flops, g.step.flops, g.weights + n_dec * (prompt + output / 2.0) * g.kv_per_token, g.step.bw, tpot)
+    kv_cd = g.step.kv_tokens(prompt + output / 2.0)
+    activity = step_activity(mfu, g.prec.peak_flops, g.step.flops, g.weights + n_dec * kv_cd * g.kv_per_token,
+                             g.step.bw, tpot)
     power = serving_power(g.idle, g.tdp, activity) * g.lay.gpus
     energy = power / rate_replica if rate_replica > 0 else power * latency
     if not (_TINY <= latency < _INF and _TINY <= throughput < _INF and _TINY <= energy < _INF
             and 0.0 <= mfu <= MAX_EFFICIENCY + MFU_ROUNDING_TOLERANCE):
         return None
-    cd = prompt + output / 2.0
     # model._decode_memory_bound with the group's weight and KV bytes per GPU (built once, not per point)
     n = max(running, 1.0)
     flops = 2.0 * n * g.matmul_per_token / g.lay.tp / g.lay.pp
-    compute = not ((g.weights + n * cd * g.kv_per_token) / g.step.bw >= flops / g.step.flops)
+    compute = not ((g.weights + n * kv_cd * g.kv_per_token) / g.step.bw >= flops / g.step.flops)
     return (latency, throughput, energy, min(mfu, MAX_EFFICIENCY), feasible, compute, UNITS.index("token"),
             ttft, tpot)
 
@@ -156,8 +160,7 @@ def solve_grouped(space: Space, start: int, stop: int, vectorised: bool) -> dict
     for flat, gi, batch, prompt in pts:
         g = by_order[gi]
         adm = _admit(g, batch, prompt)
-        st = steady_state(g.step, prompt, g.output, g.budget, clients=adm[4])
-        rows[flat] = _figures(g, batch, prompt, adm, st.ttft, st.tpot, st.request_rate)
+        rows[flat] = _figures(g, batch, prompt, adm, *_steady(g, prompt, adm[4]))
     keys = ["latency", "throughput", "energy", "mfu", "feasible", "compute_bound", "unit", "ttft", "tpot"]
     cols: dict[str, list] = {k: [] for k in keys}
     errors: dict[int, str] = {}
@@ -175,11 +178,13 @@ def solve_grouped(space: Space, start: int, stop: int, vectorised: bool) -> dict
 
 
 def _vectorised(space: Space, start: int, stop: int, groups: list, pts: list, scalar: list) -> dict:
-    """The tier's points in one vectorised admission, steady state and figures; the rest (and any point whose
-    figures fail the output checks) through the scalar solve. Columns come back as arrays."""
+    """The tier's points in one vectorised admission, steady state and figures (points of models whose attention
+    the arrays do not cover run the scalar steady state per point); the rest, and any point whose figures fail
+    the output checks, through the scalar solve. Columns come back as arrays."""
     import numpy as np
 
     from . import serving_numpy as sn
+    from . import serving_steady as ss
 
     n = stop - start
     nan = np.nan
@@ -196,11 +201,52 @@ def _vectorised(space: Space, start: int, stop: int, groups: list, pts: list, sc
         remap = np.zeros(len(groups), dtype=np.int64)
         remap[used] = np.arange(len(used))
         at = remap[gidx]
-        k = sn.gather([sn.group_constants(groups[i]) for i in used], at)
-        c = sn.gather([sn.step_params(groups[i].step) for i in used], at)
-        adm = sn.admit(k, batch, prompt)
-        ttft, tpot, rate = sn.steady_closed(c, prompt, k["output"], k["budget"], adm[4])
-        latency, thr, energy, mfu, feasible, compute, ok, ttft = sn.figures(k, batch, prompt, adm, ttft, tpot, rate)
+        ug = [groups[i] for i in used]
+        k = ss.gather([ss.group_constants(g) for g in ug], at)
+        c = ss.gather([sn.step_params(g.step) for g in ug], at)
+        span_groups = [j for j, g in enumerate(ug) if g.step.span]
+        kv_seq, kv_mean = prompt + k["output"], prompt + k["output"] / 2.0  # StepModel.kv_tokens, dense layers
+        cd, cp = prompt + k["output"] / 2.0, prompt / 2.0
+        c.update({"span": np.zeros(len(pts)), "read_cd": cd.copy(), "pairs_cd": cd.copy(), "pairs_cp": cp.copy(),
+                  "pairs_div": np.ones(len(pts)), "kvt_per_layer": np.zeros(len(pts)), "kvt_full": np.zeros(len(pts)),
+                  "kvt_win": np.zeros(len(pts)), "kvt_size": np.zeros(len(pts)), "kvt_per_token": np.ones(len(pts))})
+        per_point = np.ones(len(pts), dtype=bool)  # points the arrays iterate (else the scalar steady state)
+        if span_groups:
+            kv_seq, kv_mean = kv_seq.copy(), kv_mean.copy()
+            for j in span_groups:
+                g = ug[j]
+                idx = np.flatnonzero(at == j)
+                if not sn.vectorisable(g.m):
+                    per_point[idx] = False
+                for i in idx.tolist():
+                    P = int(prompt[i])
+                    kv_seq[i], kv_mean[i] = g.step.kv_tokens(P + g.output), g.step.kv_tokens(P + g.output / 2.0)
+                    if per_point[i]:
+                        for key, v in sn.span_point(g.step, P, g.output).items():
+                            c[key][i] = v
+        adm = ss.admit(k, batch, kv_seq, kv_mean)
+        ttft = np.empty(len(pts))
+        tpot, rate = np.empty(len(pts)), np.empty(len(pts))
+        clients = adm[4]
+
+        def steady(idx):  # the scalar steady state of points idx (indices into pts)
+            out = [_steady(ug[at[i]], int(prompt[i]), int(clients[i])) for i in idx.tolist()]
+            return tuple(np.array(col, dtype=float) for col in zip(*out)) if out else (np.empty(0),) * 3
+
+        vec = np.flatnonzero(per_point)
+        if vec.size == len(pts):
+            ttft, tpot, rate = ss.steady_closed(c, prompt, k["output"], k["budget"], clients, k["mixed"],
+                                                k["frontend"], steady)
+        else:
+            if vec.size:
+                sub = {key: v[vec] for key, v in c.items()}
+                ttft[vec], tpot[vec], rate[vec] = ss.steady_closed(
+                    sub, prompt[vec], k["output"][vec], k["budget"][vec], clients[vec], k["mixed"][vec],
+                    k["frontend"][vec], lambda idx: steady(vec[idx]))
+            rest = np.flatnonzero(~per_point)
+            ttft[rest], tpot[rest], rate[rest] = steady(rest)
+        latency, thr, energy, mfu, feasible, compute, ok, ttft = ss.figures(k, batch, prompt, adm, ttft, tpot, rate,
+                                                                            kv_mean)
         for name, v in (("latency", latency), ("throughput", thr), ("energy", energy), ("mfu", mfu),
                         ("ttft", ttft), ("tpot", tpot), ("feasible", feasible), ("compute_bound", compute)):
             cols[name][flat[ok]] = v[ok]

@@ -14,13 +14,17 @@ def sweep(models: Any = None, hardware: Any = None, batch_sizes: Any = None, pre
           progress: bool | None = None, **options: Any) -> Table:
     """Solve every point of the grid; returns a Table (one record per point, in grid order).
 
-    models, hardware: registry names or specs, one or a list. batch_sizes (default 1), precisions (default: each
+    models, hardware: registry names or specs, one or a list; with solver="serving" or "training" hardware may name
+        Systems nodes ("DGX_H100": ServingModel / DistributedModel split the model over the node's GPUs by
+        tensor_parallel= etc.; training also takes clusters). batch_sizes (default 1), precisions (default: each
     device's default, fp16 where it has fp16 units), seq_lens (default: each model's context; the prompt length
     for solver="serving").
     solver: "engine" (Engine.solve: one pass; vectorised with numpy when installed, `mlsysim[dse]`), "serving"
-        (ServingModel.solve per point; options such as output_len=, tensor_parallel=, runtime=), "training"
-        (Engine.solve(is_training=True); with only zero_stage=, dp_size=, activation_recomputation= it runs on the
-        engine tier's arithmetic, otherwise one Engine.solve per point).
+        (ServingModel.solve's figures; options such as output_len=, tensor_parallel=, runtime=; closed-loop
+        continuous batching on any runtime and layout runs grouped and vectorised, serving_tier), "training"
+        (Engine.solve(is_training=True) on a device: with only zero_stage=, dp_size=, activation_recomputation= it
+        runs on the engine tier's arithmetic, otherwise one Engine.solve per point; DistributedModel.solve per
+        point on a node or cluster).
     efficiency: as Engine.solve's (None: calibrated). Other keywords go to the tier's solve; with the engine tier
         they take every point through Engine.solve itself.
     executor: any concurrent.futures.Executor; the grid is split into chunks of chunk_size points.

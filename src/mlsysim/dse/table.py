@@ -122,7 +122,8 @@ class Table:
             if p is None:
                 from ..core.precision import default_precision
                 try:
-                    p = default_precision(self.space.hardware[hi], self.space.solver == "training")[0]
+                    from .grid import device_of
+                    p = default_precision(device_of(self.space.hardware[hi]), self.space.solver == "training")[0]
                 except Exception:  # noqa: BLE001 -- the row's error says why
                     p = None
             self._names[key] = p
@@ -209,9 +210,12 @@ def _point_reasons(space: Space, flat: int) -> tuple[str, ...]:
         if space.solver == "serving":
             from .scalar_tier import _serving
             return tuple(_serving(space, mi, hi, bi, pi, si).reasons)
-        from ..core.engine import Engine
-        r = Engine.solve(*args, is_training=space.solver == "training", seq_len=space.seq_lens[si],
-                         **dict(space.options))
-        return tuple(r.memory_reasons) or tuple(r.reasons)
+        if space.solver == "training":
+            from .scalar_tier import _training
+            r = _training(space, mi, hi, bi, pi, si)
+        else:
+            from ..core.engine import Engine
+            r = Engine.solve(*args, seq_len=space.seq_lens[si], **dict(space.options))
+        return tuple(getattr(r, "memory_reasons", ())) or tuple(r.reasons)
     except Exception as exc:  # noqa: BLE001
         return (f"{type(exc).__name__}: {exc}",)
