@@ -8,7 +8,8 @@ from typing import Any
 
 import attrs
 
-from ..units import human_float, quantity
+from ..units import quantity
+from . import profile_text
 from .formatting import human
 
 _new, _set = object.__new__, object.__setattr__
@@ -213,48 +214,20 @@ class PerformanceProfile:
 
     def _rows(self) -> list[tuple[str, str]]:
         """(label, text) pairs of the human summary: every figure in the unit that suits its magnitude."""
-        m = self.memory
-        rows = [
-            ("model", self.model), ("hardware", self.hardware),
-            ("workload", f"batch {self.batch_size}, {self.precision}"
-                         f"{' (computed in ' + self.compute_precision + ')' if self.compute_precision != self.precision else ''}"
-                         f"{', seq_len ' + str(self.seq_len) if self.seq_len else ''}{', training' if self.is_training else ''}"),
-            ("latency", human_float(self.latency_s, "s")),
-            ("throughput", human_float(self.throughput_per_s, f"{self.throughput_unit}/s")),
-            ("bottleneck", self.bottleneck), ("mfu", f"{self.mfu:.1%}"),
-            ("feasible", "yes" if self.feasible else "NO"),
-            ("energy", human_float(self.energy_j, "J")),
-            ("  compute / memory / overhead", " / ".join(human_float(t, "s") for t in
-                                                         (self.compute_time_s, self.memory_time_s, self.overhead_s))),
-        ]
-        if m.weights_capacity is None:
-            rows.append(("memory", f"{human_float(m.total, 'B')} of {human_float(m.capacity, 'B')}"))
-        else:  # microcontroller: the weights sit in flash, the rest in SRAM
-            rows.append(("memory (SRAM)", f"{human_float(m.total - m.weights, 'B')} of "
-                                          f"{human_float(m.capacity, 'B')}"))
-            rows.append(("flash (weights)", f"{human_float(m.weights, 'B')} of "
-                                            f"{human_float(m.weights_capacity, 'B')}"))
-        for label, value in (("  weights", m.weights), ("  kv cache", m.kv_cache), ("  activations", m.activations),
-                             ("  gradients", m.gradients), ("  optimizer state", m.optimizer_state),
-                             ("  runtime reserve", m.runtime_reserve)):
-            if value:
-                rows.append((label, human_float(value, "B")))
-        return rows
+        labels, _, values = profile_text.rows(self)
+        return list(zip(labels, values))
 
     def summary(self) -> str:
         """The human summary; built once per profile (its fields are frozen) and kept beside the Quantities."""
         views = self._views
-        text = views.get("summary") if views is not None else None
-        if text is None:
-            rows = self._rows()
-            width = max(len(r[0]) for r in rows)
-            lines = [f"{k:<{width}}  {v}" for k, v in rows]
-            lines += [f"note: {r}" for r in self.reasons]
-            text = "\n".join(lines)
-            if views is None:
-                views = {}
-                object.__setattr__(self, "_views", views)
-            views["summary"] = text
+        if views is None:
+            views = {}
+            object.__setattr__(self, "_views", views)
+        else:
+            text = views.get("summary")
+            if text is not None:
+                return text
+        text = views["summary"] = profile_text.summary(self)
         return text
 
     def plot(self, ax: Any = None) -> Any:
