@@ -105,3 +105,17 @@ def test_the_unit_choice_at_every_step_boundary():
             for v in (factor, math.nextafter(factor, 0.0), math.nextafter(factor, math.inf), 0.99995 * factor):
                 for sign in (1.0, -1.0):
                     assert fmt(sign * v) == human_float(sign * v, unit), (v, unit)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(nbytes, min_size=7, max_size=7), st.one_of(st.none(), nbytes))
+def test_memory_as_dict_is_attrs_asdict(values, weights_capacity):
+    """to_dict()'s memory_bytes: the explicit dict is attrs.asdict's (None dropped) plus the total."""
+    import attrs
+
+    names = ("weights", "kv_cache", "activations", "gradients", "optimizer_state", "runtime_reserve", "capacity")
+    m = MemoryBreakdown(**dict(zip(names, values)), weights_capacity=weights_capacity)
+    expected = {k: v for k, v in attrs.asdict(m).items() if v is not None} | {"total": m.total}
+    got = m.as_dict()
+    assert list(got) == list(expected)
+    assert all(got[k] == expected[k] or (got[k] != got[k] and expected[k] != expected[k]) for k in got)

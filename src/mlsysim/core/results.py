@@ -36,7 +36,15 @@ class MemoryBreakdown:
             + self.runtime_reserve
 
     def as_dict(self) -> dict[str, float]:
-        return {k: v for k, v in attrs.asdict(self).items() if v is not None} | {"total": self.total}
+        """The fields in declaration order (None left out), then the total (attrs.asdict's dict, ~4x faster)."""
+        out = {"weights": self.weights, "kv_cache": self.kv_cache, "activations": self.activations,
+               "gradients": self.gradients, "optimizer_state": self.optimizer_state,
+               "runtime_reserve": self.runtime_reserve, "capacity": self.capacity,
+               "weights_capacity": self.weights_capacity}
+        if None in out.values():
+            out = {k: v for k, v in out.items() if v is not None}
+        out["total"] = self.total
+        return out
 
 
 # Not slotted: the solve's fast path (core/solve_plan.py) fills a new profile's __dict__ in one step through
