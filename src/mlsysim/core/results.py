@@ -8,9 +8,9 @@ from typing import Any
 
 import attrs
 
+from .. import units as _units
 from ..units import quantity
-from . import profile_text
-from .formatting import human
+from . import profile_text, quantity_text
 
 _new, _set = object.__new__, object.__setattr__
 # Unit names of the throughput Quantity by item unit (one string per result, not one f-string per access).
@@ -261,8 +261,14 @@ class PerformanceProfile:
 # (figures), plain numbers, strings, booleans, tuples or nested results. Field names follow 0.1.x's where 0.1.x
 # had the family (bug fixes may change values, never names).
 
+def _is_registry_quantity(value: Any) -> bool:
+    """A Quantity of mlsysim's registry, told by its type (pint's `units` property builds a Unit per read)."""
+    ureg = _units._ureg
+    return ureg is not None and type(value) is ureg.Quantity
+
+
 def _is_quantity(value: Any) -> bool:
-    return hasattr(value, "units") and hasattr(value, "magnitude")
+    return _is_registry_quantity(value) or (hasattr(value, "units") and hasattr(value, "magnitude"))
 
 
 def _plain(value: Any) -> Any:
@@ -298,10 +304,13 @@ class SolverResult:
         """JSON-ready: a quantity field `x` becomes `x` (its magnitude) and `x_unit` (the unit it is in)."""
         out: dict[str, Any] = {}
         for field in attrs.fields(type(self)):
-            value = getattr(self, field.name)
-            out[field.name] = _plain(value)
+            name = field.name
+            value = getattr(self, name)
             if _is_quantity(value):
-                out[f"{field.name}_unit"] = f"{value.units:~C}"
+                out[name] = value.magnitude
+                out[name + "_unit"] = quantity_text.unit_symbol(value)
+            else:
+                out[name] = _plain(value)
         return out
 
     def to_json(self, **kwargs: Any) -> str:
@@ -312,17 +321,20 @@ class SolverResult:
         rows = []
         for field in attrs.fields(type(self)):
             value = getattr(self, field.name)
-            if isinstance(value, float) and not math.isfinite(value):
+            if _is_registry_quantity(value):  # neither a float, a sequence, a result nor a breakdown
+                shown = quantity_text.human(value)
+            elif isinstance(value, float) and not math.isfinite(value):
                 shown = str(value)
             elif isinstance(value, (tuple, list)) and all(isinstance(v, str) for v in value):
                 shown = "; ".join(value) if value else "none"
             elif hasattr(value, "to_dict"):  # a nested result: its headline
                 latency = getattr(value, "latency", None)
-                shown = type(value).__name__ + (f" (latency {human(latency)})" if latency is not None else "")
+                shown = type(value).__name__ + (f" (latency {quantity_text.human(latency)})"
+                                                if latency is not None else "")
             elif hasattr(value, "as_dict"):
                 shown = type(value).__name__
             else:
-                shown = human(value)
+                shown = quantity_text.human(value)
             rows.append((field.name, shown))
         return rows
 
