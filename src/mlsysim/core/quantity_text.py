@@ -28,9 +28,15 @@ def _name_of(q: Any) -> str | None:
         return "s" if items == (("second", 1),) else None  # human(): q.to("s")
     name = str(q.units)
     try:
-        return name if quantity(1.0, name)._units == q._units else None
+        from pint.util import infer_base_unit  # pint is loaded: q is a Quantity
+
+        # human_float keys pint's choice by the power of the magnitude itself: only units to_compact starts from
+        # unchanged (no prefix, so its conversion to the base unit is the identity) and that parse back to q's
+        if infer_base_unit(q) != q._units or quantity(1.0, name)._units != q._units:
+            return None
     except Exception:  # a unit text that does not parse back: human() itself
         return None
+    return name
 
 
 def human(value: Any) -> str:
