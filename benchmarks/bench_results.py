@@ -52,6 +52,10 @@ except TypeError:
     static = {}
 out["ServingModel.solve (static)"] = t(lambda: sm.solve(m, h, seq_len=2048, batch_size=8, **static), 300)
 out["ServingModel.solve (default batching)"] = t(lambda: sm.solve(m, h, seq_len=2048, batch_size=8), 300)
+sr = sm.solve(m, h, seq_len=2048, batch_size=8, **static)  # another family's result (SolverResult's text)
+for name in ("summary", "to_dict"):
+    if hasattr(sr, name):
+        out[f"ServingResult.{name}()"] = t(getattr(sr, name), 100)
 print(json.dumps(out))
 '''
 FIRST = "import mlsysim; mlsysim.Engine.solve(mlsysim.Models.Llama3_8B, mlsysim.Hardware.H100)"

@@ -194,7 +194,11 @@ def human_float(value: float, unit_name: str, digits: int = 4) -> str:
         # formatting._pick's choice (the largest step with |value| >= its factor; the steps increase) by bisection
         name, factor = steps[max(_bisect_right(limits, abs(value)) - 1, 0)]
         return "%.*g %s" % (digits, value / factor, name)  # for a float, printf's %g is format()'s g
-    key = (unit_name, math.floor(math.log10(abs(value)) / 3) * 3)  # pint's own power (to_compact, unit power 1)
+    # pint's own power (to_compact: from the first numerator's exponent, 1 here, or the lone unit's, -1 for "1/u")
+    if unit_name[:2] == "1/":
+        key = (unit_name, math.ceil(math.log10(abs(value)) / -1.0 / 3) * 3)
+    else:
+        key = (unit_name, math.floor(math.log10(abs(value)) / 3) * 3)
     try:
         hit = _compact[key]
     except KeyError:
@@ -210,8 +214,11 @@ def _compact_choice(value: float, unit_name: str) -> tuple[float, str] | None:
     magnitude; None where the replay would not (human() is then called each time)."""
     q = quantity(value, unit_name)
     units = q.units
-    if len(units._units) > 2 or any(abs(p) != 1 for p in units._units.values()) \
-            or next(iter(units._units.values())) != 1:
+    powers = tuple(units._units.values())
+    if unit_name[:2] == "1/":  # keyed by the power of exponent -1: a reciprocal of one unit only
+        if powers != (-1,):
+            return None
+    elif not powers or len(powers) > 2 or any(abs(p) != 1 for p in powers) or powers[0] != 1:
         return None  # to_compact's power depends on the first numerator's exponent: replay only exponent 1
     compact = q.to_compact()
     factor = _factor(units._units, str(compact.units))
