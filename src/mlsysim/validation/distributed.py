@@ -5,7 +5,8 @@ Megatron-Core on H100, NeMo fp8, MosaicML llm-foundry FSDP, Llama 3 405B), each 
 fit_efficiencies: the one fitted parameter per training runtime and device (compute_efficiency, and device_efficiency
 where a device's calibration rows disagree; catalog/runtimes/training.toml) from its calibration rows: the value whose median signed error there is zero (bisection; MFU and throughput
 rise monotonically with it). leave_one_source_out: one shared efficiency fitted on every other source family,
-then the left-out family predicted with it (what a new stack of unknown efficiency would see)."""
+then the left-out family predicted with it (what a new stack of unknown efficiency would see);
+leave_one_source_out_per_stack: the per-(runtime, device) efficiencies refitted without the left-out family."""
 from __future__ import annotations
 
 import csv
@@ -138,6 +139,29 @@ def leave_one_source_out(path: Path | str = DEFAULT_DISTRIBUTED_CASES) -> dict[s
     return out
 
 
+def leave_one_source_out_per_stack(path: Path | str = DEFAULT_DISTRIBUTED_CASES
+                                   ) -> dict[str, tuple[str, list[float]]]:
+    """{family: (how it was predicted, absolute % errors of its rows)}: every (runtime, device) efficiency refitted
+    on the other families' rows only; where no other family measures that (runtime, device), the runtime's rows on
+    other devices; where none measures the runtime, one efficiency shared over all the other families."""
+    all_rows = [r for r in rows(path) if r["metric"] in SPEED_METRICS and r["role"] != "excluded"]
+    out = {}
+    for fam in sorted({r["family"] for r in all_rows}):
+        train = [r for r in all_rows if r["family"] != fam]
+        mine = [r for r in all_rows if r["family"] == fam]
+        errs, how = [], set()
+        for key in sorted({(r["runtime"], _hardware(r)) for r in mine}):
+            same = [r for r in train if (r["runtime"], _hardware(r)) == key]
+            stack = [r for r in train if r["runtime"] == key[0]]
+            sel, label = (same, "refit") if same else (stack, "same runtime") if stack else (train, "shared")
+            e = _fit(sel)
+            how.add(f"{key[0]}/{key[1]} {label} {e:.3f}")
+            errs += [abs(predict(r, e) / float(r["measured"]) - 1.0) * 100 for r in mine
+                     if (r["runtime"], _hardware(r)) == key]
+        out[fam] = ("; ".join(sorted(how)), errs)
+    return out
+
+
 def parallelism_kind(row: dict[str, str]) -> str:
     """The row's parallelism as a label: FSDP / DP, then TP, PP (+VP), CP where > 1."""
     parts = ["FSDP" if row["zero"] == "3" else "DP"]
@@ -185,6 +209,10 @@ def report(path: Path | str = DEFAULT_DISTRIBUTED_CASES) -> str:
     lines.append("leave one source family out (one shared efficiency fitted on the others, |error| % of the family):")
     for fam, (e, fam_errs) in leave_one_source_out(path).items():
         lines.append(f"  {fam:<20} eff {e:.3f}  median {median(fam_errs):6.1f}  worst {max(fam_errs):6.1f}")
+    lines.append("leave one source family out, per stack (refit on the other families' rows of the same runtime and "
+                 "device, else of the same runtime, else shared):")
+    for fam, (how, fam_errs) in leave_one_source_out_per_stack(path).items():
+        lines.append(f"  {fam:<20} median {median(fam_errs):6.1f}  worst {max(fam_errs):6.1f}  ({how})")
     return "\n".join(lines)
 
 
