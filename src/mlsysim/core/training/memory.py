@@ -8,6 +8,9 @@ Activations per layer per micro-batch (Korthikanti et al. 2022, sec. 4.1, eq. 1-
 no-score-matrix): attention sbh x 11, MLP sbh x 19, norms sbh x 4 for a 4h GeLU MLP -- written here from the
 tensors saved, so GQA and gated MLPs get their own widths. Tensor parallelism shards them except the
 norm/dropout regions (10 sbh) unless sequence parallelism is on; full recomputation keeps each layer's input.
+PyTorch-native stacks (the runtime's training.memory flags) differ from Megatron-Core in three places: DTensor TP
+saves the all-gathered inputs of its column-parallel linears and LM head, its loss_parallel cross-entropy holds more
+fp32 buffers, and torch.distributed.pipelining (< 2.8) keeps every micro-batch's stage output and receive buffers.
 """
 from __future__ import annotations
 
