@@ -36,6 +36,9 @@ def _case_specs(row: dict[str, str]):
         head_dim=h // heads, ffn_size=int(row["ffn"]), ffn_gated=gated, vocab_size=int(row["vocab"]),
         tied_embeddings=not gated, context_length=int(row["seq_len"]), position_embedding="rotary",
         norm="rmsnorm" if gated else "layernorm", bias=not gated)
+    if (row.get("model") or "").strip():  # a catalog model (an MoE such as DeepSeekV3): the geometry columns only
+        from ..core.solver import registries  # describe it
+        model = registries().roots["Models"].get(row["model"].strip())
     per_node = 8
     system = ClusterSpec(name=f"Cluster_{row['id']}", display_name=f"{row['gpus']} GPUs", provenance=prov,
                          node=row["node"], node_count=max(1, int(row["gpus"]) // per_node), fabric=row["fabric"],
@@ -69,6 +72,7 @@ def predict(row: dict[str, str], efficiency: float | None = None) -> float:
                                  seq_len=int(row["seq_len"]), tensor_parallel=int(row["tp"]),
                                  pipeline_parallel=int(row["pp"]), context_parallel=int(row["cp"]),
                                  virtual_pipeline_stages=int(row["vp"]), microbatch_size=int(row["mbs"]),
+                                 expert_parallel=int(row.get("ep") or 1),
                                  zero_stage=int(row["zero"]), activation_recomputation=row["recompute"],
                                  runtime=_runtime(row["runtime"], efficiency), overlap=overlap, **ends)
     metric = row["metric"]
@@ -165,8 +169,8 @@ def leave_one_source_out_per_stack(path: Path | str = DEFAULT_DISTRIBUTED_CASES
 def parallelism_kind(row: dict[str, str]) -> str:
     """The row's parallelism as a label: FSDP / DP, then TP, PP (+VP), CP where > 1."""
     parts = ["FSDP" if row["zero"] == "3" else "DP"]
-    for key, label in (("tp", "TP"), ("pp", "PP"), ("cp", "CP")):
-        if int(row[key]) > 1:
+    for key, label in (("tp", "TP"), ("pp", "PP"), ("cp", "CP"), ("ep", "EP")):
+        if int(row.get(key) or 1) > 1:
             parts.append(label + ("+VP" if key == "pp" and int(row["vp"]) > 1 else ""))
     return "+".join(parts)
 
