@@ -90,3 +90,19 @@ def test_interleaved_warm_up_never_holds_more_than_every_micro_batch():
 def test_memory_flags_leave_step_time_alone():
     kw = dict(tensor_parallel=8, pipeline_parallel=4, zero_stage=1)
     assert solve(TITAN, **kw).latency.m_as("s") == solve(OFF, **kw).latency.m_as("s")
+
+
+def test_ep_overlap_hides_the_all_to_all_behind_compute_and_never_slows_a_step():
+    # DualPipe / Megatron-Core --overlap-moe-expert-parallel-comm: overlap={"ep": share} (absent in the catalog: 0)
+    c = ClusterSpec(name="T32n", display_name="32 nodes", provenance=PROV, node="Systems.Nodes.HGX_H800",
+                    node_count=32, fabric="Systems.Fabrics.InfiniBand_NDR", oversubscription=1.0)
+    kw = dict(seq_len=4096, pipeline_parallel=4, expert_parallel=64, zero_stage=1, runtime="megatron",
+              first_stage_layers=16, last_stage_layers=15)
+    steps, ep = [], []
+    for share in (0.0, 0.5, 1.0):
+        r = DistributedModel().solve("DeepSeekV3", c, 256, "fp8", overlap={"ep": share}, **kw)
+        steps.append(r.latency.m_as("s"))
+        ep.append(r.ep_comm_time_s)
+    assert steps[0] >= steps[1] >= steps[2] and ep[0] > ep[1] >= ep[2] >= 0.0
+    assert mlsysim.Runtimes.get("megatron").training.ep_comm_overlap == 0.0
+    assert mlsysim.Systems.get("Systems.Nodes.HGX_H800").intra_node_bandwidth.m_as("GB/s") == 400.0

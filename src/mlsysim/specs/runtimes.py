@@ -342,6 +342,9 @@ class TrainingDefaults(QuantityAccess):
     provenance: Provenance
     device_efficiency: tuple[DeviceEfficiency, ...] = attrs.field(default=(), converter=as_tuple)
     memory: TrainingMemoryBehaviour | None = None  # absent: Megatron-Core's (every flag False)
+    # Share of the EP all-to-all hidden behind another micro-batch's compute (DualPipe, Megatron-Core
+    # --overlap-moe-expert-parallel-comm); absent: 0, every stack's default.
+    ep_comm_overlap: float = attrs.field(default=0.0, validator=_share)
 
     def efficiency_on(self, hardware_name: str) -> float:
         """compute_efficiency on the device named `hardware_name` (its own fit, else the stack's)."""

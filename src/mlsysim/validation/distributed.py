@@ -65,7 +65,7 @@ def predict(row: dict[str, str], efficiency: float | None = None) -> float:
     from ..core.distributed import DistributedModel
 
     model, system = _case_specs(row)
-    overlap = {"tp": float(row["tp_overlap"])} if row["tp_overlap"].strip() else None
+    overlap = {k: float(row[f"{k}_overlap"]) for k in ("tp", "ep") if (row.get(f"{k}_overlap") or "").strip()} or None
     split = row.get("stage_split", "").strip()  # "first/last" transformer layers of the end stages
     ends = dict(zip(("first_stage_layers", "last_stage_layers"), map(int, split.split("/")))) if split else {}
     r = DistributedModel().solve(model, system, int(row["global_batch"]), row["precision"],

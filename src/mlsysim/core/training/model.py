@@ -46,7 +46,7 @@ RECOMPUTATION = ("none", "selective", "selective_op", "full")
 # Embedding bytes per token over d: forward gathers the rows (read + write), backward scatter-adds the gradient
 # into the table (read the incoming gradient, read + write the rows). Memory-bound, 5 passes.
 EMBEDDING_PASSES = 5.0
-OVERLAP_KINDS = ("tp", "dp", "param", "pp", "cp")
+OVERLAP_KINDS = ("tp", "dp", "param", "pp", "cp", "ep")
 
 
 def _recompute_name(value: Any) -> str:
@@ -65,7 +65,8 @@ def _apply_overlap(stack: TrainingStack, overlap: Any) -> TrainingStack:
     if overlap is None or overlap is True:
         return stack
     if overlap is False:
-        return replace(stack, tp_overlap=0.0, grad_overlap=0.0, param_overlap=0.0, pp_overlap=0.0, cp_overlap=0.0)
+        return replace(stack, tp_overlap=0.0, grad_overlap=0.0, param_overlap=0.0, pp_overlap=0.0, cp_overlap=0.0,
+                       ep_overlap=0.0)
     if isinstance(overlap, dict):
         bad = [k for k in overlap if k not in OVERLAP_KINDS]
         if bad:
@@ -76,7 +77,7 @@ def _apply_overlap(stack: TrainingStack, overlap: Any) -> TrainingStack:
         g = overlap.get
         return replace(stack, tp_overlap=g("tp", stack.tp_overlap), grad_overlap=g("dp", stack.grad_overlap),
                        param_overlap=g("param", stack.param_overlap), pp_overlap=g("pp", stack.pp_overlap),
-                       cp_overlap=g("cp", stack.cp_overlap))
+                       cp_overlap=g("cp", stack.cp_overlap), ep_overlap=g("ep", stack.ep_overlap))
     raise InvalidInputError(f"overlap must be None, True, False or a dict of shares by kind {OVERLAP_KINDS}, "
                             f"got {overlap!r}")
 
@@ -120,7 +121,7 @@ class DistributedModel(ForwardModel):
         runtime: a training stack of mlsysim.Runtimes (megatron, nemo, pytorch_fsdp, deepspeed, torchtitan)
         with its documented overlap and fitted kernel efficiency, or any runtime (its kernels and launch cost,
         plain DDP overlap); None: plain PyTorch DDP at the device's measured GEMM rate. overlap: None/True the
-        runtime's, False none, or {"tp"|"dp"|"param"|"pp"|"cp": share hidden}. Uneven pipeline stages (Megatron-Core
+        runtime's, False none, or {"tp"|"dp"|"param"|"pp"|"cp"|"ep": share hidden}. Uneven pipeline stages (Megatron-Core
         options, core.training.stages): first_stage_layers / last_stage_layers, or account_for_embedding / _loss
         _in_pipeline_split (the embedding / loss counted as one layer). 0.1.x names: tp_size, pp_size,
         ep_size, v_stages, microbatch_count (micro-batches per replica), fleet (the system)."""
@@ -209,7 +210,9 @@ def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, r
                         ep_link[1], moe_share)
     tp_xl = tp_l * (1.0 - stack.tp_overlap)
     cp_xl = max(0.0, cp_l - stack.cp_overlap * c.attn_fwd * 3.5)  # hides behind forward + 2.5 x backward attention
-    ep_xl = ep_l
+    # DualPipe / Megatron-Core's combined 1F1B run one micro-batch's dispatch and combine beside another's forward
+    # and backward (DeepSeek-V3 report, sec. 3.2.1): at most the layer's compute hides it.
+    ep_xl = max(0.0, ep_l - stack.ep_overlap * busy_l)
     slot_l = busy_l + tp_xl + cp_xl + ep_xl
     # Embedding lookup on the first stage: gather the rows forward, scatter-add the gradient backward.
     emb_t = EMBEDDING_PASSES * T * d * ab / c.bandwidth
