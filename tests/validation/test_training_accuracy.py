@@ -11,9 +11,10 @@ import mlsysim
 from mlsysim.validation.distributed import SPEED_METRICS, fit_efficiencies, parallelism_kind, predict, rows
 
 CASES = Path(__file__).parent / "distributed_cases.csv"
-# Issue 12's held-out goals are median <= 8 %, none worse than 20 %. Recorded (TR14): median 5.9 % over 14 held-out speed
-# rows, worst 19.8 % (the excluded DeepSeek-V3 paper row TR14D01 reads -15.1 %) (GT085, Megatron-Core 462B TP8 PP16 with micro-batch 1 and no interleaving assumed: the README
-# does not state the virtual stages); before uneven pipeline stages and op-level selective recomputation 8.2 / 20.6 %.
+# Issue 12's held-out goals are median <= 8 %, none worse than 20 %. Recorded (TR14): median 5.9 % over 19 held-out speed
+# rows (five NeMo 24.07 rows TR14N01-05 among them, 1.7-8.0 %), worst 19.8 % (GT085, Megatron-Core 462B TP8 PP16
+# with micro-batch 1 and no interleaving assumed: the README does not state the virtual stages; the excluded
+# DeepSeek-V3 row TR14D01 reads -15.1 %); before uneven pipeline stages and op-level selective recomputation 8.2 / 20.6 %.
 MEDIAN_GOAL, WORST_BOUND = 8.0, 20.0
 # Per-GPU memory (torchtitan H100 benchmark, max reserved): goal 10 %. Recorded (TR14, with the runtime's training.memory
 # flags: gathered TP inputs, loss_parallel buffers, kept pipeline stage outputs and receive buffers): the Llama 3.1
@@ -44,7 +45,7 @@ def test_every_training_row_cites_its_source_and_parallelism():
 def test_held_out_error_within_goals():
     errs = [abs(predict(r) / float(r["measured"]) - 1.0) * 100 for r in rows(CASES)
             if r["role"] == "holdout" and r["metric"] in SPEED_METRICS]
-    assert len(errs) >= 14
+    assert len(errs) >= 19
     assert median(errs) <= MEDIAN_GOAL
     assert max(errs) <= WORST_BOUND
 
