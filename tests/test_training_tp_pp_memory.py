@@ -42,10 +42,20 @@ def test_gathered_inputs_hold_two_norm_outputs_and_the_head_input_at_full_length
     on = solve(_flags(tp_loss_parallel=False, pp_keeps_stage_outputs=False), tensor_parallel=tp)
     off = solve(OFF, tensor_parallel=tp)
     T, d = mb * seq, m.hidden_size
-    per_layer = memory.GATHERED_LAYER_INPUT_BYTES * T * d * (1 - 1 / tp)
+    # bf16: the two norm outputs held at full length instead of 1/tp of it, 2 B each
+    per_layer = memory.GATHERED_LAYER_INPUTS * memory.GATHERED_INPUT_BYTES * T * d * (1 - 1 / tp)
     expect = m.layers * per_layer + memory.GATHERED_HEAD_INPUT_BYTES * T * d
     got = on.training_memory.activations - off.training_memory.activations
     assert abs(got / expect - 1.0) < 1e-9
+    # float8 training gathers (and saves) the fp8 cast: 1 B per element in place of the 2 B shard
+    on8 = DistributedModel().solve("Llama3_8B", CLUSTER, 64, "fp8", seq_len=seq, runtime=_flags(
+        tp_loss_parallel=False, pp_keeps_stage_outputs=False), tensor_parallel=tp)
+    off8 = DistributedModel().solve("Llama3_8B", CLUSTER, 64, "fp8", seq_len=seq, runtime=OFF, tensor_parallel=tp)
+    per_layer8 = memory.GATHERED_LAYER_INPUTS * T * d * (memory.GATHERED_INPUT_BYTES_FP8
+                                                         - memory.GATHERED_INPUT_BYTES / tp)
+    expect8 = m.layers * per_layer8 + memory.GATHERED_HEAD_INPUT_BYTES * T * d
+    got8 = on8.training_memory.activations - off8.training_memory.activations
+    assert abs(got8 / expect8 - 1.0) < 1e-9 and got8 < got
     # without TP there is nothing to gather
     assert solve(TITAN).training_memory.total == solve(OFF).training_memory.total
 

@@ -42,10 +42,13 @@ LOSS_PARALLEL_LOGITS_BYTES = 16.0
 STAGE_OUTPUT_LOGITS_BYTES = 2.0
 # Full-length inputs the column-parallel linears of a layer save under DTensor TP + SP (PrepareModuleInput all-
 # gathers the attention and the feed-forward input once; wq/wk/wv and w1/w3 save that replicated tensor;
-# torchtitan parallelize_llama.py apply_tp): two 16-bit [tokens, d] tensors, bytes per token over d. Megatron-Core
-# saves the shard and re-gathers it in backward (tensor_parallel/layers.py LinearWithGradAccumulation...:
-# ctx.save_for_backward(input, weight), all_gather into a global buffer in backward).
-GATHERED_LAYER_INPUT_BYTES = 4.0
+# torchtitan parallelize_llama.py apply_tp): two [tokens, d] tensors. Megatron-Core saves the shard and re-gathers
+# it in backward (tensor_parallel/layers.py LinearWithGradAccumulation...: ctx.save_for_backward(input, weight),
+# all_gather into a global buffer in backward).
+GATHERED_LAYER_INPUTS = 2
+# Their element width: 16-bit, or 1 B in float8 training, where torchao's PrepareFloat8ModuleInput casts the input
+# to float8 before the all-gather so the Float8Linears save the fp8 tensor (torchao/float8/float8_tensor_parallel.py).
+GATHERED_INPUT_BYTES, GATHERED_INPUT_BYTES_FP8 = 2.0, 1.0
 # The LM head's input under DTensor TP + SP: ColwiseParallel(input_layouts=Shard(1)) all-gathers the final norm's
 # output and saves it, 16-bit (torchtitan keeps the head out of Float8: float8.py module_filter_fn fqn != "output").
 GATHERED_HEAD_INPUT_BYTES = 2.0
@@ -85,10 +88,11 @@ class TrainingMemory:
 
 
 def layer_activation_bytes(seq_tokens: float, d: int, qkv_width: float, ffn_in: float, ffn_width: float,
-                           tp: int, sp: bool, recompute: str, gathered: bool = False) -> float:
+                           tp: int, sp: bool, recompute: str, gathered: float = 0.0) -> float:
     """Bytes saved for backward by one layer for `seq_tokens` tokens (16-bit tensors, 1 B dropout masks).
-    gathered: the stack keeps the all-gathered inputs of the column-parallel linears (GATHERED_LAYER_INPUT_BYTES)
-    where sequence parallelism would shard them; op-level selective recomputation replays the all-gathers."""
+    gathered: element width (B) of the all-gathered inputs of the column-parallel linears the stack keeps where
+    sequence parallelism would shard them (GATHERED_LAYER_INPUTS), 0 for none; op-level selective recomputation
+    replays the all-gathers."""
     s = seq_tokens
     if recompute == "full":
         return 2.0 * s * d / (tp if sp else 1)  # the layer's input only (Korthikanti sec. 4.3)
@@ -104,8 +108,11 @@ def layer_activation_bytes(seq_tokens: float, d: int, qkv_width: float, ffn_in: 
     if tp == 1:
         return total
     if sp:
-        # Korthikanti eq. 4 (everything / t with SP); DTensor TP holds the two gathered norm outputs at full length.
-        return total / tp + (GATHERED_LAYER_INPUT_BYTES * s * d * (1.0 - 1.0 / tp) if gathered else 0.0)
+        # Korthikanti eq. 4 (everything / t with SP, the two 16-bit norm outputs among it); DTensor TP holds those two
+        # at full length instead, in the gathered width.
+        if gathered:
+            return total / tp + GATHERED_LAYER_INPUTS * s * d * (gathered - GATHERED_INPUT_BYTES / tp)
+        return total / tp
     return UNSHARDED_WITHOUT_SP * s * d + (total - UNSHARDED_WITHOUT_SP * s * d) / tp
 
 

@@ -24,9 +24,9 @@ from ..solver import ForwardModel, RooflineModel, _sequence_length, calibration_
 from . import comm
 from .compute import DEFAULT_LAYER_KERNELS, micro_cost
 from .layout import build_layout, topology
-from .memory import (FSDP_GATHERED_LAYERS, GATHERED_HEAD_INPUT_BYTES, LOGITS_BYTES, LOSS_PARALLEL_LOGITS_BYTES,
-                     STAGE_OUTPUT_LOGITS_BYTES, UNSHARDED_ACCUMULATED_GRAD_BYTES, TrainingMemory,
-                     layer_activation_bytes, stage_memory)
+from .memory import (FSDP_GATHERED_LAYERS, GATHERED_HEAD_INPUT_BYTES, GATHERED_INPUT_BYTES, GATHERED_INPUT_BYTES_FP8,
+                     LOGITS_BYTES, LOSS_PARALLEL_LOGITS_BYTES, STAGE_OUTPUT_LOGITS_BYTES,
+                     UNSHARDED_ACCUMULATED_GRAD_BYTES, TrainingMemory, layer_activation_bytes, stage_memory)
 from .pipeline import bubble_slots, inflight_microbatches
 from .result import DistributedResult, LazyProfile
 from .stack import TrainingStack, training_stack
@@ -291,7 +291,8 @@ def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, r
         qkv_w = m.heads * m.head_dim * 2
     gated = 2 if m.ffn_gated else 1
     ffn = ((m.experts_per_token + m.shared_experts) * m.expert_ffn_size if isinstance(m, MoESpec) else m.ffn_size)
-    gathered_in = stack.saves_gathered_inputs and tp > 1 and sp  # DTensor TP keeps gathered linear inputs
+    gathered_in = ((GATHERED_INPUT_BYTES_FP8 if prec.compute == "fp8" else GATHERED_INPUT_BYTES)
+                   if stack.saves_gathered_inputs and tp > 1 and sp else 0.0)  # DTensor TP keeps gathered inputs
     layer_act = layer_activation_bytes(T, d, qkv_w, gated * ffn, ffn, tp, sp, recompute, gathered_in)
     working = (layer_activation_bytes(T, d, qkv_w, gated * ffn, ffn, tp, sp, "none", gathered_in)
                if recompute == "full" else 0.0)  # the layer being recomputed holds its full activations
