@@ -11,8 +11,9 @@ import mlsysim
 from mlsysim.validation.distributed import SPEED_METRICS, fit_efficiencies, parallelism_kind, predict, rows
 
 CASES = Path(__file__).parent / "distributed_cases.csv"
-# Issue 12's held-out goals are median <= 8 %, none worse than 20 %. Recorded (TR14): median 5.9 % over 19 held-out speed
-# rows (five NeMo 24.07 rows TR14N01-05 among them, 1.7-8.0 %), worst 19.8 % (GT085, Megatron-Core 462B TP8 PP16
+# Issue 12's held-out goals are median <= 8 %, none worse than 20 %. Recorded (TR14): median 5.6 % over 21 held-out speed
+# rows (five NeMo 24.07 rows TR14N01-05 among them, 1.7-8.0 %, and two MT-NLG 530B DeepSpeed rows TR14M02-03,
+# 1.1 / 5.2 %, with the deepspeed A100 efficiency fitted on TR14M01), worst 19.8 % (GT085, Megatron-Core 462B TP8 PP16
 # with micro-batch 1 and no interleaving assumed: the README does not state the virtual stages; the excluded
 # DeepSeek-V3 row TR14D01 reads -15.1 %); before uneven pipeline stages and op-level selective recomputation 8.2 / 20.6 %.
 MEDIAN_GOAL, WORST_BOUND = 8.0, 20.0
@@ -45,7 +46,7 @@ def test_every_training_row_cites_its_source_and_parallelism():
 def test_held_out_error_within_goals():
     errs = [abs(predict(r) / float(r["measured"]) - 1.0) * 100 for r in rows(CASES)
             if r["role"] == "holdout" and r["metric"] in SPEED_METRICS]
-    assert len(errs) >= 19
+    assert len(errs) >= 21
     assert median(errs) <= MEDIAN_GOAL
     assert max(errs) <= WORST_BOUND
 
