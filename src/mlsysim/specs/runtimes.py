@@ -332,6 +332,21 @@ class DeviceEfficiency(QuantityAccess):
 
 
 @spec
+class TrainingMemoryBehaviour(QuantityAccess):
+    """What a training stack's tensor / pipeline parallelism keeps in memory, where it differs from Megatron-Core
+    (every flag False there)."""
+
+    # The all-gathered sequence-parallel inputs of the column-parallel linears are saved for backward (PyTorch
+    # DTensor PrepareModuleInput / ColwiseParallel) rather than the shard re-gathered in backward (Megatron).
+    tp_saves_gathered_inputs: bool = attrs.field(validator=attrs.validators.instance_of(bool))
+    # Cross-entropy on vocabulary-sharded logits through DTensor loss_parallel under TP (its backward's buffers).
+    tp_loss_parallel: bool = attrs.field(validator=attrs.validators.instance_of(bool))
+    # Every stage keeps each micro-batch's output until the step ends (torch.distributed.pipelining before 2.8).
+    pp_keeps_stage_outputs: bool = attrs.field(validator=attrs.validators.instance_of(bool))
+    provenance: Provenance
+
+
+@spec
 class TrainingDefaults(QuantityAccess):
     """How a training stack overlaps communication with compute, by kind (share of each collective it hides,
     0 = none, 1 = all it can), its gradient bucket size, and the share of the device's shape-roof GEMM rate its
@@ -346,6 +361,10 @@ class TrainingDefaults(QuantityAccess):
     compute_efficiency: float = attrs.field(validator=_unit_fraction)
     provenance: Provenance
     device_efficiency: tuple[DeviceEfficiency, ...] = attrs.field(default=(), converter=as_tuple)
+    memory: TrainingMemoryBehaviour | None = None  # absent: Megatron-Core's (every flag False)
+    # Share of the EP all-to-all hidden behind another micro-batch's compute (DualPipe, Megatron-Core
+    # --overlap-moe-expert-parallel-comm); absent: 0, every stack's default.
+    ep_comm_overlap: float = attrs.field(default=0.0, validator=_share)
 
     def efficiency_on(self, hardware_name: str) -> float:
         """compute_efficiency on the device named `hardware_name` (its own fit, else the stack's)."""

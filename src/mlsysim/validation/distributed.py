@@ -5,7 +5,8 @@ Megatron-Core on H100, NeMo fp8, MosaicML llm-foundry FSDP, Llama 3 405B), each 
 fit_efficiencies: the one fitted parameter per training runtime and device (compute_efficiency, and device_efficiency
 where a device's calibration rows disagree; catalog/runtimes/training.toml) from its calibration rows: the value whose median signed error there is zero (bisection; MFU and throughput
 rise monotonically with it). leave_one_source_out: one shared efficiency fitted on every other source family,
-then the left-out family predicted with it (what a new stack of unknown efficiency would see)."""
+then the left-out family predicted with it (what a new stack of unknown efficiency would see);
+leave_one_source_out_per_stack: the per-(runtime, device) efficiencies refitted without the left-out family."""
 from __future__ import annotations
 
 import csv
@@ -35,6 +36,9 @@ def _case_specs(row: dict[str, str]):
         head_dim=h // heads, ffn_size=int(row["ffn"]), ffn_gated=gated, vocab_size=int(row["vocab"]),
         tied_embeddings=not gated, context_length=int(row["seq_len"]), position_embedding="rotary",
         norm="rmsnorm" if gated else "layernorm", bias=not gated)
+    if (row.get("model") or "").strip():  # a catalog model (an MoE such as DeepSeekV3): the geometry columns only
+        from ..core.solver import registries  # describe it
+        model = registries().roots["Models"].get(row["model"].strip())
     per_node = 8
     system = ClusterSpec(name=f"Cluster_{row['id']}", display_name=f"{row['gpus']} GPUs", provenance=prov,
                          node=row["node"], node_count=max(1, int(row["gpus"]) // per_node), fabric=row["fabric"],
@@ -61,13 +65,14 @@ def predict(row: dict[str, str], efficiency: float | None = None) -> float:
     from ..core.distributed import DistributedModel
 
     model, system = _case_specs(row)
-    overlap = {"tp": float(row["tp_overlap"])} if row["tp_overlap"].strip() else None
+    overlap = {k: float(row[f"{k}_overlap"]) for k in ("tp", "ep") if (row.get(f"{k}_overlap") or "").strip()} or None
     split = row.get("stage_split", "").strip()  # "first/last" transformer layers of the end stages
     ends = dict(zip(("first_stage_layers", "last_stage_layers"), map(int, split.split("/")))) if split else {}
     r = DistributedModel().solve(model, system, int(row["global_batch"]), row["precision"],
                                  seq_len=int(row["seq_len"]), tensor_parallel=int(row["tp"]),
                                  pipeline_parallel=int(row["pp"]), context_parallel=int(row["cp"]),
                                  virtual_pipeline_stages=int(row["vp"]), microbatch_size=int(row["mbs"]),
+                                 expert_parallel=int(row.get("ep") or 1),
                                  zero_stage=int(row["zero"]), activation_recomputation=row["recompute"],
                                  runtime=_runtime(row["runtime"], efficiency), overlap=overlap, **ends)
     metric = row["metric"]
@@ -138,11 +143,34 @@ def leave_one_source_out(path: Path | str = DEFAULT_DISTRIBUTED_CASES) -> dict[s
     return out
 
 
+def leave_one_source_out_per_stack(path: Path | str = DEFAULT_DISTRIBUTED_CASES
+                                   ) -> dict[str, tuple[str, list[float]]]:
+    """{family: (how it was predicted, absolute % errors of its rows)}: every (runtime, device) efficiency refitted
+    on the other families' rows only; where no other family measures that (runtime, device), the runtime's rows on
+    other devices; where none measures the runtime, one efficiency shared over all the other families."""
+    all_rows = [r for r in rows(path) if r["metric"] in SPEED_METRICS and r["role"] != "excluded"]
+    out = {}
+    for fam in sorted({r["family"] for r in all_rows}):
+        train = [r for r in all_rows if r["family"] != fam]
+        mine = [r for r in all_rows if r["family"] == fam]
+        errs, how = [], set()
+        for key in sorted({(r["runtime"], _hardware(r)) for r in mine}):
+            same = [r for r in train if (r["runtime"], _hardware(r)) == key]
+            stack = [r for r in train if r["runtime"] == key[0]]
+            sel, label = (same, "refit") if same else (stack, "same runtime") if stack else (train, "shared")
+            e = _fit(sel)
+            how.add(f"{key[0]}/{key[1]} {label} {e:.3f}")
+            errs += [abs(predict(r, e) / float(r["measured"]) - 1.0) * 100 for r in mine
+                     if (r["runtime"], _hardware(r)) == key]
+        out[fam] = ("; ".join(sorted(how)), errs)
+    return out
+
+
 def parallelism_kind(row: dict[str, str]) -> str:
     """The row's parallelism as a label: FSDP / DP, then TP, PP (+VP), CP where > 1."""
     parts = ["FSDP" if row["zero"] == "3" else "DP"]
-    for key, label in (("tp", "TP"), ("pp", "PP"), ("cp", "CP")):
-        if int(row[key]) > 1:
+    for key, label in (("tp", "TP"), ("pp", "PP"), ("cp", "CP"), ("ep", "EP")):
+        if int(row.get(key) or 1) > 1:
             parts.append(label + ("+VP" if key == "pp" and int(row["vp"]) > 1 else ""))
     return "+".join(parts)
 
@@ -185,6 +213,10 @@ def report(path: Path | str = DEFAULT_DISTRIBUTED_CASES) -> str:
     lines.append("leave one source family out (one shared efficiency fitted on the others, |error| % of the family):")
     for fam, (e, fam_errs) in leave_one_source_out(path).items():
         lines.append(f"  {fam:<20} eff {e:.3f}  median {median(fam_errs):6.1f}  worst {max(fam_errs):6.1f}")
+    lines.append("leave one source family out, per stack (refit on the other families' rows of the same runtime and "
+                 "device, else of the same runtime, else shared):")
+    for fam, (how, fam_errs) in leave_one_source_out_per_stack(path).items():
+        lines.append(f"  {fam:<20} median {median(fam_errs):6.1f}  worst {max(fam_errs):6.1f}  ({how})")
     return "\n".join(lines)
 
 

@@ -8,6 +8,9 @@ Activations per layer per micro-batch (Korthikanti et al. 2022, sec. 4.1, eq. 1-
 no-score-matrix): attention sbh x 11, MLP sbh x 19, norms sbh x 4 for a 4h GeLU MLP -- written here from the
 tensors saved, so GQA and gated MLPs get their own widths. Tensor parallelism shards them except the
 norm/dropout regions (10 sbh) unless sequence parallelism is on; full recomputation keeps each layer's input.
+PyTorch-native stacks (the runtime's training.memory flags) differ from Megatron-Core in three places: DTensor TP
+saves the all-gathered inputs of its column-parallel linears and LM head, its loss_parallel cross-entropy holds more
+fp32 buffers, and torch.distributed.pipelining (< 2.8) keeps every micro-batch's stage output and receive buffers.
 """
 from __future__ import annotations
 
@@ -28,6 +31,27 @@ FRAGMENTATION_SHARE = 0.08
 # allocates beside both (4) (aten derivatives.yaml: nll_loss_backward, _log_softmax_backward_data). The forward
 # peak (bf16 logits 2 + fp32 copy 4 + log-softmax output 4 = 10) is below it.
 LOGITS_BYTES = 12.0
+# The same peak under DTensor loss_parallel (torchtitan with TP: the LM head's logits stay sharded on the
+# vocabulary): _nll_loss_and_log_softmax_backward (torch/distributed/tensor/parallel/loss.py) computes
+# (zeros_like(x) + exp(x)) * grad beside the saved fp32 log-softmax x: x, the zeros, their sum and the product
+# alive together, 4 x 4 B. (Its forward peak: bf16 logits 2 + fp32 copy 4 + shifted 4 + exp or result 4 = 14.)
+LOSS_PARALLEL_LOGITS_BYTES = 16.0
+# A pipeline stage that keeps each micro-batch's output until the step ends (torch.distributed.pipelining
+# _PipelineStageBase.forward_one_chunk appended every stage's output to output_chunks until PyTorch PR #153383,
+# 2025-05, kept it on the last stage only): the last stage's logits in the model's 16-bit dtype.
+STAGE_OUTPUT_LOGITS_BYTES = 2.0
+# Full-length inputs the column-parallel linears of a layer save under DTensor TP + SP (PrepareModuleInput all-
+# gathers the attention and the feed-forward input once; wq/wk/wv and w1/w3 save that replicated tensor;
+# torchtitan parallelize_llama.py apply_tp): two [tokens, d] tensors. Megatron-Core saves the shard and re-gathers
+# it in backward (tensor_parallel/layers.py LinearWithGradAccumulation...: ctx.save_for_backward(input, weight),
+# all_gather into a global buffer in backward).
+GATHERED_LAYER_INPUTS = 2
+# Their element width: 16-bit, or 1 B in float8 training, where torchao's PrepareFloat8ModuleInput casts the input
+# to float8 before the all-gather so the Float8Linears save the fp8 tensor (torchao/float8/float8_tensor_parallel.py).
+GATHERED_INPUT_BYTES, GATHERED_INPUT_BYTES_FP8 = 2.0, 1.0
+# The LM head's input under DTensor TP + SP: ColwiseParallel(input_layouts=Shard(1)) all-gathers the final norm's
+# output and saves it, 16-bit (torchtitan keeps the head out of Float8: float8.py module_filter_fn fqn != "output").
+GATHERED_HEAD_INPUT_BYTES = 2.0
 # FSDP prefetch keeps the next layer's gathered parameters beside the current one (Zhao et al. 2023, sec. 3.3).
 FSDP_GATHERED_LAYERS = 2
 # FSDP2 without gradient sync between micro-batches (a pipeline stage's backward before the last micro-batch)
@@ -64,8 +88,11 @@ class TrainingMemory:
 
 
 def layer_activation_bytes(seq_tokens: float, d: int, qkv_width: float, ffn_in: float, ffn_width: float,
-                           tp: int, sp: bool, recompute: str) -> float:
-    """Bytes saved for backward by one layer for `seq_tokens` tokens (16-bit tensors, 1 B dropout masks)."""
+                           tp: int, sp: bool, recompute: str, gathered: float = 0.0) -> float:
+    """Bytes saved for backward by one layer for `seq_tokens` tokens (16-bit tensors, 1 B dropout masks).
+    gathered: element width (B) of the all-gathered inputs of the column-parallel linears the stack keeps where
+    sequence parallelism would shard them (GATHERED_LAYER_INPUTS), 0 for none; op-level selective recomputation
+    replays the all-gathers."""
     s = seq_tokens
     if recompute == "full":
         return 2.0 * s * d / (tp if sp else 1)  # the layer's input only (Korthikanti sec. 4.3)
@@ -81,6 +108,10 @@ def layer_activation_bytes(seq_tokens: float, d: int, qkv_width: float, ffn_in: 
     if tp == 1:
         return total
     if sp:
+        # Korthikanti eq. 4 (everything / t with SP, the two 16-bit norm outputs among it); DTensor TP holds those two
+        # at full length instead, in the gathered width.
+        if gathered:
+            return total / tp + GATHERED_LAYER_INPUTS * s * d * (gathered - GATHERED_INPUT_BYTES / tp)
         return total / tp
     return UNSHARDED_WITHOUT_SP * s * d + (total - UNSHARDED_WITHOUT_SP * s * d) / tp
 

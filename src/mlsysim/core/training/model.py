@@ -10,6 +10,7 @@ the embedding on the first stage and the LM head and loss on the last (core.trai
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from ...errors import InvalidInputError
@@ -23,7 +24,9 @@ from ..solver import ForwardModel, RooflineModel, _sequence_length, calibration_
 from . import comm
 from .compute import DEFAULT_LAYER_KERNELS, micro_cost
 from .layout import build_layout, topology
-from .memory import (FSDP_GATHERED_LAYERS, LOGITS_BYTES, UNSHARDED_ACCUMULATED_GRAD_BYTES, TrainingMemory, layer_activation_bytes, stage_memory)
+from .memory import (FSDP_GATHERED_LAYERS, GATHERED_HEAD_INPUT_BYTES, GATHERED_INPUT_BYTES, GATHERED_INPUT_BYTES_FP8,
+                     LOGITS_BYTES, LOSS_PARALLEL_LOGITS_BYTES, STAGE_OUTPUT_LOGITS_BYTES,
+                     UNSHARDED_ACCUMULATED_GRAD_BYTES, TrainingMemory, layer_activation_bytes, stage_memory)
 from .pipeline import bubble_slots, inflight_microbatches
 from .result import DistributedResult, LazyProfile
 from .stack import TrainingStack, training_stack
@@ -43,7 +46,7 @@ RECOMPUTATION = ("none", "selective", "selective_op", "full")
 # Embedding bytes per token over d: forward gathers the rows (read + write), backward scatter-adds the gradient
 # into the table (read the incoming gradient, read + write the rows). Memory-bound, 5 passes.
 EMBEDDING_PASSES = 5.0
-OVERLAP_KINDS = ("tp", "dp", "param", "pp", "cp")
+OVERLAP_KINDS = ("tp", "dp", "param", "pp", "cp", "ep")
 
 
 def _recompute_name(value: Any) -> str:
@@ -62,8 +65,8 @@ def _apply_overlap(stack: TrainingStack, overlap: Any) -> TrainingStack:
     if overlap is None or overlap is True:
         return stack
     if overlap is False:
-        return TrainingStack(stack.name, 0.0, 0.0, 0.0, 0.0, 0.0, stack.bucket_bytes, stack.compute_efficiency,
-                             stack.fused_elementwise)
+        return replace(stack, tp_overlap=0.0, grad_overlap=0.0, param_overlap=0.0, pp_overlap=0.0, cp_overlap=0.0,
+                       ep_overlap=0.0)
     if isinstance(overlap, dict):
         bad = [k for k in overlap if k not in OVERLAP_KINDS]
         if bad:
@@ -72,9 +75,9 @@ def _apply_overlap(stack: TrainingStack, overlap: Any) -> TrainingStack:
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 <= v <= 1.0:
                 raise InvalidInputError(f"overlap[{k!r}] must be a share in [0, 1], got {v!r}")
         g = overlap.get
-        return TrainingStack(stack.name, g("tp", stack.tp_overlap), g("dp", stack.grad_overlap),
-                             g("param", stack.param_overlap), g("pp", stack.pp_overlap), g("cp", stack.cp_overlap),
-                             stack.bucket_bytes, stack.compute_efficiency, stack.fused_elementwise)
+        return replace(stack, tp_overlap=g("tp", stack.tp_overlap), grad_overlap=g("dp", stack.grad_overlap),
+                       param_overlap=g("param", stack.param_overlap), pp_overlap=g("pp", stack.pp_overlap),
+                       cp_overlap=g("cp", stack.cp_overlap), ep_overlap=g("ep", stack.ep_overlap))
     raise InvalidInputError(f"overlap must be None, True, False or a dict of shares by kind {OVERLAP_KINDS}, "
                             f"got {overlap!r}")
 
@@ -118,7 +121,7 @@ class DistributedModel(ForwardModel):
         runtime: a training stack of mlsysim.Runtimes (megatron, nemo, pytorch_fsdp, deepspeed, torchtitan)
         with its documented overlap and fitted kernel efficiency, or any runtime (its kernels and launch cost,
         plain DDP overlap); None: plain PyTorch DDP at the device's measured GEMM rate. overlap: None/True the
-        runtime's, False none, or {"tp"|"dp"|"param"|"pp"|"cp": share hidden}. Uneven pipeline stages (Megatron-Core
+        runtime's, False none, or {"tp"|"dp"|"param"|"pp"|"cp"|"ep": share hidden}. Uneven pipeline stages (Megatron-Core
         options, core.training.stages): first_stage_layers / last_stage_layers, or account_for_embedding / _loss
         _in_pipeline_split (the embedding / loss counted as one layer). 0.1.x names: tp_size, pp_size,
         ep_size, v_stages, microbatch_count (micro-batches per replica), fleet (the system)."""
@@ -207,7 +210,9 @@ def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, r
                         ep_link[1], moe_share)
     tp_xl = tp_l * (1.0 - stack.tp_overlap)
     cp_xl = max(0.0, cp_l - stack.cp_overlap * c.attn_fwd * 3.5)  # hides behind forward + 2.5 x backward attention
-    ep_xl = ep_l
+    # DualPipe / Megatron-Core's combined 1F1B run one micro-batch's dispatch and combine beside another's forward
+    # and backward (DeepSeek-V3 report, sec. 3.2.1): at most the layer's compute hides it.
+    ep_xl = max(0.0, ep_l - stack.ep_overlap * busy_l)
     slot_l = busy_l + tp_xl + cp_xl + ep_xl
     # Embedding lookup on the first stage: gather the rows forward, scatter-add the gradient backward.
     emb_t = EMBEDDING_PASSES * T * d * ab / c.bandwidth
@@ -286,16 +291,34 @@ def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, r
         qkv_w = m.heads * m.head_dim * 2
     gated = 2 if m.ffn_gated else 1
     ffn = ((m.experts_per_token + m.shared_experts) * m.expert_ffn_size if isinstance(m, MoESpec) else m.ffn_size)
-    layer_act = layer_activation_bytes(T, d, qkv_w, gated * ffn, ffn, tp, sp, recompute)
-    working = (layer_activation_bytes(T, d, qkv_w, gated * ffn, ffn, tp, sp, "none") if recompute == "full"
-               else 0.0)  # the layer being recomputed holds its full activations
-    logits = LOGITS_BYTES * T * m.vocab_size / tp  # fp32 logits and their gradient for the loss (last stage)
+    gathered_in = ((GATHERED_INPUT_BYTES_FP8 if prec.compute == "fp8" else GATHERED_INPUT_BYTES)
+                   if stack.saves_gathered_inputs and tp > 1 and sp else 0.0)  # DTensor TP keeps gathered inputs
+    layer_act = layer_activation_bytes(T, d, qkv_w, gated * ffn, ffn, tp, sp, recompute, gathered_in)
+    working = (layer_activation_bytes(T, d, qkv_w, gated * ffn, ffn, tp, sp, "none", gathered_in)
+               if recompute == "full" else 0.0)  # the layer being recomputed holds its full activations
+    # The loss on the last stage: fp32 logits and their gradients (memory.LOGITS_BYTES, or the loss_parallel
+    # backward's buffers), plus the LM head's saved all-gathered input under DTensor TP.
+    loss_bytes = LOSS_PARALLEL_LOGITS_BYTES if stack.loss_parallel and tp > 1 else LOGITS_BYTES
+    logits = loss_bytes * T * m.vocab_size / tp + (GATHERED_HEAD_INPUT_BYTES * T * d if gathered_in else 0.0)
     inflight = inflight_microbatches(pp, lay.vp, micro)
     ranks_shard = ranks
+    # Stage outputs kept until the step ends (memory.STAGE_OUTPUT_LOGITS_BYTES): each of the m micro-batches' output
+    # of each of the v chunks, the sequence-parallel shard of the hidden state; the last chunk's is the logits.
+    # The same pipelining preallocates one receive buffer per micro-batch and chunk (_prepare_forward_infra /
+    # _prepare_backward_infra: activations into every chunk but the first stage's, gradients into every chunk but the
+    # last stage's): (2 v - 1) m buffers per GPU, the last stage's in-flight one already counted as a layer input.
+    out_first = out_last = 0.0
+    if stack.keeps_stage_outputs and pp > 1:
+        hidden = T * d * ab / (tp if sp and tp > 1 else 1)
+        recv = (2 * lay.vp - 1) * micro * hidden
+        out_first = lay.vp * micro * hidden + recv
+        out_last = ((lay.vp - 1) * micro * hidden + micro * STAGE_OUTPUT_LOGITS_BYTES * T * m.vocab_size / tp
+                    + recv - hidden)
     # (parameters, activations) of the first and the last stage; one stage when pp == 1
-    cands = [(stage_params[0], split.first * layer_act * inflight + working + (logits if pp == 1 else 0.0))]
+    cands = [(stage_params[0], split.first * layer_act * inflight + working + out_first
+              + (logits if pp == 1 else 0.0))]
     if pp > 1:
-        cands.append((stage_params[-1], split.last * layer_act + working + logits))
+        cands.append((stage_params[-1], split.last * layer_act + working + logits + out_last))
     # FSDP holds the layers it has gathered: two (the running one and the prefetched next, Zhao et al. 2023 sec.
     # 3.3), or with pipeline stages the whole stage (no reshard after forward, as the DP time above).
     gathered = 0.0

@@ -16,5 +16,8 @@ def inflight_microbatches(pp: int, vp: int, micro: int) -> float:
     """Micro-batches of one full stage's activations the first stage holds at the peak of the schedule."""
     base = min(pp, micro)
     if vp > 1:
-        return base * (1.0 + (pp - 1) / (pp * vp))
+        # Warm-up of (v - 1) p + 2 (p - 1) chunk forwards (+ 1 in the first steady slot) on the first stage, capped
+        # at the m v chunks of a step (Megatron-Core pipeline_parallel/schedules.py num_warmup_microbatches, capped at
+        # total_num_microbatches; torch ScheduleInterleaved1F1B get_rank_warmup_ops likewise): at most m micro-batches.
+        return min(base * (1.0 + (pp - 1) / (pp * vp)), float(micro))
     return float(base)

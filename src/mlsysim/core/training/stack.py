@@ -22,6 +22,10 @@ class TrainingStack:
     bucket_bytes: float          # gradient bucket size: the last bucket's reduction is never hidden
     compute_efficiency: float    # share of the device's shape-roof GEMM rate reached in a training step (fitted)
     fused_elementwise: bool      # norms, activations, residuals fused (Transformer Engine / torch.compile)
+    saves_gathered_inputs: bool = False   # TP linears keep their all-gathered input for backward (DTensor TP)
+    loss_parallel: bool = False           # DTensor loss_parallel cross-entropy on vocabulary-sharded logits
+    keeps_stage_outputs: bool = False     # pipeline stages keep every micro-batch's output (torch pipelining < 2.8)
+    ep_overlap: float = 0.0               # share of the EP all-to-all hidden behind another micro-batch's compute
 
 
 DEFAULT_STACK = TrainingStack("pytorch DDP (no runtime named)", 0.0, 1.0, 0.0, 0.0, 0.0, DDP_BUCKET_BYTES, 1.0,
@@ -36,7 +40,9 @@ def training_stack(rt: Any, hardware_name: str = "") -> TrainingStack:
     t = rt.training
     return TrainingStack(rt.display_name, t.tp_comm_overlap, t.grad_reduce_overlap, t.param_gather_overlap,
                          t.pp_comm_overlap, t.cp_comm_overlap, t._bucket_size, t.efficiency_on(hardware_name),
-                         bool(rt.fusion.norm and rt.fusion.activation))
+                         bool(rt.fusion.norm and rt.fusion.activation),
+                         *((mem.tp_saves_gathered_inputs, mem.tp_loss_parallel, mem.pp_keeps_stage_outputs)
+                           if (mem := t.memory) is not None else (False, False, False)), t.ep_comm_overlap)
 
 
 def _plain(rt: Any) -> TrainingStack:
