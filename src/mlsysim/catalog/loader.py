@@ -16,7 +16,7 @@ from .._version import __version__
 from ..errors import CatalogError
 from . import cache, locations
 from .files import CatalogFile, all_catalog_files
-from .structure import structure
+from .structure import structure, structure_cached
 
 # Bump when the normalised format or the conversion rules change, so old caches are ignored.
 LOADER_FORMAT = 5
@@ -53,8 +53,10 @@ class LoadedEntry:
         if self._spec is None:
             with _materialise:  # one spec object per entry, whichever thread reaches it first
                 if self._spec is None:
-                    raw = json.loads(self._raw) if isinstance(self._raw, str) else self._raw
-                    self._spec = structure(self.array, raw, file=self.file)
+                    if isinstance(self._raw, str):  # a row of the verified cache
+                        self._spec = structure_cached(self.array, json.loads(self._raw), file=self.file)
+                    else:
+                        self._spec = structure(self.array, self._raw, file=self.file)
                     self._raw = None
         return self._spec
 

@@ -75,6 +75,18 @@ def _field_path(item: dict, field: str | None) -> str | None:
     return found[0] if len(found) == 1 else field
 
 
+def structure_cached(array: str, item: dict, *, file: str | None = None) -> Any:
+    """A spec from an entry of the verified cache (cattrs structured it when the cache was written): built directly
+    from the fields' types (catalog/direct.py, same result, no cattrs import); cattrs builds it where that cannot,
+    so that a failure is the CatalogError naming file, entry and field that structure() raises."""
+    from .direct import build
+
+    try:
+        return build(spec_class(array, item), item)
+    except Exception:
+        return structure(array, item, file=file)
+
+
 def structure(array: str, item: dict, *, file: str | None = None) -> Any:
     """Build one spec; any failure becomes a CatalogError naming the file, entry and field."""
     cls = spec_class(array, item)
