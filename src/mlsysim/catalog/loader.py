@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -84,27 +85,31 @@ class Catalog:
 
 def _schema_files() -> list[tuple[str, bytes]]:
     """(file name, bytes) of every schema, read once: hashed into the cache key and parsed from the same bytes."""
-    directory = locations.schema_dir()
+    directory = os.fspath(locations.schema_dir())
     out = []
-    for path in sorted(directory.glob("*.schema.json")):
+    # os.listdir and sorted names: the order of sorted(Path.glob()), without building a Path per file
+    for name in sorted(n for n in os.listdir(directory) if n.endswith(".schema.json")):
         try:
-            out.append((path.name, path.read_bytes()))
+            with open(os.path.join(directory, name), "rb") as fh:
+                out.append((name, fh.read()))
         except OSError as exc:
-            raise CatalogError(f"cannot read schema: {exc.strerror}", file=f"schemas/{path.name}") from None
+            raise CatalogError(f"cannot read schema: {exc.strerror}", file=f"schemas/{name}") from None
     return out
 
 
 def _code_files() -> list[tuple[str, bytes]]:
     """The modules that decide what a validated entry becomes (specs, catalog conversion): a cached payload
     from an older version of them is never reused, even when the version number did not change."""
-    package = Path(__file__).resolve().parents[1]
+    package = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
     out = []
     for directory in ("catalog", "specs"):
-        for path in sorted((package / directory).glob("*.py")):
+        folder = os.path.join(package, directory)
+        for name in sorted(n for n in os.listdir(folder) if n.endswith(".py")):
             try:
-                out.append((f"{directory}/{path.name}", path.read_bytes()))
+                with open(os.path.join(folder, name), "rb") as fh:
+                    out.append((f"{directory}/{name}", fh.read()))
             except OSError:  # an unreadable module could not have been imported either
-                out.append((f"{directory}/{path.name}", b""))
+                out.append((f"{directory}/{name}", b""))
     return out
 
 
