@@ -1,8 +1,9 @@
 """Load the whole catalog (shipped + MLSYSIM_CATALOG_PATH) into spec objects, all or nothing.
 
-Warm path (nothing changed): read and hash the file bytes, read the verified cache, structure with cattrs.
+Warm path (nothing changed): read and hash the file bytes, read the verified cache, build each entry on first use
+(directly from its fields, catalog/direct.py; no cattrs).
 Cold path (any catalog or schema byte changed): TOML (tomli), the compiled schema-and-units pass (jsonschema
-for the exact message when a file is wrong), structure, then rewrite the cache.
+for the exact message when a file is wrong), structure every entry with cattrs, then rewrite the cache.
 """
 from __future__ import annotations
 
