@@ -1,7 +1,6 @@
 """Every error mlsysim raises on bad input: each says what was wrong and what is accepted."""
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterable
 
 
@@ -46,6 +45,8 @@ class UnknownEntryError(MlsysimError, LookupError, AttributeError):
     def __str__(self) -> str:
         # Built on first read: the close-match search is O(entries), and hasattr() misses never read it.
         if self._message is None:
+            import difflib  # only a message read needs it (an import of ~2 ms)
+
             raw = self._candidates() if callable(self._candidates) else self._candidates
             pool = sorted(set(raw))
             lowered = {c.lower(): c for c in pool}

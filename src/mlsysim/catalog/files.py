@@ -30,8 +30,24 @@ class CatalogFile:
         self.kind, self.label, self.data = kind, label, data
 
 
-def _target(path: Path, root_real: str, label: str) -> os.stat_result:
-    """stat() of what `path` names, refusing dangling/looping links and links out of the catalog root."""
+def _entry_target(entry: os.DirEntry, parent_real: str, root_real: str, label: str) -> tuple[os.stat_result, str]:
+    """stat() and real path of what a directory entry names. A symlink is resolved and checked (_target); any other
+    entry's real path is its directory's plus its name: one stat() instead of realpath's lstat() per component."""
+    try:
+        link = entry.is_symlink()
+    except OSError:
+        link = True  # _target reports what cannot be read
+    if link:
+        return _target(Path(entry.path), root_real, label)
+    try:
+        return entry.stat(follow_symlinks=False), os.path.join(parent_real, entry.name)
+    except OSError as exc:
+        raise CatalogError(f"cannot stat: {exc.strerror}", file=label) from None
+
+
+def _target(path: Path, root_real: str, label: str) -> tuple[os.stat_result, str]:
+    """stat() and real path of what `path` names, refusing dangling/looping links and links out of the catalog
+    root."""
     try:
         real = os.path.realpath(path, strict=True)
     except (OSError, RuntimeError) as exc:  # ENOENT: dangling link; ELOOP / RuntimeError: a symlink loop
@@ -41,7 +57,7 @@ def _target(path: Path, root_real: str, label: str) -> os.stat_result:
         raise CatalogError(f"symlink leads outside the catalog root, to {real}", file=label,
                            expected="files inside the catalog directory (copy the file in instead of linking)")
     try:
-        return os.stat(real)
+        return os.stat(real), real
     except OSError as exc:
         raise CatalogError(f"cannot stat: {exc.strerror}", file=label) from None
 
@@ -55,7 +71,7 @@ def _scan(directory: Path, label: str) -> list[os.DirEntry]:
                            expected="a directory mlsysim can read (check its permissions)") from None
 
 
-def _read(path: Path, label: str, size: int) -> bytes:
+def _read(path: str, label: str, size: int) -> bytes:
     if size > MAX_FILE_BYTES:
         raise CatalogError(f"file is {size} bytes, over the {MAX_FILE_BYTES // 2**20} MiB limit", file=label,
                            expected="catalog files of ordinary size (split large user catalogs into several files)")
@@ -76,7 +92,7 @@ def catalog_files(root: Path, label_root: str) -> list[CatalogFile]:
     out: list[CatalogFile] = []
     for top in _scan(root, label_root):
         top_label = f"{label_root}/{top.name}"
-        st = _target(Path(top.path), root_real, top_label)
+        st, top_real = _entry_target(top, root_real, root_real, top_label)
         if stat.S_ISREG(st.st_mode):
             if top.name.lower().endswith(".toml"):
                 raise CatalogError("catalog file is outside the layout", file=top_label, expected=LAYOUT)
@@ -86,9 +102,9 @@ def catalog_files(root: Path, label_root: str) -> list[CatalogFile]:
         children = _scan(Path(top.path), top_label)
         for child in children:
             label = f"{top_label}/{child.name}"
-            cst = _target(Path(child.path), root_real, label)
+            cst, child_real = _entry_target(child, top_real, root_real, label)
             if stat.S_ISDIR(cst.st_mode):
-                if _contains_toml(Path(child.path), root_real, label):
+                if _contains_toml(Path(child.path), child_real, root_real, label):
                     raise CatalogError("catalog file is outside the layout", file=label, expected=LAYOUT)
                 continue
             if not child.name.lower().endswith(".toml"):
@@ -98,19 +114,19 @@ def catalog_files(root: Path, label_root: str) -> list[CatalogFile]:
                 raise CatalogError("catalog file is outside the layout", file=label, expected=LAYOUT)
             if not stat.S_ISREG(cst.st_mode):
                 raise CatalogError("not a regular file", file=label, expected="a TOML file")
-            out.append(CatalogFile(top.name, label, _read(Path(child.path), label, cst.st_size)))
+            out.append(CatalogFile(top.name, label, _read(child.path, label, cst.st_size)))
     return sorted(out, key=lambda f: (locations.KINDS.index(f.kind), f.label))
 
 
-def _contains_toml(directory: Path, root_real: str, label: str, depth: int = 0) -> bool:
+def _contains_toml(directory: Path, directory_real: str, root_real: str, label: str, depth: int = 0) -> bool:
     """Whether a directory below a kind directory holds *.toml files (they would never be read)."""
     if depth > 8:  # deeper trees are not a catalog layout anyone writes
         return False
     for entry in _scan(directory, label):
         sub = f"{label}/{entry.name}"
-        st = _target(Path(entry.path), root_real, sub)
+        st, real = _entry_target(entry, directory_real, root_real, sub)
         if stat.S_ISDIR(st.st_mode):
-            if _contains_toml(Path(entry.path), root_real, sub, depth + 1):
+            if _contains_toml(Path(entry.path), real, root_real, sub, depth + 1):
                 return True
         elif entry.name.lower().endswith(".toml"):
             return True

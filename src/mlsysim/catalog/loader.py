@@ -1,13 +1,15 @@
 """Load the whole catalog (shipped + MLSYSIM_CATALOG_PATH) into spec objects, all or nothing.
 
-Warm path (nothing changed): read and hash the file bytes, read the verified cache, structure with cattrs.
+Warm path (nothing changed): read and hash the file bytes, read the verified cache, build each entry on first use
+(directly from its fields, catalog/direct.py; no cattrs).
 Cold path (any catalog or schema byte changed): TOML (tomli), the compiled schema-and-units pass (jsonschema
-for the exact message when a file is wrong), structure, then rewrite the cache.
+for the exact message when a file is wrong), structure every entry with cattrs, then rewrite the cache.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,7 @@ from .._version import __version__
 from ..errors import CatalogError
 from . import cache, locations
 from .files import CatalogFile, all_catalog_files
-from .structure import structure
+from .structure import structure, structure_cached
 
 # Bump when the normalised format or the conversion rules change, so old caches are ignored.
 LOADER_FORMAT = 5
@@ -53,8 +55,10 @@ class LoadedEntry:
         if self._spec is None:
             with _materialise:  # one spec object per entry, whichever thread reaches it first
                 if self._spec is None:
-                    raw = json.loads(self._raw) if isinstance(self._raw, str) else self._raw
-                    self._spec = structure(self.array, raw, file=self.file)
+                    if isinstance(self._raw, str):  # a row of the verified cache
+                        self._spec = structure_cached(self.array, json.loads(self._raw), file=self.file)
+                    else:
+                        self._spec = structure(self.array, self._raw, file=self.file)
                     self._raw = None
         return self._spec
 
@@ -82,27 +86,31 @@ class Catalog:
 
 def _schema_files() -> list[tuple[str, bytes]]:
     """(file name, bytes) of every schema, read once: hashed into the cache key and parsed from the same bytes."""
-    directory = locations.schema_dir()
+    directory = os.fspath(locations.schema_dir())
     out = []
-    for path in sorted(directory.glob("*.schema.json")):
+    # os.listdir and sorted names: the order of sorted(Path.glob()), without building a Path per file
+    for name in sorted(n for n in os.listdir(directory) if n.endswith(".schema.json")):
         try:
-            out.append((path.name, path.read_bytes()))
+            with open(os.path.join(directory, name), "rb") as fh:
+                out.append((name, fh.read()))
         except OSError as exc:
-            raise CatalogError(f"cannot read schema: {exc.strerror}", file=f"schemas/{path.name}") from None
+            raise CatalogError(f"cannot read schema: {exc.strerror}", file=f"schemas/{name}") from None
     return out
 
 
 def _code_files() -> list[tuple[str, bytes]]:
     """The modules that decide what a validated entry becomes (specs, catalog conversion): a cached payload
     from an older version of them is never reused, even when the version number did not change."""
-    package = Path(__file__).resolve().parents[1]
+    package = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
     out = []
     for directory in ("catalog", "specs"):
-        for path in sorted((package / directory).glob("*.py")):
+        folder = os.path.join(package, directory)
+        for name in sorted(n for n in os.listdir(folder) if n.endswith(".py")):
             try:
-                out.append((f"{directory}/{path.name}", path.read_bytes()))
+                with open(os.path.join(folder, name), "rb") as fh:
+                    out.append((f"{directory}/{name}", fh.read()))
             except OSError:  # an unreadable module could not have been imported either
-                out.append((f"{directory}/{path.name}", b""))
+                out.append((f"{directory}/{name}", b""))
     return out
 
 

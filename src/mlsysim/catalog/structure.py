@@ -22,35 +22,40 @@ def converter():
     return conv
 
 
-@lru_cache(maxsize=1)
-def _classes() -> tuple[dict[str, type], dict[str, type], tuple[str, ...]]:
-    from .. import specs
+# Catalog table -> (spec module, class): resolved per table on first use, so a warm load that builds only a
+# hardware and a model entry imports only those spec modules (specs/__init__.py is lazy too).
+_CLASS_OF_ARRAY = {
+    "hardware": ("hardware", "HardwareSpec"), "scenarios": ("scenarios", "ScenarioSpec"),
+    "fabrics": ("systems", "FabricSpec"), "nodes": ("systems", "NodeSpec"), "clusters": ("systems", "ClusterSpec"),
+    "tiers": ("systems", "TierSpec"), "grids": ("infra", "GridSpec"), "racks": ("infra", "RackSpec"),
+    "classes": ("calibration", "CalibrationClass"), "runtimes": ("runtimes", "RuntimeSpec"),
+}
+# Model kinds outside specs/models.py's SPEC_BY_ARCHITECTURE: architecture -> (spec module, class).
+_CLASS_OF_ARCHITECTURE = {"encoder_decoder": ("encoder_decoder", "EncoderDecoderSpec"), "ssm2": ("mamba2", "Mamba2Spec")}
 
-    by_array = {
-        "hardware": specs.HardwareSpec, "scenarios": specs.ScenarioSpec, "fabrics": specs.FabricSpec,
-        "nodes": specs.NodeSpec, "clusters": specs.ClusterSpec, "tiers": specs.TierSpec, "grids": specs.GridSpec,
-        "racks": specs.RackSpec, "classes": specs.CalibrationClass, "runtimes": specs.RuntimeSpec,
-    }
-    return by_array, specs.SPEC_BY_ARCHITECTURE, specs.ARCHITECTURES
+
+def _spec_type(module: str, name: str) -> type:
+    from importlib import import_module
+
+    return getattr(import_module(f"mlsysim.specs.{module}"), name)
 
 
 def spec_class(array: str, item: dict) -> type:
-    by_array, by_architecture, architectures = _classes()
     if array == "models":
+        from ..specs.models import ARCHITECTURES, SPEC_BY_ARCHITECTURE
+
         arch = item.get("architecture")
-        if arch not in by_architecture:
+        if arch not in SPEC_BY_ARCHITECTURE and arch not in _CLASS_OF_ARCHITECTURE:
             raise CatalogError(f"unknown architecture {arch!r}", entry=item.get("name"), field="architecture",
-                               expected=f"one of {', '.join(architectures)}")
+                               expected=f"one of {', '.join(ARCHITECTURES)}")
         if arch == "encoder" and "patch_size" in item:  # patch front end: a vision transformer
-            from ..specs import VisionTransformerSpec
-
-            return VisionTransformerSpec
+            return _spec_type("vision_transformer", "VisionTransformerSpec")
         if arch == "encoder" and "front_end" in item:  # convolutional audio front end: a speech encoder
-            from ..specs import SpeechEncoderSpec
-
-            return SpeechEncoderSpec
-        return by_architecture[arch]
-    return by_array[array]
+            return _spec_type("speech_encoder", "SpeechEncoderSpec")
+        if arch in _CLASS_OF_ARCHITECTURE:
+            return _spec_type(*_CLASS_OF_ARCHITECTURE[arch])
+        return SPEC_BY_ARCHITECTURE[arch]
+    return _spec_type(*_CLASS_OF_ARRAY[array])
 
 
 def _field_path(item: dict, field: str | None) -> str | None:
@@ -68,6 +73,18 @@ def _field_path(item: dict, field: str | None) -> str | None:
             elif key == field and prefix:
                 found.append(prefix + key)
     return found[0] if len(found) == 1 else field
+
+
+def structure_cached(array: str, item: dict, *, file: str | None = None) -> Any:
+    """A spec from an entry of the verified cache (cattrs structured it when the cache was written): built directly
+    from the fields' types (catalog/direct.py, same result, no cattrs import); cattrs builds it where that cannot,
+    so that a failure is the CatalogError naming file, entry and field that structure() raises."""
+    from .direct import build
+
+    try:
+        return build(spec_class(array, item), item)
+    except Exception:
+        return structure(array, item, file=file)
 
 
 def structure(array: str, item: dict, *, file: str | None = None) -> Any:

@@ -7,9 +7,13 @@ is the bytes per element of the op sequence its reference code runs, one read or
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..specs.models import FixedGraphSpec, TransformerSpec
-from ..specs.runtimes import FusionLevel
 from . import attention_span
+
+if TYPE_CHECKING:  # annotations only
+    from ..specs.runtimes import FusionLevel
 
 FP32_BYTES = 4.0
 # Hugging Face LlamaRMSNorm, eager: x.to(fp32) (read ab, write 4), pow(2) (4 + 4), mean (read 4), x * rsqrt

@@ -1,7 +1,6 @@
 """Input checking shared by every solver: names or specs in, validated values out, clear errors."""
 from __future__ import annotations
 
-import difflib
 import math
 import sys
 from collections.abc import Callable, Sequence
@@ -178,6 +177,8 @@ def resolve_reference(owner: Any, field: str, spec_type: type | tuple[type, ...]
     if isinstance(target, spec_type):
         return target
     known = _known_paths(reg, (roots,) if isinstance(roots, str) else roots, spec_type)
+    import difflib  # only this error's message needs it
+
     close = difflib.get_close_matches(path, known, n=5, cutoff=0.5) if isinstance(path, str) else []
     shown = close or known[:_MAX_LISTED]
     more = "" if close or len(known) <= _MAX_LISTED else f" and {len(known) - _MAX_LISTED} more"

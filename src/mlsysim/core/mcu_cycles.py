@@ -18,13 +18,15 @@ tools/fit_mcu_cycles.py.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from ..errors import CatalogError, InvalidInputError
 from ..specs.hardware import HardwareSpec
-from ..specs.runtimes import MAC_LAYER_KINDS, RuntimeSpec
+
+if TYPE_CHECKING:  # annotations only: the layer kinds are imported where a cycles table is read
+    from ..specs.runtimes import RuntimeSpec
 
 # Precision of the kernels the cycles tables describe (CMSIS-NN, X-CUBE-AI and microTVM int8 kernels).
 MCU_PRECISION = "int8"
@@ -60,6 +62,8 @@ def cycles_per_mac(rt: RuntimeSpec, hw: HardwareSpec, kind: str) -> float:
     if hw.core is None:
         raise InvalidInputError(f"{hw.display_name} has no core table (core.name, core.clock): the cycles model "
                                 f"needs one; add it to its catalog/hardware entry")
+    from ..specs.runtimes import MAC_LAYER_KINDS
+
     if kind not in MAC_LAYER_KINDS:
         raise InvalidInputError(f"unknown layer type {kind!r}; the cycles model knows {', '.join(MAC_LAYER_KINDS)}")
     return rt.mcu.table_for(hw.core.name).get(kind) * core_scale(hw, rt)

@@ -12,16 +12,18 @@ runtime=None (the engine's idealised fused stack, the stand-in for TensorRT-LLM 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from ..errors import InvalidInputError
 from ..specs.models import ModelSpec, SSMSpec, TransformerSpec
-from ..specs.runtimes import RuntimeSpec
-from ..specs.sequences import SequenceLengths
 from .precision import ExecutionPrecision
 from .workload import TrainingOptions, WorkloadCost, workload_cost
+
+if TYPE_CHECKING:  # annotations only
+    from ..specs.runtimes import RuntimeSpec
+    from ..specs.sequences import SequenceLengths
 
 # The engine default stands for the serving stacks it was calibrated against (TensorRT-LLM, vLLM), which pack
 # the tokens of a batch without padding (TensorRT-LLM remove_input_padding, its default; vLLM flat batches).
@@ -30,6 +32,8 @@ ENGINE_DEFAULT_PACKS = True
 
 def sequence_lengths(seq_lens: Any, batch: int) -> SequenceLengths:
     """`seq_lens` as moments: a SequenceLengths as given, or a list of one length per sequence of the batch."""
+    from ..specs.sequences import SequenceLengths  # only a ragged batch needs it
+
     if isinstance(seq_lens, SequenceLengths):
         return seq_lens
     lengths = SequenceLengths.of(seq_lens)

@@ -14,13 +14,15 @@ All plain-float reads of spec fields: called on Engine.solve's hot path.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import CatalogError
 from ..specs.calibration import CalibrationClass
 from ..specs.hardware import HardwareSpec
 from ..specs.models import ModelSpec, SSMSpec, TransformerSpec
-from ..specs.runtimes import QuantFormat, RuntimeSpec
+
+if TYPE_CHECKING:  # annotations only: no runtime spec module on a solve without a runtime
+    from ..specs.runtimes import QuantFormat, RuntimeSpec
 
 
 def per_kernel_cost(rt: RuntimeSpec, phase: str, hardware_class: str) -> tuple[float, str, str]:

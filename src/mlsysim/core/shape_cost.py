@@ -7,18 +7,20 @@ runtime, batch, sequence, mode, precision), so a warm call costs one dict probe.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from ..specs.hardware import HardwareSpec
 from ..specs.models import FixedGraphSpec, ModelSpec, TransformerSpec
-from ..specs.runtimes import RuntimeSpec
 from .fusion import fixed_graph_extra, transformer_extra
 from .gemm_roof import attention_efficiency, conv_gemm_shape, relative_gemm_efficiency, training_attention_fraction
 from .layer_gemms import attention_head_dim, ffn_gemms, projection_gemms
 from .precision import ExecutionPrecision
 from .workload import ATTENTION_CORE_PHASE, WorkloadCost, workload_cost
+
+if TYPE_CHECKING:  # annotations only
+    from ..specs.runtimes import RuntimeSpec
 
 # Phases of transformer_cost: projections, attention core, FFN, element-wise, LM head (then Adam when training).
 ELEMENTWISE_PHASE = 3

@@ -5,14 +5,13 @@ Experimental API (see the stability promise): prefer ``Engine.solve``.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import registry as _registry
 from ..errors import CatalogError, InfeasibleError, InvalidInputError, InvalidTypeError, UnsupportedPrecisionError
 from ..specs.calibration import CalibrationClass
 from ..specs.hardware import PEAK_TOLERANCE, HardwareSpec
 from ..specs.models import ModelSpec, SSMSpec, TransformerSpec
-from ..specs.runtimes import QuantFormat, RuntimeSpec
 from . import mcu_cycles, runtime_costs
 from .inputs import (MIN_EFFICIENCY, Source, check_bool, check_efficiency, check_outputs, check_positive_int,
                      resolve_hardware, resolve_model)
@@ -23,6 +22,8 @@ from .ragged import ragged_workload
 from .results import MemoryBreakdown, PerformanceProfile
 from .shape_cost import phase_times, runtime_shapes
 from .workload import check_training_options, workload_cost
+if TYPE_CHECKING:  # annotations only: the runtime specs are imported where a runtime is given
+    from ..specs.runtimes import QuantFormat, RuntimeSpec
 from . import solve_plan  # noqa: E402  (imports this module's helpers at call time)
 
 
@@ -240,6 +241,12 @@ class RooflineModel(ForwardModel):
 _runtime_names: tuple[Any, dict[str, RuntimeSpec]] = (None, {})
 
 
+def _runtime_spec() -> type:
+    from ..specs.runtimes import RuntimeSpec
+
+    return RuntimeSpec
+
+
 def resolve_runtime(runtime: Any, hw: HardwareSpec) -> RuntimeSpec:
     """A RuntimeSpec or a registry name of mlsysim.Runtimes, checked to run on the device's hardware class."""
     global _runtime_names
@@ -252,7 +259,7 @@ def resolve_runtime(runtime: Any, hw: HardwareSpec) -> RuntimeSpec:
         rt = names.get(runtime)
         if rt is None:
             rt = names[runtime] = reg.roots["Runtimes"].get(runtime)
-    elif isinstance(runtime, RuntimeSpec):
+    elif isinstance(runtime, _runtime_spec()):
         rt = runtime
     else:
         raise InvalidTypeError(f"runtime must be a RuntimeSpec or a name such as 'llamacpp' (mlsysim.Runtimes), got "
