@@ -68,7 +68,14 @@ def test_random_grids_agree_with_the_solver_loop(seed):
     _agree_exactly(ref, dse.sweep(**grid, backend="python"))  # grouped, scalar steady state per point
 
 
-@pytest.mark.parametrize("runtime", ["nim", "vllm"])
+def test_tensorrt_llm_runtimes_schedule_whole_chunks():
+    """TensorRT-LLM's MicroBatchScheduler puts each context request into a step with its whole remaining length
+    (the catalog's provenance): trtllm and nim (TensorRT-LLM behind NIM) both take chunk_count steps."""
+    for name in ("trtllm", "nim"):
+        assert _runtime(name).serving.prefill_step_model == "chunk_count"
+
+
+@pytest.mark.parametrize("runtime", ["nim", "trtllm", "vllm"])
 def test_chunk_count_and_per_request_host_groups_take_the_tier_not_the_solver(monkeypatch, runtime):
     calls = []
     real = ServingModel.solve
