@@ -7,9 +7,11 @@ installed, serving_steady, else core.serving.scheduler.steady_state per point), 
 ServingModel._solve_parallel forms them. The single-device reference profiles a ServingResult carries (prefill,
 decode) are not built: the table does not hold them.
 
-Covered: continuous batching in a closed loop (requests in flight = batch_size) with any layout, any runtime and
-any attention (sliding windows vectorised; linear-attention and sparse top-k models through the scalar steady
-state per point). Everything else (arrival_rate, disaggregated, speculative, static batching), a group whose
+Covered: continuous batching in a closed loop (requests in flight = batch_size) with any layout, any runtime (host
+work a + b n per step, discrete steps of whole prompt chunks -- serving.prefill_step_model = "chunk_count" -- both
+vectorised; prompt_lengths, which sets only the median inter-token gap the table does not hold) and any attention
+(sliding windows vectorised; hybrid / gated attention weights as StepModel reads them from the spec; linear-attention
+and sparse top-k models through the scalar steady state per point). Everything else (arrival_rate, disaggregated, speculative, static batching), a group whose
 setup raises, a point whose figures fail the solver's output checks: ServingModel.solve itself, so the row and
 its error are the solver's own."""
 from __future__ import annotations
