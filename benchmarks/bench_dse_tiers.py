@@ -29,7 +29,11 @@ SERVING_VLLM = dict(SERVING, runtime="vllm", tensor_parallel=2)
 # sliding-window models (Mistral 7B every layer, Gemma 3 five of six layers).
 SERVING_PAGED = dict(SERVING, runtime="vllm")
 SERVING_SGLANG = dict(SERVING, runtime="sglang")
-SERVING_TRT = dict(SERVING, runtime="tensorrt")
+SERVING_TRT = dict(SERVING, runtime="tensorrt")  # TensorRT without a serving table: the default engine parameters
+# TensorRT-LLM's serving table (KV reserved whole, 32-token blocks) and NIM (discrete steps of whole prompt chunks,
+# serving.prefill_step_model = "chunk_count"; a frontend's latency)
+SERVING_TRTLLM = dict(SERVING, runtime="trtllm")
+SERVING_NIM = dict(SERVING, runtime="nim")
 SERVING_WINDOW = dict(SERVING, models=["Mistral_7B", "Gemma3_27B", "Gemma2_9B", "GPT_OSS_20B"], runtime="vllm")
 # Small grids (2 models x 2 devices x 4 concurrencies): the tier's fixed setup weighs on each of its few points.
 SERVING_SMALL = dict(models=["Llama3_8B", "Qwen25_7B"], hardware=["H100", "A100"], batch_sizes=[1, 8, 64, 256],
@@ -109,7 +113,9 @@ def main() -> None:
     only = set(a.only.split(",")) if a.only else None
     for name, grid in (("serving (numpy)", SERVING), ("serving, vLLM, TP 2 (numpy)", SERVING_VLLM),
                        ("serving, vLLM paged KV (numpy)", SERVING_PAGED),
-                       ("serving, SGLang (numpy)", SERVING_SGLANG), ("serving, TensorRT-LLM (numpy)", SERVING_TRT),
+                       ("serving, SGLang (numpy)", SERVING_SGLANG), ("serving, TensorRT (numpy)", SERVING_TRT),
+                       ("serving, TensorRT-LLM (numpy)", SERVING_TRTLLM),
+                       ("serving, NIM whole chunks (numpy)", SERVING_NIM),
                        ("serving, sliding windows, vLLM (numpy)", SERVING_WINDOW),
                        ("serving, small grid (numpy)", SERVING_SMALL),
                        ("serving, small grid, vLLM (numpy)", SERVING_SMALL_PAGED),

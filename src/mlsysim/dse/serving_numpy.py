@@ -1,6 +1,7 @@
 """The serving tier's inner physics vectorised with numpy (optional extra `mlsysim[dse]`): StepModel.time /
 pass_time over every point of a sweep at once, dense and MoE models, any layout, the runtime's attention
-bandwidth share (paged attention) and sliding-window attention. The same formulas in the same order on float64
+bandwidth share (paged attention), the host's work per step and per request (a + b n) and sliding-window
+attention. The same formulas in the same order on float64
 arrays; exp and pow go through Python's math per element (numpy's SIMD exp/pow differ from libm in the last
 bit), so each point follows the scalar arithmetic bit for bit. The closed-loop steady state that iterates it
 is serving_steady.steady_closed; property tests (tests/test_dse_serving_tier.py, tests/test_dse_serving_paged.py)
@@ -36,6 +37,7 @@ def step_params(s: StepModel) -> dict:
            "d": float(d), "ab": s.ab, "F": s.flops, "B": s.bw, "attn_bw": s.attn_bw, "tp": float(lay.tp), "pp": float(lay.pp),
            "link_bw": lay.link_bw, "a2a_bw": lay.a2a_bw, "ring": 2.0 * (lay.tp - 1) / lay.tp, "ring_latency": 2.0 * (lay.tp - 1) * lay.hop_latency,
            "pp_hops": float(lay.pp - 1), "hop": lay.hop_latency, "kernels": s.kernels, "host_pp": s.host / lay.pp,
+           "host": s.host, "host_req": s.host_req,
            "eager": s.per_kernel_eager, "graph_cost": s.per_kernel_graph or 0.0,
            "has_graph": 1.0 if s.per_kernel_graph is not None else 0.0, "moe": 1.0 if s.moe else 0.0}
     if s.moe:
@@ -89,12 +91,14 @@ def step_time(c: dict, nd, cd, np_, cp, prior, graph) -> np.ndarray:
         busy = busy + extra
     if c["_pp"]:  # comm.pp_send / pp: 0.0 when pp = 1
         busy = busy + c["pp_hops"] * (nbytes / c["link_bw"] + c["hop"]) / c["pp"]
+    # host work a + b x (requests sampling a token) per step (x + 0.0 * heads == x where b = 0), over pp
+    host = (c["host"] + c["host_req"] * heads) / c["pp"] if c["_host_req"] else c["host_pp"]
     if c["_graph"]:
         g = graph
         per_kernel = np.where((c["has_graph"] != 0) & (g != 0), g * c["graph_cost"] + (1.0 - g) * c["eager"],
                               c["eager"])
-        return busy + c["kernels"] * per_kernel + c["host_pp"]
-    return busy + c["_launch"] + c["host_pp"]  # kernels x eager
+        return busy + c["kernels"] * per_kernel + host
+    return busy + c["_launch"] + host  # kernels x eager
 
 
 def row_flags(ca: dict) -> dict:
@@ -105,6 +109,7 @@ def row_flags(ca: dict) -> dict:
     ca["_tp"] = bool((ca["tp"] > 1).any())
     ca["_pp"] = bool((ca["pp"] > 1).any())
     ca["_graph"] = bool((ca["has_graph"] != 0).any())
+    ca["_host_req"] = bool((ca["host_req"] != 0).any())
     ca["_moe_i"] = np.flatnonzero(ca["moe"] != 0)
     ca["_moe_c"] = {k: v[ca["_moe_i"]] for k, v in ca.items() if k[0] != "_"}
     ca["_span"] = bool(ca["span"].any())

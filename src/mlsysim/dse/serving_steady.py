@@ -1,7 +1,8 @@
 """The serving tier's per-point physics on numpy arrays (optional extra `mlsysim[dse]`): ServingModel's admission
 (KV slots reserved whole or paged on demand, the runtime's queue), the closed-loop steady state of
 core.serving.scheduler.steady_state (chunked prefill mixed into decode steps, or prefill-only steps between
-them; the frontend's latency) and the six figures, for every point of a sweep at once. The same operations in
+them; the frontend's latency; discrete steps of whole chunks, serving.prefill_step_model = "chunk_count") and the
+six figures, for every point of a sweep at once. The same operations in
 the same order as the scalar code, so each point follows the scalar iteration; points still iterating once few
 are left (the closed loop that does not settle within its iteration cap) are handed to the scalar
 steady_state itself. Step times: serving_numpy.pass_time."""
@@ -11,7 +12,7 @@ import math
 
 import numpy as np
 
-from ..core.serving.scheduler import DAMPING, MAX_ITERATIONS, TOLERANCE
+from ..core.serving.scheduler import DAMPING, DETERMINISTIC_SERVICE_QUEUE_SHARE, MAX_ITERATIONS, TOLERANCE
 from . import serving_numpy as sn
 
 RHO_CAP = 1.0 - 1e-9  # scheduler.steady_state's closed-loop cap on the prefill budget's utilisation
@@ -48,7 +49,8 @@ def group_constants(g) -> dict:
             "pp": float(lay.pp), "idle": g.idle, "tdp": g.tdp, "peak": g.prec.peak_flops, "gpus": float(lay.gpus),
             "flops_per_token": g.flops_per_token, "mfu_denominator": lay.gpus * g.prec.peak_flops,
             "matmul_per_token": g.matmul_per_token, "bw": s.bw, "F": s.flops, "budget": float(g.budget),
-            "mixed": float(p.mixed_prefill), "frontend": p.frontend_latency}
+            "mixed": float(p.mixed_prefill), "frontend": p.frontend_latency,
+            "chunk_count": float(p.chunk_count_steps)}
 
 
 def admit(k: dict, batch: np.ndarray, seq_tokens: np.ndarray, mean_tokens: np.ndarray) -> tuple:
@@ -112,18 +114,31 @@ def _rows(c: dict, rows: np.ndarray) -> dict:
     return sn.row_flags({k: v[rows] for k, v in c.items() if k[0] != "_"})
 
 
+def _closed_loop_wait(n: np.ndarray, service: np.ndarray, think: np.ndarray) -> np.ndarray:
+    """scheduler.closed_loop_wait on arrays (Schweitzer-Bard mean-value analysis; the square through Python's pow,
+    as the scalar ** 2; sqrt is correctly rounded in both)."""
+    ns = n * service
+    r = 0.5 * ((ns - think) + np.sqrt(sn._pow(think - ns, np.full(n.size, 2.0)) + 4.0 * service * think))
+    return np.where(n <= 1.0, 0.0, DETERMINISTIC_SERVICE_QUEUE_SHARE * np.maximum(r - service, 0.0))
+
+
 def steady_closed(c: dict, prompt: np.ndarray, output: np.ndarray, budget: np.ndarray, clients: np.ndarray,
-                  mixed: np.ndarray, frontend: np.ndarray, scalar=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                  mixed: np.ndarray, frontend: np.ndarray, scalar=None,
+                  chunk_count: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(ttft, tpot, request rate) of scheduler.steady_state(step, prompt, output, budget, clients=clients,
-    mixed=, frontend=) for each point (`c`: its step's constants, arrays over the points): the closed loop's damped
-    fixed point, each point iterated until it converges. scalar(indices) -> (ttft, tpot, rate) of those points
-    from the scalar steady_state: the few points still iterating late are handed to it."""
+    mixed=, frontend=, chunk_count=) for each point (`c`: its step's constants, arrays over the points): the closed
+    loop's damped fixed point, each point iterated until it converges. scalar(indices) -> (ttft, tpot, rate) of
+    those points from the scalar steady_state: the few points still iterating late are handed to it. chunk_count
+    (non-zero per point: discrete steps): the mean mixed step over the Poisson count of whole chunks
+    (scheduler.expected_mixed_step: two more step rows, no chunk and two chunks), floor(c / own) chunks per step,
+    the Schweitzer-Bard closed-loop wait plus the step-boundary residual."""
     n = clients.astype(float)
     cd_all = prompt + output / 2.0
     cp_all = prompt / 2.0
     steps_all = output - 1.0
     nd_all = n * steps_all / (steps_all + 1.0)
     others_all = np.zeros_like(n)
+    counted = np.zeros(n.size, dtype=bool) if chunk_count is None else chunk_count != 0
     ttft_out, tpot_out, x_out = np.empty_like(n), np.empty_like(n), np.empty_like(n)
     # The working set: the points iterated together. A point that converged stays in it (its figures were kept
     # when it converged; what it computes after is not read) until fewer than half of the set still iterate:
@@ -147,16 +162,23 @@ def steady_closed(c: dict, prompt: np.ndarray, output: np.ndarray, budget: np.nd
             mix = mixed[work] != 0
             sep = np.flatnonzero(~mix)  # prefill-only steps: a third row, the others' prefill step
             all_mixed = not sep.size
-            # rows: the step a decoding request sees, the step carrying a prompt's chunk, the prefill-only step
-            rows = np.concatenate([work, work, work[sep]])
+            cc = counted[work]
+            cc_any = bool(cc.any())
+            ccm = np.flatnonzero(cc & mix)  # mixed steps of whole chunks: rows with no chunk and with two chunks
+            # rows: the step a decoding request sees (one chunk's step where ccm), the step carrying a prompt's
+            # chunk, the prefill-only step, then the ccm points' decode-only and two-chunk steps
+            rows = np.concatenate([work, work, work[sep], work[ccm], work[ccm]])
             ca = _rows(c, rows)
             graph = c["has_graph"][work] != 0
-            need_share = np.flatnonzero((graph & mix) | ~mix)  # share read by CUDA-graph steps and by sep steps
+            # share read by CUDA-graph mean-load steps and by sep steps
+            need_share = np.flatnonzero((graph & mix & ~cc) | ~mix)
             P, N, cd, cp, steps = prompt[work], n[work], cd_all[work], cp_all[work], steps_all[work]
             bud, fe = budget[work], frontend[work]
             fe_any = bool(fe.any())
             cd3, cp3 = cd_all[rows], cp_all[rows]
             zero, zsep = np.zeros(size), np.zeros(sep.size)
+            zcc, ocp = np.zeros(ccm.size), np.ones(ccm.size)
+            at_cc = 2 * size + sep.size  # where the ccm rows start
             scale = (N - 1.0) / N
             nd, others = nd_all[work], others_all[work]
             ttft_w, tpot_w, x_w = np.empty(size), np.empty(size), np.empty(size)
@@ -168,28 +190,55 @@ def steady_closed(c: dict, prompt: np.ndarray, output: np.ndarray, budget: np.nd
         if need_share.size:
             share[need_share] = 1.0 - sn._exp(-(others[need_share] / own1[need_share]))
         seen = np.maximum(nd, 1.0)
+        # the first row: the step at the mean prefill load, or (chunk_count) the step with one whole chunk
+        np1, prior1, g1 = others, others * cp / own1, 1.0 - share
+        if ccm.size:
+            np1, prior1, g1 = np.where(cc, own, np1), np.where(cc, cp, prior1), np.where(cc, 0.0, g1)
+        cc_nd = np.concatenate([seen[ccm], seen[ccm]])
+        cc_np = np.concatenate([zcc, 2.0 * own[ccm]])
+        cc_prior = np.concatenate([zcc, 2.0 * cp[ccm]])
+        cc_graph = np.concatenate([ocp, zcc])
         if all_mixed:  # the decoding request's step carries the others' prefill
-            t = sn.pass_time(ca, np.concatenate([seen, nd]), cd3, np.concatenate([others, own + others]), cp3,
-                             np.concatenate([others * cp / own1, P / 2.0 - own / 2.0]),
-                             np.concatenate([1.0 - share, zero]))
-            tpot, t_chunk = t[:size], t[size:]
+            t = sn.pass_time(ca, np.concatenate([seen, nd, cc_nd]), cd3, np.concatenate([np1, own + others, cc_np]),
+                             cp3, np.concatenate([prior1, P / 2.0 - own / 2.0, cc_prior]),
+                             np.concatenate([g1, zero, cc_graph]))
+            tpot, t_chunk = t[:size].copy() if ccm.size else t[:size], t[size:2 * size]
+            bare = None
         else:  # separate prefill: a decode-only step and, with probability share, the others' prefill-only step
             sh = share[sep]
             with np.errstate(divide="ignore", invalid="ignore"):
                 batch_pf = np.where(sh > 0, others[sep] / sh, 0.0)
-            t = sn.pass_time(ca, np.concatenate([seen, np.where(mix, nd, 0.0), zsep]), cd3,
-                             np.concatenate([np.where(mix, others, 0.0), own + others, batch_pf]), cp3,
-                             np.concatenate([np.where(mix, others * cp / own1, 0.0), P / 2.0 - own / 2.0,
-                                             batch_pf * cp[sep] / own1[sep]]),
-                             np.concatenate([np.where(mix, 1.0 - share, 1.0), zero, zsep]))
+            t = sn.pass_time(ca, np.concatenate([seen, np.where(mix, nd, 0.0), zsep, cc_nd]), cd3,
+                             np.concatenate([np.where(mix, np1, 0.0), own + others, batch_pf, cc_np]), cp3,
+                             np.concatenate([np.where(mix, prior1, 0.0), P / 2.0 - own / 2.0,
+                                             batch_pf * cp[sep] / own1[sep], cc_prior]),
+                             np.concatenate([np.where(mix, g1, 1.0), zero, zsep, cc_graph]))
             tpot, t_chunk = t[:size].copy(), t[size:2 * size]
-            tpot[sep] = tpot[sep] + sh * np.where(batch_pf != 0, t[2 * size:], 0.0)
+            bare = t[:size].copy() if cc_any else None  # the decode-only step of the sep points
+            tpot[sep] = tpot[sep] + sh * np.where(batch_pf != 0, t[2 * size:at_cc], 0.0)
+        if ccm.size:  # scheduler.expected_mixed_step: E[f(K)], K ~ Poisson(lam) whole chunks
+            f1 = tpot[ccm]
+            f0, f2 = t[at_cc:at_cc + ccm.size], t[at_cc + ccm.size:]
+            lam = others[ccm] / own1[ccm]
+            p0 = sn._exp(-lam)
+            mean = p0 * f0 + (1.0 - p0) * f1 + (f2 - f1) * (lam - (1.0 - p0))
+            tpot[ccm] = np.where(lam <= 0.0, f0, mean)
+            if bare is None:
+                bare = np.zeros(size)
+            bare[ccm] = f0
         service = chunks * t_chunk
         x_new = N / ((service + fe if fe_any else service) + steps * tpot)
         rho = x_new * P * t_chunk / chunk
+        if cc_any:  # discrete steps: one step holds floor(c / own) whole chunks of a prompt's ceil(P / c)
+            per_step = np.maximum(1.0, np.floor(chunk / own1))
+            rho = np.where(cc, x_new * chunks * t_chunk / per_step, rho)
         rho = np.where(rho >= 1.0, RHO_CAP, rho)
         wait = scale * rho / (2.0 * (1.0 - rho)) * service
         wait = np.minimum(wait, (N - 1.0) * P / chunk * t_chunk)
+        if cc_any:  # Schweitzer-Bard queueing, then the residual of the decode step in progress (no cap)
+            w = _closed_loop_wait(N, service / per_step, steps * tpot + fe)
+            w = w + scale * (1.0 - rho) * bare / 2.0
+            wait = np.where(cc, w, wait)
         ttft = wait + service + fe if fe_any else wait + service
         x_new = N / (ttft + steps * tpot)
         nd_new = x_new * steps * tpot

@@ -7,9 +7,11 @@ installed, serving_steady, else core.serving.scheduler.steady_state per point), 
 ServingModel._solve_parallel forms them. The single-device reference profiles a ServingResult carries (prefill,
 decode) are not built: the table does not hold them.
 
-Covered: continuous batching in a closed loop (requests in flight = batch_size) with any layout, any runtime and
-any attention (sliding windows vectorised; linear-attention and sparse top-k models through the scalar steady
-state per point). Everything else (arrival_rate, disaggregated, speculative, static batching), a group whose
+Covered: continuous batching in a closed loop (requests in flight = batch_size) with any layout, any runtime (host
+work a + b n per step, discrete steps of whole prompt chunks -- serving.prefill_step_model = "chunk_count" -- both
+vectorised; prompt_lengths, which sets only the median inter-token gap the table does not hold) and any attention
+(sliding windows vectorised; hybrid / gated attention weights as StepModel reads them from the spec; linear-attention
+and sparse top-k models through the scalar steady state per point). Everything else (arrival_rate, disaggregated, speculative, static batching), a group whose
 setup raises, a point whose figures fail the solver's output checks: ServingModel.solve itself, so the row and
 its error are the solver's own."""
 from __future__ import annotations
@@ -26,8 +28,9 @@ from .scalar_tier import DEFAULT_OUTPUT_LEN, _serving, prompt_len
 
 _TINY, _INF = 2.2250738585072014e-308, float("inf")  # check_outputs' bounds (sys.float_info.min)
 # ServingModel.solve keywords the grouped tier reproduces (the rest take the scalar solve).
+# prompt_lengths sets only the median inter-token gap (itl_p50), which the table does not hold.
 GROUPED_OPTIONS = ("output_len", "tensor_parallel", "expert_parallel", "data_parallel", "pipeline_parallel",
-                   "runtime", "weight_only", "kv_precision", "max_num_batched_tokens", "batching")
+                   "runtime", "weight_only", "kv_precision", "max_num_batched_tokens", "batching", "prompt_lengths")
 
 
 def grouped_applies(space: Space) -> bool:
@@ -41,12 +44,15 @@ class _Group:
 
     def __init__(self, space: Space, mi: int, hi: int, pi: int):
         from ..core.serving import ServingModel
+        from ..core.serving.model import PROMPT_LENGTHS
         from ..specs.models import TransformerSpec
 
         o = dict(space.options)
         m = space.models[mi]
         if not isinstance(m, TransformerSpec) or m.architecture == "encoder":
             raise ValueError("not served")  # the scalar solve words the error
+        if o.get("prompt_lengths", "fixed") not in PROMPT_LENGTHS:
+            raise ValueError("prompt_lengths")  # the scalar solve words the error
         self.m = m
         self.output = check_positive_int("output_len", o.get("output_len", DEFAULT_OUTPUT_LEN))
         lay, hw, rt, prec, kvb, cls, params, step = ServingModel().build_step(
@@ -64,10 +70,12 @@ class _Group:
         self.matmul_per_token = m.matmul_parameters_per_token
         self.flops_per_token = 2.0 * self.matmul_per_token
         self.mixed, self.frontend = params.mixed_prefill, params.frontend_latency
+        self.chunk_count = params.chunk_count_steps  # discrete steps of whole chunks (serving.prefill_step_model)
 
 
 def _steady(g: _Group, prompt: int, clients: float) -> tuple[float, float, float]:
-    st = steady_state(g.step, prompt, g.output, g.budget, clients=clients, mixed=g.mixed, frontend=g.frontend)
+    st = steady_state(g.step, prompt, g.output, g.budget, clients=clients, mixed=g.mixed, frontend=g.frontend,
+                      chunk_count=g.chunk_count)
     return st.ttft, st.tpot, st.request_rate
 
 
@@ -236,13 +244,13 @@ def _vectorised(space: Space, start: int, stop: int, groups: list, pts: list, sc
         vec = np.flatnonzero(per_point)
         if vec.size == len(pts):
             ttft, tpot, rate = ss.steady_closed(c, prompt, k["output"], k["budget"], clients, k["mixed"],
-                                                k["frontend"], steady)
+                                                k["frontend"], steady, chunk_count=k["chunk_count"])
         else:
             if vec.size:
                 sub = {key: v[vec] for key, v in c.items()}
                 ttft[vec], tpot[vec], rate[vec] = ss.steady_closed(
                     sub, prompt[vec], k["output"][vec], k["budget"][vec], clients[vec], k["mixed"][vec],
-                    k["frontend"][vec], lambda idx: steady(vec[idx]))
+                    k["frontend"][vec], lambda idx: steady(vec[idx]), chunk_count=k["chunk_count"][vec])
             rest = np.flatnonzero(~per_point)
             ttft[rest], tpot[rest], rate[rest] = steady(rest)
         latency, thr, energy, mfu, feasible, compute, ok, ttft = ss.figures(k, batch, prompt, adm, ttft, tpot, rate,
