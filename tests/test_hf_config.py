@@ -103,11 +103,29 @@ def test_dict_configs_match_published(key):
     assert abs(spec.parameter_count / published - 1) <= TOLERANCE
 
 
-def test_sliding_window_is_recorded_in_the_notes():
+def test_sliding_window_becomes_the_spec_field():
     spec = mlsysim.Models.from_hf_config(DICT_CASES["gpt_oss_20b"][0], name="oss")
-    assert "sliding_window 128 on 12 of 24 layers" in spec.provenance.notes
+    assert (spec.sliding_window.size, spec.sliding_window.layers) == (128, 12)  # layer_types: half the layers
     mistral = mlsysim.Models.from_hf_config(DICT_CASES["mistral_7b"][0], name="m7")
-    assert "sliding_window 4096" in mistral.provenance.notes
+    assert (mistral.sliding_window.size, mistral.sliding_window.layers) == (4096, 32)  # every layer (v0.1)
+
+
+def test_sliding_window_follows_use_sliding_window_and_max_window_layers():
+    base = dict(DICT_CASES["mistral_7b"][0], model_type="qwen2", sliding_window=4096)
+    assert mlsysim.Models.from_hf_config(dict(base, use_sliding_window=False), name="q").sliding_window is None
+    spec = mlsysim.Models.from_hf_config(dict(base, use_sliding_window=True, max_window_layers=28), name="q")
+    assert spec.sliding_window.layers == 32 - 28  # Qwen2Config: layers i >= max_window_layers use the window
+    full = mlsysim.Models.from_hf_config(dict(base, use_sliding_window=True, max_window_layers=32), name="q")
+    assert full.sliding_window is None and "no layer uses it" in full.provenance.notes
+    with pytest.raises(InvalidInputError, match="sliding_window -1"):
+        mlsysim.Models.from_hf_config(dict(base, sliding_window=-1), name="q")
+
+
+def test_a_window_shortens_long_context_decode_and_keeps_parameters():
+    windowed = mlsysim.Models.from_hf_config(DICT_CASES["gpt_oss_20b"][0], name="oss")
+    full = mlsysim.Models.from_hf_config(dict(DICT_CASES["gpt_oss_20b"][0], sliding_window=None), name="oss_full")
+    assert windowed.parameter_count == full.parameter_count
+    assert windowed.get_kv_cache_size(65536, 1, "fp16").m_as("B") < full.get_kv_cache_size(65536, 1, "fp16").m_as("B")
 
 
 def test_unknown_architecture_names_what_is_missing():

@@ -35,7 +35,7 @@ def test_gpt_oss_file_reads_experts_gqa_and_the_sliding_window():
     spec = mlsysim.Models.from_hf_config(FIXTURES / "gpt_oss_20b.json")
     assert (spec.experts, spec.experts_per_token) == (32, 4)
     assert (spec.heads, spec.kv_heads, spec.head_dim) == (64, 8, 64)
-    assert "sliding" in spec.provenance.notes
+    assert (spec.sliding_window.size, spec.sliding_window.layers) == (128, 12)  # layer_types alternate
 
 
 def test_files_match_the_catalog_geometry():

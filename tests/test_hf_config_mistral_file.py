@@ -32,8 +32,8 @@ def test_file_reads_gqa_and_names_the_sliding_window():
     spec = _spec()
     assert (spec.heads, spec.kv_heads, spec.head_dim, spec.layers) == (32, 8, 128, 32)
     assert spec.context_length == 32768  # max_position_embeddings
-    # the importer reads sliding_window and says so (it costs attention over the full context today)
-    assert "sliding_window 4096" in spec.provenance.notes
+    # the importer reads sliding_window into the spec: every layer of v0.1 attends the last 4096 tokens
+    assert (spec.sliding_window.size, spec.sliding_window.layers) == (4096, 32)
 
 
 def test_same_parameters_as_the_catalog_entry():

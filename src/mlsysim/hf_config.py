@@ -6,7 +6,8 @@ with the catalog's full validation (``mlsysim.catalog.loader.build_spec``), so `
 catalog TOML entry written by ``mlsysim catalog add-model`` are the same thing and load the same way.
 
 Families (HF ``model_type``): llama, mistral, qwen2, qwen3, qwen3_moe, mixtral, gpt2, gptj, gpt_neox, bert,
-deepseek_v3 (and deepseek_v2, the same MLA + shared-expert layout), gpt_oss. A config of another family, or
+deepseek_v3 (and deepseek_v2, the same MLA + shared-expert layout), gpt_oss. Sliding-window attention is read into
+the `sliding_window` field. A config of another family, or
 one missing a field its recipe needs, is an error that names the fields.
 """
 from __future__ import annotations
@@ -54,18 +55,31 @@ def _activation(cfg: _Config, key: str, default: str) -> str:
     return _ACTIVATIONS[act]
 
 
-def _sliding_window(cfg: _Config) -> None:
-    """Sliding-window attention has no field in TransformerSpec: recorded in the provenance notes."""
+def _sliding_window(cfg: _Config, layers: Any) -> dict | None:
+    """The catalog's `sliding_window` field from the config (specs.models.SlidingWindow), or None.
+
+    Which layers use the window, as transformers builds `layer_types`: the config's own `layer_types` list
+    (gpt-oss, newer Qwen/Mistral configs); else Qwen2/Qwen3 with `use_sliding_window` window layers
+    i >= max_window_layers (Qwen2Config); else, as Mistral 7B v0.1, every layer (arXiv:2310.06825 sec. 2)."""
     window = cfg.raw.get("sliding_window")
-    layer_types = cfg.raw.get("layer_types")
     if window is None or cfg.raw.get("use_sliding_window") is False:
-        return
+        return None
+    if not isinstance(window, int) or isinstance(window, bool) or window <= 0:
+        raise InvalidInputError(f"sliding_window {window!r} of the {cfg.family} config is not a positive token "
+                                "count: fix the config or set it to null for full attention")
+    layer_types = cfg.raw.get("layer_types")
     if isinstance(layer_types, list) and layer_types:
-        sliding = sum(1 for t in layer_types if t == "sliding_attention")
-        cfg.notes.append(f"sliding_window {window} on {sliding} of {len(layer_types)} layers (layer_types) is not "
-                         "modelled: every layer is costed as full attention")
+        windowed = sum(1 for t in layer_types if t == "sliding_attention")
+        pattern = f"layer_types: {windowed} of {len(layer_types)} layers sliding_attention"
+    elif cfg.raw.get("use_sliding_window") is True and cfg.raw.get("max_window_layers") is not None:
+        windowed = max(0, int(layers) - int(cfg.raw["max_window_layers"]))
+        pattern = f"use_sliding_window: layers from max_window_layers {cfg.raw['max_window_layers']} on"
     else:
-        cfg.notes.append(f"sliding_window {window} is not modelled: attention is costed over the full context")
+        windowed, pattern = int(layers), "every layer"
+    if windowed == 0:
+        cfg.notes.append(f"sliding_window {window} set but no layer uses it ({pattern}): full attention")
+        return None
+    return {"size": window, "layers": windowed, "pattern": pattern}
 
 
 def _llama_like(cfg: _Config, *, bias_default: bool = False) -> dict:
@@ -85,7 +99,9 @@ def _llama_like(cfg: _Config, *, bias_default: bool = False) -> dict:
         "context_length": cfg.need("max_position_embeddings"), "position_embedding": "rotary", "norm": "rmsnorm",
         "bias": bias, "activation": _activation(cfg, "hidden_act", "silu"),
     }
-    _sliding_window(cfg)
+    window = _sliding_window(cfg, entry["layers"])
+    if window is not None:
+        entry["sliding_window"] = window
     return entry
 
 
