@@ -7,7 +7,6 @@ ServingModel.solve per point bit for bit, with the same feasibility, bottleneck 
 are vectorised (no full ServingModel.solve per point)."""
 from __future__ import annotations
 
-import math
 import random
 
 import attrs
@@ -16,8 +15,8 @@ import pytest
 from mlsysim import Models, dse
 from mlsysim.core.serving import ServingModel
 from mlsysim.registry import registries
+from serving_tier_checks import assert_identical as _agree_exactly
 
-FIGURES = ("latency", "throughput", "energy", "mfu", "ttft", "tpot")
 MODELS = ["Llama3_8B", "Llama3_70B", "Mixtral_8x7B", "Qwen25_7B", "Mistral_7B", "Gemma3_27B", "Qwen3_Next_80B_A3B",
           "DeepSeek_V3"]
 DEVICES = ["H100", "A100", "L4", "B200", "DGX_H100"]
@@ -33,15 +32,6 @@ def _runtimes() -> list:
     # and without chunk_count; vLLM (request_overhead); SGLang (frontend, prefill-only steps)
     return ["nim", _runtime("nim", mixed_prefill=False), "trtllm", _runtime("trtllm", prefill_step_model="chunk_count"),
             _runtime("trtllm", prefill_step_model="mean_load"), "vllm", "sglang"]
-
-
-def _agree_exactly(ref, got) -> None:
-    assert len(ref) == len(got)
-    for a, b in zip(ref, got):
-        for k in FIGURES:
-            assert a[k] == b[k] or (math.isnan(a[k]) and math.isnan(b[k])), (k, a, b)
-        assert (a["feasible"], a["bottleneck"], a["error"], a["throughput_unit"]) == \
-            (b["feasible"], b["bottleneck"], b["error"], b["throughput_unit"]), (a, b)
 
 
 def _grid(rng: random.Random) -> dict:

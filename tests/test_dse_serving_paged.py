@@ -13,8 +13,8 @@ import pytest
 
 from mlsysim import dse
 from mlsysim.core.serving import ServingModel
+from serving_tier_checks import assert_close
 
-FIGURES = ("latency", "throughput", "energy", "mfu", "ttft", "tpot")
 RUNTIMES = ["vllm", "sglang", "tensorrt", "llamacpp", None]
 MODELS = ["Llama3_8B", "Qwen25_7B", "Mixtral_8x7B", "Mistral_7B", "Gemma3_27B", "Gemma2_9B", "GPT_OSS_20B",
           "DeepSeek_V3_2", "Llama3_70B"]
@@ -24,20 +24,7 @@ REL = 1e-9  # issue 11: the vectorised serving tier agrees with ServingModel.sol
 
 def _agree(ref, got) -> int:
     """Asserts agreement; returns how many points agree bit for bit."""
-    assert len(ref) == len(got)
-    exact = 0
-    for a, b in zip(ref, got):
-        same = True
-        for k in FIGURES:
-            x, y = a[k], b[k]
-            if math.isnan(x) and math.isnan(y):
-                continue
-            assert math.isclose(x, y, rel_tol=REL), (k, a, b)
-            same &= x == y
-        assert (a["feasible"], a["bottleneck"], a["error"], a["throughput_unit"]) == \
-            (b["feasible"], b["bottleneck"], b["error"], b["throughput_unit"]), (a, b)
-        exact += same
-    return exact
+    return assert_close(ref, got, REL)
 
 
 def _grid(rng: random.Random) -> dict:

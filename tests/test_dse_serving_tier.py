@@ -4,7 +4,6 @@ devices, precisions, prompt lengths, batch sizes, layouts and runtimes; options 
 through the solver itself."""
 from __future__ import annotations
 
-import math
 import random
 
 import pytest
@@ -12,21 +11,12 @@ import pytest
 from mlsysim import dse
 from mlsysim.core.serving import ServingModel
 from mlsysim.dse import run as dse_run
+from serving_tier_checks import assert_identical as _identical
 
-FIGURES = ("latency", "throughput", "energy", "mfu", "ttft", "tpot")
 MODELS = ["Llama3_8B", "Llama3_70B", "Mixtral_8x7B", "Qwen25_7B", "GPT2", "BERT_Base", "DeepSeek_V3"]
 DEVICES = ["H100", "A100", "L4", "MI300X", "B200", "T4"]
 PRECISIONS = ["fp16", "bf16", "fp8", "int8", "int4"]
 RUNTIMES = [None, "vllm", "sglang", "tensorrt", "llamacpp"]
-
-
-def _identical(ref, got):
-    assert len(ref) == len(got)
-    for a, b in zip(ref, got):
-        for k in FIGURES:
-            assert a[k] == b[k] or (math.isnan(a[k]) and math.isnan(b[k])), (k, a, b)
-        assert (a["feasible"], a["bottleneck"], a["error"], a["throughput_unit"]) == \
-            (b["feasible"], b["bottleneck"], b["error"], b["throughput_unit"]), (a, b)
 
 
 def _random_grid(rng: random.Random) -> dict:
