@@ -205,7 +205,10 @@ def _plan(m: ModelSpec, hw: HardwareSpec, precision: Any, efficiency: Any, seq_l
 
 
 def clear() -> None:
-    """Forget every plan and cached workload."""
+    """Forget every plan and cached workload (the runtime plans of core/runtime_plan.py too)."""
+    from . import runtime_plan
+
+    runtime_plan.clear()
     _plans.clear()
     _costs.clear()
     _workload_ids.clear()
