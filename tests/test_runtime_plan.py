@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 import mlsysim
 from mlsysim import Engine
 from mlsysim.core import runtime_plan, solve_plan
-from test_solve_plan import SRC, same
+from test_solve_plan import SRC, both, same  # the comparison of fast and reference outcomes
 
 MODELS = sorted(mlsysim.Models.names())
 HARDWARE = sorted(mlsysim.Hardware.names())
@@ -27,31 +27,6 @@ RUNS_ON = {r: sorted(h for h in HARDWARE if mlsysim.Hardware.get(h).calibration_
 FORMATS = sorted({f.name for r in RUNTIMES for f in mlsysim.Runtimes.get(r).quantization})
 PRECISIONS = (None, "fp32", "tf32", "fp16", "bf16", "fp8", "int8", "int4", "fp4", "FP16", "Q4_0", "bogus",
               *FORMATS)
-
-
-def outcome(kw: dict) -> tuple:
-    """Every attrs field and the summary of a solve, or the class and message of its error."""
-    try:
-        r = Engine.solve(**kw)
-    except Exception as e:
-        return ("error", type(e).__name__, str(e))
-    fields = tuple((f.name, getattr(r, f.name)) for f in attrs.fields(type(r)))
-    return ("ok", fields, r.summary(), r.to_dict(), r.latency.m_as("s"), str(r.throughput.units),
-            r.energy.m_as("J"))
-
-
-def both(kw: dict) -> tuple[tuple, tuple]:
-    """(fast path, reference path) outcomes of the same call, the fast one twice (cold caches, then warm)."""
-    try:
-        solve_plan.clear()
-        cold = outcome(kw)
-        warm = outcome(kw)
-        solve_plan.ENABLED = False
-        ref = outcome(kw)
-    finally:
-        solve_plan.ENABLED = True
-    assert same(cold, warm), (kw, cold, warm)
-    return warm, ref
 
 
 @st.composite
