@@ -13,6 +13,11 @@ from pathlib import Path
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 CASES = [("Llama3_70B", "H100", 8, "fp8"), ("ResNet50", "A100", 256, "int8"), ("DS_CNN", "STM32L4R5", 1, "int8"),
          ("Mixtral_8x7B", "H200", 32, "fp16")]
+# With a runtime (core/runtime_plan.py): a serving stack, eager PyTorch and its CUDA-graph replay (decode and a CNN),
+# llama.cpp.
+RUNTIME_CASES = [("Llama3_70B", "H100", 8, "fp8", "vllm"), ("Llama3_8B", "H200", 1, "bf16", "pytorch_eager"),
+                 ("Llama3_8B", "H200", 1, "bf16", "pytorch_cuda_graph"),
+                 ("ResNet50", "H200", 256, "bf16", "pytorch_eager"), ("Llama3_8B", "A100", 1, "fp16", "llamacpp")]
 
 
 def time_solve(repeats: int = 5, calls: int = 2000) -> dict[str, float]:
@@ -20,16 +25,16 @@ def time_solve(repeats: int = 5, calls: int = 2000) -> dict[str, float]:
     from mlsysim import Engine, Hardware, Models
 
     out = {}
-    for m, h, b, p in CASES:
+    for m, h, b, p, rt in [(*c, None) for c in CASES] + RUNTIME_CASES:
         model, hw = Models.get(m), Hardware.get(h)
-        Engine.solve(model, hw, b, p)  # warm (pint registry, caches)
+        Engine.solve(model, hw, b, p, runtime=rt)  # warm (pint registry, caches)
         samples = []
         for _ in range(repeats):
             t0 = time.process_time()  # CPU time: a loaded shared machine inflates wall time
             for _ in range(calls):
-                Engine.solve(model, hw, b, p)
+                Engine.solve(model, hw, b, p, runtime=rt)
             samples.append((time.process_time() - t0) / calls)
-        out[f"{m} on {h}"] = min(samples)
+        out[f"{m} on {h}" + (f" ({rt})" if rt else "")] = min(samples)
     return out
 
 
@@ -79,7 +84,7 @@ def time_import(repeats: int = 7) -> dict[str, float]:
 if __name__ == "__main__":
     print("warm Engine.solve, median per call:")
     for label, t in time_solve().items():
-        print(f"  {label:<28} {t * 1e6:8.1f} us")
+        print(f"  {label:<46} {t * 1e6:8.1f} us")
     print("a sweep of distinct points, CPU time per point:")
     for label, t in time_distinct().items():
         print(f"  {label:<34} {t * 1e6:8.1f} us")

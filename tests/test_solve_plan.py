@@ -26,11 +26,11 @@ PRECISIONS = (None, "fp32", "tf32", "fp16", "bf16", "fp8", "int8", "int4", "fp4"
 
 
 def outcome(kw: dict) -> tuple:
-    """Every attrs field and the summary of a solve, or the class of its error."""
+    """Every attrs field and the summary of a solve, or the class and message of its error."""
     try:
         r = Engine.solve(**kw)
     except Exception as e:
-        return ("error", type(e).__name__)
+        return ("error", type(e).__name__, str(e))
     fields = tuple((f.name, getattr(r, f.name)) for f in attrs.fields(type(r)))
     return ("ok", fields, r.summary(), r.to_dict(), r.latency.m_as("s"), str(r.throughput.units),
             r.energy.m_as("J"))

@@ -6,7 +6,7 @@ from typing import Any
 from .results import PerformanceProfile
 from .lora import DEFAULT_LORA_RANK
 from .precision import DEFAULT_PRECISION
-from . import solve_plan
+from . import runtime_plan, solve_plan
 from .solver import RooflineModel
 
 _SOLVER = RooflineModel()
@@ -44,11 +44,14 @@ class Engine:
             real tokens -- linear work over sum L, attention over sum L^2 -- a padding one batch x max; None packs),
             is_lora with lora_rank (with is_training: LoRA adapters on every linear layer, base weights frozen).
         """
-        if runtime is None and seq_lens is None and is_lora is False and is_training is False and zero_stage == 0 \
-                and dp_size == 1 and activation_recomputation == "none" and solve_plan.ENABLED:
-            # RooflineModel.solve's own common case, entered directly (core/solve_plan.py; None: not that case)
+        if seq_lens is None and is_lora is False and is_training is False and zero_stage == 0 and dp_size == 1 \
+                and activation_recomputation == "none" and solve_plan.ENABLED:
+            # RooflineModel.solve's own common case, entered directly (core/solve_plan.py, with a runtime
+            # core/runtime_plan.py; None: not that case)
             fast = solve_plan.solve(model, hardware, batch_size, precision, efficiency, seq_len, weight_only, False,
-                                    raise_errors)
+                                    raise_errors) if runtime is None else \
+                runtime_plan.solve(model, hardware, batch_size, precision, efficiency, seq_len, weight_only, False,
+                                   raise_errors, runtime)
             if fast is not None:
                 return fast
         return _SOLVER.solve(model, hardware, batch_size, precision, efficiency, is_training=is_training,

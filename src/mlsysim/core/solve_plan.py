@@ -1,5 +1,6 @@
 """The common case of RooflineModel.solve on cached constants: an inference pass (decode step, forward pass or
-prefill) on a device without a microcontroller core, with no runtime, no ragged batch and no training.
+prefill) on a device without a microcontroller core, with no runtime, no ragged batch and no training (the same
+case under a runtime: core/runtime_plan.py).
 
 Two caches make a warm call cost a few float operations:
 - a plan per (model, device, precision, efficiency, seq_len, weight_only, prefill): everything the solve derives
@@ -205,7 +206,10 @@ def _plan(m: ModelSpec, hw: HardwareSpec, precision: Any, efficiency: Any, seq_l
 
 
 def clear() -> None:
-    """Forget every plan and cached workload."""
+    """Forget every plan and cached workload (the runtime plans of core/runtime_plan.py too)."""
+    from . import runtime_plan
+
+    runtime_plan.clear()
     _plans.clear()
     _costs.clear()
     _workload_ids.clear()

@@ -24,7 +24,7 @@ from .shape_cost import phase_times, runtime_shapes
 from .workload import check_training_options, workload_cost
 if TYPE_CHECKING:  # annotations only: the runtime specs are imported where a runtime is given
     from ..specs.runtimes import QuantFormat, RuntimeSpec
-from . import solve_plan  # noqa: E402  (imports this module's helpers at call time)
+from . import runtime_plan, solve_plan  # noqa: E402  (import this module's helpers at call time)
 
 
 def registries():
@@ -77,11 +77,14 @@ class RooflineModel(ForwardModel):
         mlsysim.SequenceLengths(mean=, mean_square=, max=); not with seq_len. A runtime that packs
         (RuntimeSpec.packs_ragged; runtime=None packs) computes the real tokens, one that pads computes
         batch x max (mlsysim.core.ragged); the result's seq_len is then the longest sequence."""
-        if runtime is None and seq_lens is None and is_lora is False and is_training is False and zero_stage == 0 \
-                and dp_size == 1 and activation_recomputation == "none" and solve_plan.ENABLED:
-            # The common inference case on cached per-spec constants (core/solve_plan.py; None: not that case)
+        if seq_lens is None and is_lora is False and is_training is False and zero_stage == 0 and dp_size == 1 \
+                and activation_recomputation == "none" and solve_plan.ENABLED:
+            # The common inference case on cached per-spec constants (core/solve_plan.py, with a runtime
+            # core/runtime_plan.py; None: not that case)
             fast = solve_plan.solve(model, hardware, batch_size, precision, efficiency, seq_len, weight_only, prefill,
-                                    raise_errors)
+                                    raise_errors) if runtime is None else \
+                runtime_plan.solve(model, hardware, batch_size, precision, efficiency, seq_len, weight_only, prefill,
+                                   raise_errors, runtime)
             if fast is not None:
                 return fast
         m = resolve_model(model)
