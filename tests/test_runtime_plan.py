@@ -88,7 +88,7 @@ def test_ragged_and_training_calls_are_the_reference_paths(kw):
     dict(model="Llama3_8B", hardware="H100", batch_size=4, runtime="vllm", seq_lens=[100, 2000, 30, 512]),
     dict(model="Llama3_8B", hardware="H100", batch_size=4, runtime="pytorch_eager", is_training=True),
     dict(model="Llama3_8B", hardware="H100", batch_size=4, runtime="deepspeed", is_training=True, is_lora=True),
-    dict(model="DS_CNN", hardware="STM32L4R5", batch_size=1, precision="int8", runtime="cmsis_nn"),  # MCU: reference
+    dict(model="DS_CNN", hardware="STM32L4R5", batch_size=1, precision="int8", runtime="cmsis_nn"),  # MCU: cycles model
     dict(model="DS_CNN", hardware="STM32L4R5", batch_size=1, precision="int8", runtime="tflite_micro"),
     dict(model="Llama3_8B", hardware="STM32L4R5", batch_size=1, runtime="vllm"),  # wrong class: the error
     dict(model="Llama3_8B", hardware="H100", batch_size=1, runtime="no_such_runtime"),  # unknown name
@@ -106,11 +106,31 @@ def test_the_named_cases_take_the_fast_path():
     Engine.solve("Llama3_8B", "H200", 1, "bf16", runtime="pytorch_eager")
     Engine.solve("ResNet50", "H200", 256, "bf16", runtime="pytorch_eager")
     assert len(runtime_plan._plans) == 2 and all(len(p.batches) == 1 for p in runtime_plan._plans.values())
-    # outside the case nothing is planned: a microcontroller, a ragged batch, a training step
-    Engine.solve("DS_CNN", "STM32L4R5", 1, "int8", runtime="cmsis_nn")
+    Engine.solve("DS_CNN", "STM32L4R5", 1, "int8", runtime="cmsis_nn")  # a microcontroller's cycles model too
+    assert len(runtime_plan._plans) == 3
+    # outside the case nothing is planned: a ragged batch, a training step
     Engine.solve("Llama3_8B", "H100", 2, runtime="vllm", seq_lens=[10, 20])
     Engine.solve("Llama3_8B", "H100", 2, runtime="pytorch_eager", is_training=True)
-    assert len(runtime_plan._plans) == 2
+    assert len(runtime_plan._plans) == 3
+
+
+MCU_RUNTIMES = [r for r in RUNTIMES if "microcontroller" in mlsysim.Runtimes.get(r).hardware_classes]
+MCUS = [h for h in HARDWARE if mlsysim.Hardware.get(h).core is not None]
+
+
+@pytest.mark.parametrize("runtime", MCU_RUNTIMES)
+def test_every_microcontroller_runtime_core_and_layer_table_model(runtime):
+    """The cycles model in a runtime plan: every microcontroller library on every core (a core it has no kernels
+    for: the reference path's error), every model with per-layer types and one without, int8 (the cycles model),
+    fp32 (the roofline) and an explicit efficiency: equal to the reference path to the bit."""
+    assert MCU_RUNTIMES and MCUS
+    models = [m for m in MODELS if getattr(mlsysim.Models.get(m), "layer_table", None) is not None] + ["Llama3_8B"]
+    for hardware in MCUS:
+        for model in models:
+            for kw in (dict(precision="int8"), dict(precision="fp32"), dict(precision="int8", efficiency=0.3)):
+                call = dict(model=model, hardware=hardware, batch_size=2, runtime=runtime, **kw)
+                fast, ref = both(call)
+                assert same(fast, ref), call
 
 
 def test_a_runtime_spec_built_in_python_gets_its_own_plan():

@@ -82,7 +82,8 @@ def test_fast_path_equals_reference_path(kw):
     dict(model="ResNet50", hardware="A100", batch_size=256, precision="int8"),
     dict(model="Mixtral_8x7B", hardware="H200", batch_size=32),
     dict(model="Llama3_70B", hardware="H100", batch_size=64, raise_errors=True),  # infeasible: the error
-    dict(model="DS_CNN", hardware="STM32L4R5", batch_size=1, precision="int8"),  # microcontroller: reference
+    dict(model="DS_CNN", hardware="STM32L4R5", batch_size=1, precision="int8"),  # microcontroller: cycles model
+    dict(model="DS_CNN", hardware="STM32L4R5", batch_size=2, precision="fp32"),  # microcontroller: roofline
 ])
 def test_named_cases(kw):
     fast, ref = both(kw)
@@ -129,3 +130,31 @@ def test_results_pickle_and_compare():
     r = Engine.solve("Llama3_8B", "H100", 8)
     back = pickle.loads(pickle.dumps(r))
     assert back == r and back.latency.m_as("ms") == r.latency.m_as("ms")
+
+
+MCUS = [h for h in HARDWARE if mlsysim.Hardware.get(h).core is not None]
+LAYER_TABLE_MODELS = [m for m in MODELS if getattr(mlsysim.Models.get(m), "layer_table", None) is not None]
+
+
+@pytest.mark.parametrize("hardware", MCUS)
+def test_every_microcontroller_and_layer_table_model(hardware):
+    """The cycles model in the plan (core/mcu_cycles.py): every core, every model with per-layer types, the default
+    library's int8, a roofline precision and an explicit efficiency, equal to the reference path to the bit."""
+    assert MCUS and LAYER_TABLE_MODELS
+    for model in LAYER_TABLE_MODELS + ["Llama3_8B"]:  # and a model without layer types: the roofline
+        for kw in (dict(precision=None), dict(precision="int8"), dict(precision="fp32"),
+                   dict(precision="int8", efficiency=0.3), dict(precision="int8", raise_errors=True)):
+            for batch in (1, 3):
+                call = dict(model=model, hardware=hardware, batch_size=batch, **kw)
+                fast, ref = both(call)
+                assert same(fast, ref), call
+
+
+@pytest.mark.parametrize("model", LAYER_TABLE_MODELS)
+def test_per_layer_roofline_terms_cached_per_batch(model):
+    """The per-layer roofline's sums are kept per batch size: a sweep over batches, then the same batches again
+    (warm terms), equals the reference on each point."""
+    for hardware in ("A100", "H100", "T4" if "T4" in HARDWARE else "A100"):
+        for batch in (1, 7, 64, 7):
+            fast, ref = both(dict(model=model, hardware=hardware, batch_size=batch, precision="int8"))
+            assert same(fast, ref), (model, hardware, batch)

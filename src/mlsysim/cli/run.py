@@ -47,6 +47,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     sv.add_argument("--precision", default="fp16")
     sv.add_argument("--runtime", default=None, help="serving runtime, a Runtimes entry (vLLM, SGLang, ...)")
     sv.add_argument("--batching", default="continuous", choices=["continuous", "static"])
+    sv.add_argument("--memory-fraction", type=float, default=None,
+                    help="share of each GPU the runtime may allocate (vLLM --gpu-memory-utilization, SGLang "
+                         "--mem-fraction-static); default the runtime's catalog reserve")
+    sv.add_argument("--max-num-seqs", type=int, default=None,
+                    help="cap on running requests (vLLM --max-num-seqs, SGLang --max-running-requests); default "
+                         "the runtime's")
     add_json(sv)
     sv.set_defaults(handler=_serve)
 
@@ -93,7 +99,8 @@ def _serve(args: argparse.Namespace) -> int:
     r = ServingModel().solve(model_arg(args.model), _device_or_system(args.hardware), args.concurrency,
                              args.precision, prompt_len=args.prompt_len, output_len=args.output_len,
                              tensor_parallel=args.tp, expert_parallel=args.ep, data_parallel=args.dp,
-                             pipeline_parallel=args.pp, runtime=args.runtime, batching=args.batching)
+                             pipeline_parallel=args.pp, runtime=args.runtime, batching=args.batching,
+                             memory_fraction=args.memory_fraction, max_num_seqs=args.max_num_seqs)
     if args.json:
         out(r.to_json(indent=2))
     else:

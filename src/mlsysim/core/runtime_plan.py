@@ -1,5 +1,6 @@
 """RooflineModel.solve with a runtime on cached constants: an inference pass (decode step, forward pass or prefill)
-under a RuntimeSpec on a device without a microcontroller core, with no ragged batch, no training and no LoRA.
+under a RuntimeSpec on any device (a microcontroller's cycles model is part of the plan), with no ragged batch,
+no training and no LoRA.
 
 The sibling of core/solve_plan.py (the runtime=None case), with the same rules:
 - a plan per (model, device, runtime, precision, efficiency, seq_len, weight_only, prefill) holds what the solve
@@ -23,7 +24,7 @@ from typing import Any
 from .. import registry as _registry
 from ..specs.hardware import HardwareSpec
 from ..specs.models import ModelSpec, SSMSpec, TransformerSpec
-from . import runtime_costs
+from . import mcu_cycles, runtime_costs
 from . import solver as _solver
 from .inputs import _INF, _TINY, MAX_COUNT, MAX_EFFICIENCY, MFU_ROUNDING_TOLERANCE, check_efficiency
 from .power import average_power
@@ -47,14 +48,14 @@ class Plan:
 
     __slots__ = ("reg", "model", "hw", "rt", "seq", "head", "quant_note", "prec", "fmt", "eff", "shape_roof",
                  "achieved", "bandwidth", "weight_bw", "capacity", "weights_capacity", "tdp", "idle",
-                 "memory_power", "cls", "prefill", "gap", "batches")
+                 "memory_power", "cls", "prefill", "gap", "batches", "mcu_seconds", "mcu_notes")
 
 
 class Batch:
     """What a plan fixes for one batch size: the shaped workload and every term that follows from it alone."""
 
     __slots__ = ("cost", "compute_time", "busy", "bottleneck", "kernels", "per_kernel", "reasons", "memory",
-                 "feasible", "misfit")
+                 "feasible", "misfit", "achieved", "eff")
 
 
 _plans: dict[tuple, Plan] = {}
@@ -77,7 +78,7 @@ def solve(model: Any, hardware: Any, batch: Any, precision: Any, efficiency: Any
         rkey = id(runtime)
     m = model if isinstance(model, ModelSpec) else _resolve(model, "Models")
     hw = hardware if isinstance(hardware, HardwareSpec) else _resolve(hardware, "Hardware")
-    if m is None or hw is None or hw.core is not None:
+    if m is None or hw is None:
         return None
     key = (id(m), id(hw), rkey, precision, type(precision), efficiency, type(efficiency), seq_len, weight_only,
            prefill)
@@ -103,7 +104,7 @@ def solve(model: Any, hardware: Any, batch: Any, precision: Any, efficiency: Any
 
     # The reference path's roofline (RooflineModel.solve), term for term.
     cost, prec = b.cost, plan.prec
-    achieved_flops, bandwidth, weight_bw = plan.achieved, plan.bandwidth, plan.weight_bw
+    achieved_flops, bandwidth, weight_bw = b.achieved, plan.bandwidth, plan.weight_bw
     compute_time = b.compute_time
     weight_time, other_time = cost.weight_traffic / weight_bw, cost.other_traffic / bandwidth
     memory_time = weight_time + other_time
@@ -135,7 +136,7 @@ def solve(model: Any, hardware: Any, batch: Any, precision: Any, efficiency: Any
         "compute_time_s": compute_time, "memory_time_s": memory_time, "overhead_s": overhead,
         "flops": cost.model_flops, "hardware_flops": cost.hardware_flops,
         "bytes_moved": cost.weight_traffic + cost.other_traffic, "dense_peak_flops": prec.peak_flops,
-        "efficiency": plan.eff, "peak_flops_used": achieved_flops, "bandwidth_used": bandwidth, "power_w": power,
+        "efficiency": b.eff, "peak_flops_used": achieved_flops, "bandwidth_used": bandwidth, "power_w": power,
         "memory": b.memory, "throughput_unit": cost.item_unit, "reasons": b.reasons, "memory_reasons": b.misfit})
 
 
@@ -182,6 +183,11 @@ def _plan(m: ModelSpec, hw: HardwareSpec, runtime: Any, precision: Any, efficien
         weight_bw = hw.flash._bandwidth * cls.memory_efficiency if hw.flash is not None else bandwidth
         if fmt is not None:
             weight_bw = runtime_costs.weight_bandwidth(weight_bw, fmt, prec.weight_only, hw)
+        # Microcontrollers: the library's cycles per MAC by layer type x the core (core/mcu_cycles.py) replace the
+        # roofline compute time, or a reason says why they do not apply.
+        mcu_notes: list[str] = []
+        mcu = mcu_cycles.plan(m, hw, rt, prec.compute, efficiency is not None, _solver.resolve_runtime, mcu_notes) \
+            if hw.core is not None else None
     except Exception:
         return None
     p = Plan()
@@ -201,6 +207,7 @@ def _plan(m: ModelSpec, hw: HardwareSpec, runtime: Any, precision: Any, efficien
         if phase in rt.launch.graph_phases:
             gap = None
     p.gap = gap
+    p.mcu_seconds, p.mcu_notes = (None if mcu is None else mcu.seconds), tuple(mcu_notes)
     return p
 
 
@@ -226,7 +233,12 @@ def _batch(p: Plan, batch: int) -> Batch | None:
         return None
     b = Batch()
     b.busy = b.bottleneck = None
-    if cost.phases:  # per-kernel roofline: each phase waits on its own slower roof (RooflineModel.solve's loop)
+    b.achieved, b.eff = p.achieved, p.eff
+    if p.mcu_seconds is not None:  # the cycles model's compute time, and the rate it implies
+        compute_time = p.mcu_seconds * batch
+        b.achieved = cost.hardware_flops / compute_time
+        b.eff = b.achieved / prec.peak_flops
+    elif cost.phases:  # per-kernel roofline: each phase waits on its own slower roof (RooflineModel.solve's loop)
         achieved, weight_bw, bandwidth = p.achieved, p.weight_bw, p.bandwidth
         bound_compute = bound_memory = 0.0
         for i, (flops, w_bytes, o_bytes) in enumerate(cost.phases):
@@ -240,7 +252,7 @@ def _batch(p: Plan, batch: int) -> Batch | None:
         b.bottleneck = "Compute" if bound_compute >= bound_memory else "Memory"
     b.cost, b.compute_time, b.kernels, b.per_kernel = cost, compute_time, kernels, per_kernel
     b.memory, b.feasible, b.misfit = memory, feasible, tuple(misfit)
-    b.reasons = p.head + cost.notes + p.quant_note + shaped.notes + (note,) + b.misfit
+    b.reasons = p.head + cost.notes + p.quant_note + shaped.notes + p.mcu_notes + (note,) + b.misfit
     return b
 
 

@@ -1,14 +1,15 @@
 """The common case of RooflineModel.solve on cached constants: an inference pass (decode step, forward pass or
-prefill) on a device without a microcontroller core, with no runtime, no ragged batch and no training (the same
-case under a runtime: core/runtime_plan.py).
+prefill) with no runtime, no ragged batch and no training (the same case under a runtime: core/runtime_plan.py), on
+any device (a microcontroller's cycles model, core/mcu_cycles.py, is part of its plan).
 
-Two caches make a warm call cost a few float operations:
+Three caches make a warm call cost a few float operations:
 - a plan per (model, device, precision, efficiency, seq_len, weight_only, prefill): everything the solve derives
   from the specs and those arguments (the precision's units and peak, the calibration class, the compute and
   memory roofs, the launch overhead, the power figures, the notes that do not depend on the batch);
 - the workload per (model, sequence length, precision formats, prefill, batch): what a pass costs is
-  independent of the device (core.workload), so a sweep over devices computes it once.
-Both are keyed on the identity of the (frozen) specs and hold them, so an id is never reused while cached.
+  independent of the device (core.workload), so a sweep over devices computes it once;
+- the terms of one batch size on one plan (the per-layer roofline of a layer table sums every layer once).
+All are keyed on the identity of the (frozen) specs and hold them, so an id is never reused while cached.
 
 The result is the reference path's to the last bit: the same expressions in the same order (property-tested in
 tests/test_solve_plan.py against RooflineModel.solve with the fast path off). Anything outside the common case,
@@ -22,7 +23,7 @@ from typing import Any
 from .. import registry as _registry
 from ..specs.hardware import HardwareSpec
 from ..specs.models import ModelSpec
-from . import runtime_costs
+from . import mcu_cycles, runtime_costs
 from . import solver as _solver  # the reference path's helpers (a partly imported module while solver imports us)
 from .inputs import _INF, _TINY, MAX_COUNT, MAX_EFFICIENCY, MFU_ROUNDING_TOLERANCE, check_efficiency
 from .power import average_power
@@ -47,7 +48,7 @@ class Plan:
 
     __slots__ = ("reg", "model", "hw", "seq", "head", "tail", "prec", "eff", "achieved", "bandwidth", "weight_bw",
                  "per_kernel", "reserve", "capacity", "weights_capacity", "tdp", "idle", "memory_power", "wid",
-                 "prefill", "fits")
+                 "prefill", "fits", "rt", "mcu_seconds", "cls")
 
 
 _plans: dict[tuple, Plan] = {}
@@ -65,7 +66,7 @@ def solve(model: Any, hardware: Any, batch: Any, precision: Any, efficiency: Any
         return None
     m = model if isinstance(model, ModelSpec) else _resolve(model, "Models")
     hw = hardware if isinstance(hardware, HardwareSpec) else _resolve(hardware, "Hardware")
-    if m is None or hw is None or hw.core is not None:
+    if m is None or hw is None:
         return None
     key = (id(m), id(hw), precision, type(precision), efficiency, type(efficiency), seq_len, weight_only, prefill)
     plan = _plans.get(key)
@@ -86,40 +87,17 @@ def solve(model: Any, hardware: Any, batch: Any, precision: Any, efficiency: Any
             _costs.clear()
         _costs[ck] = (m, cost)
 
-    # The reference path's roofline (RooflineModel.solve), term for term.
-    prec, achieved_flops, bandwidth, weight_bw = plan.prec, plan.achieved, plan.bandwidth, plan.weight_bw
-    compute_time = cost.hardware_flops / achieved_flops
-    weight_time, other_time = cost.weight_traffic / weight_bw, cost.other_traffic / bandwidth
-    memory_time = weight_time + other_time
-    overhead = cost.kernels * plan.per_kernel
-    if cost.phases:
-        bound_compute = bound_memory = 0.0
-        for flops, w_bytes, o_bytes in cost.phases:
-            c = flops / achieved_flops
-            mem = w_bytes / weight_bw + o_bytes / bandwidth
-            if c >= mem:
-                bound_compute += c
-            else:
-                bound_memory += mem
-        busy = bound_compute + bound_memory
-        bottleneck = "Compute" if bound_compute >= bound_memory else "Memory"
-    else:
-        busy = max(compute_time, memory_time)
-        bottleneck = "Compute" if compute_time >= memory_time else "Memory"
-    latency = busy + overhead
-
-    fit = plan.fits.get(batch)  # the memory verdict of this workload on this device
-    if fit is None or fit[0] is not cost:
-        memory = MemoryBreakdown(weights=cost.weights, kv_cache=cost.kv_cache, activations=cost.activations,
-                                 gradients=cost.gradients, optimizer_state=cost.optimizer_state,
-                                 runtime_reserve=plan.reserve, capacity=plan.capacity,
-                                 weights_capacity=plan.weights_capacity)
-        misfit: list[str] = []
-        feasible = _solver._fits(memory, hw, misfit)
+    # What this workload costs on this plan's roofs, once per batch size (the per-phase roofline of a layer table
+    # loops over every layer): the reference path's expressions, term for term.
+    terms = plan.fits.get(batch)
+    if terms is None or terms[0] is not cost:
+        terms = _batch_terms(plan, cost, m, hw, batch)
         if len(plan.fits) >= FIT_CACHE_SIZE:
             plan.fits.clear()
-        fit = plan.fits[batch] = (cost, memory, feasible, tuple(misfit))
-    _, memory, feasible, misfit = fit
+        plan.fits[batch] = terms
+    _, compute_time, memory_time, achieved_flops, eff, overhead, busy, bottleneck, latency, memory, feasible, \
+        misfit, tail = terms
+    prec = plan.prec
     if not feasible and raise_errors:
         return None
     power = average_power(plan.tdp, plan.idle, compute_time, memory_time, latency, plan.memory_power)
@@ -133,7 +111,7 @@ def solve(model: Any, hardware: Any, batch: Any, precision: Any, efficiency: Any
         return None
     if mfu > MAX_EFFICIENCY:
         mfu = MAX_EFFICIENCY
-    reasons = plan.head + cost.notes + plan.tail
+    reasons = plan.head + cost.notes + tail
     return _profile({
         "latency_s": latency, "throughput_per_s": throughput, "bottleneck": bottleneck, "mfu": mfu,
         "feasible": feasible, "energy_j": energy, "model": m.name, "hardware": hw.name, "batch_size": batch,
@@ -141,9 +119,53 @@ def solve(model: Any, hardware: Any, batch: Any, precision: Any, efficiency: Any
         "compute_time_s": compute_time, "memory_time_s": memory_time, "overhead_s": overhead,
         "flops": cost.model_flops, "hardware_flops": cost.hardware_flops,
         "bytes_moved": cost.weight_traffic + cost.other_traffic, "dense_peak_flops": prec.peak_flops,
-        "efficiency": plan.eff, "peak_flops_used": achieved_flops, "bandwidth_used": bandwidth, "power_w": power,
+        "efficiency": eff, "peak_flops_used": achieved_flops, "bandwidth_used": plan.bandwidth, "power_w": power,
         "memory": memory, "throughput_unit": cost.item_unit, "reasons": reasons + misfit if misfit else reasons,
         "memory_reasons": misfit})
+
+def _batch_terms(plan: Plan, cost: Any, m: ModelSpec, hw: HardwareSpec, batch: int) -> tuple:
+    """(cost, compute, memory and overhead seconds, achieved FLOP/s, efficiency, busy seconds, bottleneck,
+    latency, memory breakdown, fits, why not, the reasons after the workload's notes) of one batch size."""
+    achieved_flops, bandwidth, weight_bw, eff, rt = plan.achieved, plan.bandwidth, plan.weight_bw, plan.eff, plan.rt
+    compute_time = cost.hardware_flops / achieved_flops
+    memory_time = cost.weight_traffic / weight_bw + cost.other_traffic / bandwidth
+    tail = plan.tail
+    if rt is not None:  # a microcontroller's cycles model (core/mcu_cycles.py) sets the compute time
+        compute_time = plan.mcu_seconds * batch
+        achieved_flops = cost.hardware_flops / compute_time
+        eff = achieved_flops / plan.prec.peak_flops
+        kernels, per_kernel, note = _solver.runtime_kernels(rt, m, cost.kernels, False, plan.prefill,
+                                                            hw.calibration_class)
+        overhead = kernels * per_kernel
+        tail = tail + (note,)
+    else:
+        per_kernel = plan.per_kernel
+        overhead = cost.kernels * per_kernel
+    if cost.phases and rt is None:  # per-kernel roofline: each phase waits on its own slower roof
+        bound_compute = bound_memory = 0.0
+        for flops, w_bytes, o_bytes in cost.phases:
+            c = flops / achieved_flops
+            mem = w_bytes / weight_bw + o_bytes / bandwidth
+            if c >= mem:
+                bound_compute += c
+            else:
+                bound_memory += mem
+        busy = bound_compute + bound_memory
+        bottleneck = "Compute" if bound_compute >= bound_memory else "Memory"
+    else:
+        busy = max(compute_time, memory_time)
+        bottleneck = "Compute" if compute_time >= memory_time else "Memory"
+    latency = runtime_costs.pass_time(rt, m, busy, overhead, per_kernel, False, plan.prefill) if rt is not None \
+        else busy + overhead
+    reserve = plan.reserve if rt is None else runtime_costs.memory_reserve(rt, plan.cls, plan.capacity, cost)
+    memory = MemoryBreakdown(weights=cost.weights, kv_cache=cost.kv_cache, activations=cost.activations,
+                             gradients=cost.gradients, optimizer_state=cost.optimizer_state,
+                             runtime_reserve=reserve, capacity=plan.capacity, weights_capacity=plan.weights_capacity)
+    misfit: list[str] = []
+    feasible = _solver._fits(memory, hw, misfit)
+    return (cost, compute_time, memory_time, achieved_flops, eff, overhead, busy, bottleneck, latency, memory,
+            feasible, tuple(misfit), tail)
+
 
 def _resolve(name: Any, root: str) -> Any:
     """A registry name's spec, or None (the reference path then resolves it, or raises its own error)."""
@@ -178,12 +200,18 @@ def _plan(m: ModelSpec, hw: HardwareSpec, precision: Any, efficiency: Any, seq_l
             measured = _solver._measured_matmul(hw, prec.compute)
             eff = _solver._measured_efficiency(hw, prec.compute, measured / prec.peak_flops) if measured \
                 else cls.matmul_efficiency
-        tail.append(_solver.default_runtime_note(cls))
+        # Microcontrollers: cycles per MAC by layer type x kernel library x core (core/mcu_cycles.py), or the
+        # roofline where that model does not apply (its reason says why).
+        mcu = mcu_cycles.plan(m, hw, None, prec.compute, efficiency is not None, _solver.resolve_runtime, tail) \
+            if hw.core is not None else None
+        if mcu is None:
+            tail.append(_solver.default_runtime_note(cls))
     except Exception:
         return None
     p = Plan()
     p.reg, p.model, p.hw, p.seq, p.prec, p.eff, p.prefill = reg, m, hw, seq, prec, eff, prefill
-    p.head, p.tail, p.fits = tuple(reasons), tuple(tail), {}
+    p.head, p.tail, p.fits, p.cls = tuple(reasons), tuple(tail), {}, cls
+    p.rt, p.mcu_seconds = (None, None) if mcu is None else (mcu.runtime, mcu.seconds)
     p.achieved = prec.peak_flops * eff
     measured_bw = hw.calibration._memory_bandwidth if hw.calibration else None
     p.bandwidth = measured_bw or hw.memory._bandwidth * cls.memory_efficiency

@@ -37,7 +37,8 @@ def group_constants(g) -> dict:
 
     s, p, lay, m = g.step, g.params, g.lay, g.m
     vocab_gpu = m.vocab_size / lay.tp
-    reserve = g.rt.memory_reserve if g.rt is not None else None
+    # the runtime's reserve, unless the deployment's memory_fraction replaces it (kv.usable_memory's order)
+    reserve = g.rt.memory_reserve if g.rt is not None and p.memory_limit_fraction is None else None
     held0, share = reserve.parts(g.cap, g.cls.name) if reserve is not None else (0.0, 0.0)
     return {"usable_fixed": usable_memory(g.cap, p, g.cls, None, 0.0), "reserve_on": float(reserve is not None),
             "cap": g.cap, "reserve_held": held0, "reserve_share": share, "weights": g.weights,

@@ -9,7 +9,8 @@ decode) are not built: the table does not hold them.
 
 Covered: continuous batching in a closed loop (requests in flight = batch_size) with any layout, any runtime (host
 work a + b n per step, discrete steps of whole prompt chunks -- serving.prefill_step_model = "chunk_count" -- both
-vectorised; prompt_lengths, which sets only the median inter-token gap the table does not hold) and any attention
+vectorised; prompt_lengths, which sets only the median inter-token gap the table does not hold; the deployment's
+memory_fraction and max_num_seqs, part of the group's runtime parameters) and any attention
 (sliding windows vectorised; hybrid / gated attention weights as StepModel reads them from the spec; linear-attention
 and sparse top-k models through the scalar steady state per point). Everything else (arrival_rate, disaggregated, speculative, static batching), a group whose
 setup raises, a point whose figures fail the solver's output checks: ServingModel.solve itself, so the row and
@@ -30,7 +31,8 @@ _TINY, _INF = 2.2250738585072014e-308, float("inf")  # check_outputs' bounds (sy
 # ServingModel.solve keywords the grouped tier reproduces (the rest take the scalar solve).
 # prompt_lengths sets only the median inter-token gap (itl_p50), which the table does not hold.
 GROUPED_OPTIONS = ("output_len", "tensor_parallel", "expert_parallel", "data_parallel", "pipeline_parallel",
-                   "runtime", "weight_only", "kv_precision", "max_num_batched_tokens", "batching", "prompt_lengths")
+                   "runtime", "weight_only", "kv_precision", "max_num_batched_tokens", "batching", "prompt_lengths",
+                   "memory_fraction", "max_num_seqs")
 
 
 def grouped_applies(space: Space) -> bool:
@@ -58,7 +60,8 @@ class _Group:
         lay, hw, rt, prec, kvb, cls, params, step = ServingModel().build_step(
             m, space.hardware[hi], _precision(space, pi), space.efficiency, o.get("tensor_parallel", 1),
             o.get("expert_parallel", 1), o.get("data_parallel", 1), o.get("pipeline_parallel", 1),
-            o.get("runtime"), o.get("weight_only", False), o.get("kv_precision"))
+            o.get("runtime"), o.get("weight_only", False), o.get("kv_precision"), o.get("memory_fraction"),
+            o.get("max_num_seqs"))
         budget = o.get("max_num_batched_tokens")
         self.budget = params.token_budget if budget is None else check_positive_int("max_num_batched_tokens", budget)
         self.lay, self.hw, self.prec, self.params, self.step = lay, hw, prec, params, step

@@ -4,7 +4,8 @@ TP degree and concurrency band; and the share of benchmark rows expressible at a
 
 `concurrency` "max" is an offline max-load run: as many requests run as the KV cache holds, capped at the
 runtime's max_num_seqs; "rate=X" is an open loop of Poisson arrivals at X requests/s per replica (as
-bench_serving --request-rate), as many in flight as the KV cache holds. Calibration rows may set a
+bench_serving --request-rate), as many in flight as the KV cache holds. `memory_fraction`, where a row gives one,
+is the run's own --gpu-memory-utilization / --mem-fraction-static. Calibration rows may set a
 runtime's fitted serving efficiencies; held-out rows only measure error (report(): median absolute error
 per metric, runtime, TP degree and concurrency band).
 """
@@ -38,7 +39,8 @@ def predict(row: dict[str, str], runtime_spec=None):
     opts = dict(prompt_len=int(row["prompt_len"]), output_len=int(row["output_len"]),
                 tensor_parallel=int(row["tp"]), data_parallel=int(row["dp"]), expert_parallel=int(row["ep"]),
                 pipeline_parallel=int(row["pp"]), runtime=runtime_spec or row["runtime"] or None,
-                kv_precision=row["kv_precision"] or None, prompt_lengths=row.get("prompt_lengths") or "fixed")
+                kv_precision=row["kv_precision"] or None, prompt_lengths=row.get("prompt_lengths") or "fixed",
+                memory_fraction=float(row["memory_fraction"]) if row.get("memory_fraction") else None)
     rate = None
     if row["concurrency"].startswith("rate="):  # open loop (MLPerf Server: Poisson arrivals at this rate per replica)
         rate = float(row["concurrency"][5:])

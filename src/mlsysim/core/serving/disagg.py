@@ -5,7 +5,8 @@ from the prefill worker to a decode worker over the fabric.
 ServingModel.solve(..., disaggregated={"prefill": {"tensor_parallel": 2, "workers": 2},
                                       "decode": {"tensor_parallel": 4, "workers": 1}})
 Each pool entry may set tensor_parallel, data_parallel, expert_parallel, pipeline_parallel, workers (default
-1) and max_num_batched_tokens. batch_size = requests in flight per decode worker (closed loop). Steady state:
+1), max_num_batched_tokens, memory_fraction and max_num_seqs (a pool's own flags; the call's memory_fraction and
+max_num_seqs apply to a pool that gives none). batch_size = requests in flight per decode worker (closed loop). Steady state:
 the deployment serves X = min(prefill capacity, decode rate) requests/s and names the pool that limits it;
 TTFT = the wait for a prefill worker (Little's law on the closed loop) + the prompt's prefill + the KV transfer; TPOT = a decode-only step
 of the decode pool at its steady population (n_d = X_worker (O - 1) TPOT, Little's law).
@@ -25,7 +26,7 @@ from .result import ServingResult
 from .scheduler import MAX_ITERATIONS, TOLERANCE
 
 POOL_KEYS = ("tensor_parallel", "data_parallel", "expert_parallel", "pipeline_parallel", "workers",
-             "max_num_batched_tokens")
+             "max_num_batched_tokens", "memory_fraction", "max_num_seqs")
 # Host/NIC stack latency of one RDMA KV transfer (same estimate as DistributedModel's inter-node stack).
 KV_TRANSFER_LATENCY = 5e-6
 
@@ -37,7 +38,12 @@ def _pool(spec: Any, name: str) -> dict:
     if bad:
         raise InvalidInputError(f"disaggregated[{name!r}] has unknown keys {bad}; accepted: {', '.join(POOL_KEYS)}")
     return {"tensor_parallel": 1, "data_parallel": 1, "expert_parallel": 1, "pipeline_parallel": 1, "workers": 1,
-            "max_num_batched_tokens": None} | spec
+            "max_num_batched_tokens": None, "memory_fraction": None, "max_num_seqs": None} | spec
+
+
+def _given(pool_value: Any, call_value: Any) -> Any:
+    """A pool's own flag, else the call's."""
+    return call_value if pool_value is None else pool_value
 
 
 def _kv_link(hardware: Any, lay) -> float:
@@ -54,7 +60,8 @@ def _kv_link(hardware: Any, lay) -> float:
 
 
 def solve_disaggregated(model_solver, m, hardware, batch, precision, efficiency, prompt, output, spec, *,
-                        runtime=None, weight_only=False, kv_precision=None) -> ServingResult:
+                        runtime=None, weight_only=False, kv_precision=None, memory_fraction=None,
+                        max_num_seqs=None) -> ServingResult:
     if not isinstance(spec, dict) or set(spec) != {"prefill", "decode"}:
         raise InvalidInputError("disaggregated must be {'prefill': {...}, 'decode': {...}} (pools of replicas)")
     pools = {k: _pool(spec[k], k) for k in ("prefill", "decode")}
@@ -62,7 +69,9 @@ def solve_disaggregated(model_solver, m, hardware, batch, precision, efficiency,
     for k, p in pools.items():
         built[k] = model_solver.build_step(m, hardware, precision, efficiency, p["tensor_parallel"],
                                            p["expert_parallel"], p["data_parallel"], p["pipeline_parallel"],
-                                           runtime, weight_only, kv_precision)
+                                           runtime, weight_only, kv_precision,
+                                           _given(p["memory_fraction"], memory_fraction),
+                                           _given(p["max_num_seqs"], max_num_seqs))
     lay_p, hw, rt, prec, kvb, cls, params_p, step_p = built["prefill"]
     lay_d, _, _, _, _, _, params_d, step_d = built["decode"]
     workers_p = int(pools["prefill"]["workers"])
@@ -83,14 +92,16 @@ def solve_disaggregated(model_solver, m, hardware, batch, precision, efficiency,
     # Decode worker: closed loop of `batch` requests; if prefill limits, fewer run (Little's law)
     cd = prompt + output / 2.0
     decode_steps = max(output - 1, 1)
-    nd = float(batch)
+    # A decode worker runs at most its max_num_seqs of them; the rest of its clients wait (in `wait` below).
+    n_run = float(batch) if params_d.max_num_seqs is None else float(min(batch, params_d.max_num_seqs))
+    nd = n_run
     rate = 0.0
     for _ in range(MAX_ITERATIONS):
         tpot = step_d.pass_time(max(nd, 1.0), cd)
         rate_d = workers_d * lay_d.dp * nd / (decode_steps * tpot)
-        rate_full = workers_d * lay_d.dp * batch / (decode_steps * step_d.pass_time(batch, cd))
+        rate_full = workers_d * lay_d.dp * n_run / (decode_steps * step_d.pass_time(n_run, cd))
         rate = min(cap_p * (1.0 - 1e-6), rate_full)
-        nd_new = min(float(batch), rate / (workers_d * lay_d.dp) * decode_steps * tpot)
+        nd_new = min(n_run, rate / (workers_d * lay_d.dp) * decode_steps * tpot)
         if abs(nd_new - nd) <= TOLERANCE * max(nd, 1.0):
             nd = nd_new
             break
@@ -112,9 +123,13 @@ def solve_disaggregated(model_solver, m, hardware, batch, precision, efficiency,
     usable = usable_memory(hw.memory._capacity, params_d, cls, rt, weights_d)
     kv_seq = (prompt + output) * step_d.kv_bytes_per_token()
     slots = int(max(usable - weights_d, 0.0) // kv_seq)
-    feasible = slots >= batch and step_p.weight_bytes_per_gpu() < usable
-    if slots < batch:
-        reasons.append(f"preemption: {batch} sequences need more KV cache than a decode worker holds ({slots} fit)")
+    feasible = slots >= n_run and step_p.weight_bytes_per_gpu() < usable
+    if n_run < batch:
+        reasons.append(f"batch_size {batch} exceeds the decode pool's max_num_seqs {params_d.max_num_seqs}: "
+                       f"{batch - int(n_run)} requests per decode worker wait in its queue")
+    if slots < n_run:
+        reasons.append(f"preemption: {int(n_run)} sequences need more KV cache than a decode worker holds "
+                       f"({slots} fit)")
     power_p, power_d = _pool_power(m, hw, prec, step_p, step_d, lay_p, lay_d, workers_p, workers_d, rate, cap_p,
                                    tokens, t_step, nd, cd, tpot)
     power = power_p + power_d

@@ -31,10 +31,13 @@ class KVCapacity:
 
 
 def usable_memory(capacity: float, params, cls, rt, held: float) -> float:
-    """Bytes weights, activations and the KV cache may use on one GPU: what the runtime's own memory_reserve leaves
+    """Bytes weights, activations and the KV cache may use on one GPU: capacity x the deployment's memory fraction
+    where the call gives one (ServingParams.memory_limit_fraction), else what the runtime's own memory_reserve leaves
     where its catalog entry states one (it may depend on the `held` bytes of weights and activations: TensorRT-LLM's
     share of the free memory), else capacity x the serving runtime's memory fraction, else capacity - the
     hardware class's reserve. `held` may be a numpy array (the DSE serving tier)."""
+    if params.memory_limit_fraction is not None:  # the deployment's own flag replaces the runtime's reserve
+        return capacity * params.memory_limit_fraction
     if rt is not None and rt.memory_reserve is not None:
         return capacity - rt.memory_reserve.bytes_on(capacity, held, cls.name)
     return capacity * params.memory_fraction if params.memory_fraction else capacity - cls._runtime_reserve

@@ -17,7 +17,7 @@ from .kv import kv_capacity, live_activations, usable_memory
 from .layout import build_layout
 from .power import serving_power, step_activity
 from .result import ServingResult
-from .runtime_params import serving_params
+from .runtime_params import serving_params, with_deployment_limits
 from .scheduler import _Saturated, saturation_error, steady_state
 from .static_legacy import legacy_static
 from .step import StepModel
@@ -69,7 +69,8 @@ class ServingModel(ForwardModel):
               weight_only: bool = False, kv_precision: str | None = None,
               max_num_batched_tokens: int | None = None, arrival_rate: float | None = None,
               disaggregated: dict | None = None, speculative: dict | None = None,
-              seq_len: int | None = None, prompt_lengths: str = "fixed") -> ServingResult:
+              seq_len: int | None = None, prompt_lengths: str = "fixed", memory_fraction: float | None = None,
+              max_num_seqs: int | None = None) -> ServingResult:
         """`batch_size` requests in flight per DP rank (closed loop, continuous batching) or one static batch.
 
         prompt_len (required; ``seq_len`` is 0.1.x's name of it), output_len: tokens per request.
@@ -78,7 +79,11 @@ class ServingModel(ForwardModel):
         "decode": {...}} pools (see mlsysim.core.serving.disagg). speculative: {"tokens": k, "acceptance": a,
         "draft": model or None (MTP heads)} (see mlsysim.core.serving.speculative; continuous batching).
         prompt_lengths: "fixed" (every prompt prompt_len tokens, as synthetic benchmarks send) or "exponential"
-        (varied, mean prompt_len: chat prompts); it sets the median inter-token gap (itl_p50)."""
+        (varied, mean prompt_len: chat prompts); it sets the median inter-token gap (itl_p50).
+        memory_fraction, max_num_seqs: the deployment's own flags, replacing the runtime's catalog figures: the share
+        (0, 1] of each GPU the runtime may allocate for weights, activations and KV cache (vLLM
+        --gpu-memory-utilization, SGLang --mem-fraction-static) and the cap on running requests (vLLM --max-num-seqs,
+        SGLang --max-running-requests, TensorRT-LLM max_batch_size); requests past the cap wait in its queue."""
         m = resolve_model(model)
         if not isinstance(m, TransformerSpec) or m.architecture == "encoder":
             raise UnsupportedModelError(f"ServingModel serves decoder transformers (prefill + decode); "
@@ -102,22 +107,26 @@ class ServingModel(ForwardModel):
             from .disagg import solve_disaggregated
             return solve_disaggregated(self, m, hardware, batch, precision, efficiency, prompt, output,
                                        disaggregated, runtime=runtime, weight_only=weight_only,
-                                       kv_precision=kv_precision)
+                                       kv_precision=kv_precision, memory_fraction=memory_fraction,
+                                       max_num_seqs=max_num_seqs)
         plain = (tensor_parallel, expert_parallel, data_parallel, pipeline_parallel) == (1, 1, 1, 1)
         if speculative is not None and batching != "continuous":
             raise InvalidInputError("speculative decoding is modelled with batching='continuous'")
-        if batching == "static" and plain and runtime is None and kv_precision is None and arrival_rate is None:
+        if batching == "static" and plain and runtime is None and kv_precision is None and arrival_rate is None \
+                and memory_fraction is None and max_num_seqs is None:
             # today's meaning, unchanged: one static batch on one device (RooflineModel prefill + decode)
             return legacy_static(self._roofline, m, hardware, batch, precision, efficiency, prompt, output,
                                  weight_only)
         return self._solve_parallel(m, hardware, batch, precision, efficiency, prompt, output, tensor_parallel,
                                     expert_parallel, data_parallel, pipeline_parallel, batching, runtime,
                                     weight_only, kv_precision, max_num_batched_tokens, arrival_rate, speculative,
-                                    prompt_lengths == "exponential")
+                                    prompt_lengths == "exponential", memory_fraction, max_num_seqs)
 
     # ------------------------------------------------------------------------------------------------------
-    def build_step(self, m, hardware, precision, efficiency, tp, ep, dp, pp, runtime, weight_only, kv_precision):
-        """The replica's layout, precisions, runtime parameters and per-GPU step model."""
+    def build_step(self, m, hardware, precision, efficiency, tp, ep, dp, pp, runtime, weight_only, kv_precision,
+                   memory_fraction=None, max_num_seqs=None):
+        """The replica's layout, precisions, runtime parameters (under the deployment's memory_fraction and
+        max_num_seqs, runtime_params.with_deployment_limits) and per-GPU step model."""
         lay = build_layout(m, hardware, tp, dp, ep, pp)
         hw = lay.device
         rt = None if runtime is None else resolve_runtime(runtime, hw)
@@ -136,7 +145,7 @@ class ServingModel(ForwardModel):
                 raise InvalidInputError(f"kv_precision must be one of {', '.join(KV_PRECISIONS)}, got {kv_precision!r}")
             kvb = BYTES_PER_ELEMENT[kv_precision]
         cls = calibration_class(hw)
-        params = serving_params(rt, m, hw._launch_overhead)
+        params = with_deployment_limits(serving_params(rt, m, hw._launch_overhead), memory_fraction, max_num_seqs)
         eff = efficiency
         if eff is None:
             measured = _measured_matmul(hw, prec.compute)
@@ -153,9 +162,10 @@ class ServingModel(ForwardModel):
 
     def _solve_parallel(self, m, hardware, batch, precision, efficiency, prompt, output, tp, ep, dp, pp, batching,
                         runtime, weight_only, kv_precision, budget, arrival_rate, speculative=None,
-                        varied=False) -> ServingResult:
+                        varied=False, memory_fraction=None, max_num_seqs=None) -> ServingResult:
         lay, hw, rt, prec, kvb, cls, params, step = self.build_step(m, hardware, precision, efficiency, tp, ep, dp,
-                                                                   pp, runtime, weight_only, kv_precision)
+                                                                   pp, runtime, weight_only, kv_precision,
+                                                                   memory_fraction, max_num_seqs)
         plain_step = step
         if speculative is not None:
             from .speculative import SpeculativeStep, check_speculative
@@ -177,6 +187,9 @@ class ServingModel(ForwardModel):
         acts = live_activations(step_tokens, m.hidden_size, plain_step.ffn_width, m.vocab_size / lay.tp, batch,
                                 plain_step.ab)
         usable = usable_memory(cap, params, cls, rt, weights + acts)
+        if memory_fraction is not None:
+            reasons.append(f"memory_fraction {params.memory_limit_fraction:g}: {usable / 2**30:.1f} of "
+                           f"{cap / 2**30:.1f} GiB per GPU for weights, activations and KV cache")
         # on-demand paging: a running request holds its prompt plus half its output on average (the cache
         # grows linearly over the decode), so the pool admits by that mean, not the whole length
         # (windowed / linear / sparse layers: the dense-equivalent tokens a sequence holds, StepModel.kv_tokens)
@@ -206,7 +219,8 @@ class ServingModel(ForwardModel):
                 queued = 0
                 if params.max_num_seqs is not None and batch > params.max_num_seqs:
                     queued = batch - params.max_num_seqs
-                    reasons.append(f"batch_size {batch} exceeds {rt.display_name}'s max_num_seqs "
+                    whose = "the deployment's" if max_num_seqs is not None else f"{rt.display_name}'s"
+                    reasons.append(f"batch_size {batch} exceeds {whose} max_num_seqs "
                                    f"{params.max_num_seqs}: {queued} requests wait in its queue")
                 if 0 < kv.slots < batch - queued:
                     # a full cache admits no more: the rest wait (TRT-LLM GUARANTEED_NO_EVICT admits a request
@@ -223,6 +237,8 @@ class ServingModel(ForwardModel):
                 if not (rate_total > 0 and math.isfinite(rate_total)):
                     raise InvalidInputError(f"arrival_rate must be a positive number of requests/s, got {arrival_rate!r}")
                 limit = min(batch, kv.slots) if kv.slots else batch
+                if params.max_num_seqs is not None:  # the scheduler runs at most max_num_seqs; the rest queue
+                    limit = min(limit, params.max_num_seqs)
                 cap_state = steady_state(step, prompt, output, budget, clients=max(limit, 1),
                                          mixed=params.mixed_prefill, frontend=params.frontend_latency,
                                          chunk_count=params.chunk_count_steps, varied_prompts=varied)
@@ -236,7 +252,7 @@ class ServingModel(ForwardModel):
                 running = st.decoding + st.ttft * st.request_rate
                 if running > limit:
                     raise saturation_error(rate_total, capacity, f"{running:.0f} requests would run at once; "
-                                           f"{limit} fit (KV cache / batch_size)")
+                                           f"{limit} fit (KV cache / batch_size / max_num_seqs)")
                 p50, p99 = st.ttft_p50, st.ttft_p99
             ttft, tpot, rate, chunk, itl50 = st.ttft, st.tpot, st.request_rate, st.chunk, st.itl_p50
             if arrival_rate is None and queued:  # Little's law: the queued clients wait queued / X before admission

@@ -2,7 +2,8 @@
 defaults ServingModel uses without one."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from ...specs.models import TransformerSpec
 from ...specs.runtimes import RuntimeSpec
@@ -34,6 +35,9 @@ class ServingParams:
     frontend_latency: float = 0.0   # s per request outside the engine, before the first token reaches the client
     chunk_count_steps: bool = False  # mean mixed step over the Poisson count of chunks (scheduler.expected_mixed_step)
     request_overhead: float = 0.0   # s of host work per request in a step, beside host_overhead
+    # A deployment's own share of each GPU the runtime may allocate (weights, activations, KV cache), replacing the
+    # runtime's catalog reserve: vLLM --gpu-memory-utilization, SGLang --mem-fraction-static (None: the catalog's)
+    memory_limit_fraction: float | None = None
 
 
 def serving_params(rt: RuntimeSpec | None, m: TransformerSpec, launch_overhead: float) -> ServingParams:
@@ -51,3 +55,24 @@ def serving_params(rt: RuntimeSpec | None, m: TransformerSpec, launch_overhead: 
                          s.bandwidth_efficiency, s.compute_efficiency, s.kv_allocation == "on_demand",
                          s.mixed_prefill, s.attention_efficiency or 1.0, s._frontend_latency or 0.0,
                          s.prefill_step_model == "chunk_count", s._request_overhead or 0.0)
+
+
+def with_deployment_limits(params: ServingParams, memory_fraction: Any = None, max_num_seqs: Any = None) -> ServingParams:
+    """The runtime's parameters under a deployment's own flags: `memory_fraction` (0, 1] of each GPU for weights,
+    activations and KV cache (vLLM --gpu-memory-utilization, SGLang --mem-fraction-static), `max_num_seqs` the cap on
+    running requests (vLLM --max-num-seqs, SGLang --max-running-requests, TensorRT-LLM max_batch_size)."""
+    from ...errors import InvalidInputError
+    from ..inputs import check_positive_int
+
+    if memory_fraction is None and max_num_seqs is None:
+        return params
+    changes: dict[str, Any] = {}
+    if memory_fraction is not None:
+        if isinstance(memory_fraction, bool) or not isinstance(memory_fraction, (int, float)) \
+                or not 0.0 < memory_fraction <= 1.0:
+            raise InvalidInputError(f"memory_fraction must be a share of each GPU's memory in (0, 1] (vLLM "
+                                    f"--gpu-memory-utilization, SGLang --mem-fraction-static), got {memory_fraction!r}")
+        changes["memory_limit_fraction"] = float(memory_fraction)
+    if max_num_seqs is not None:
+        changes["max_num_seqs"] = check_positive_int("max_num_seqs", max_num_seqs)
+    return replace(params, **changes)
