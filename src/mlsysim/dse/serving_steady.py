@@ -47,7 +47,7 @@ def group_constants(g) -> dict:
             # kv.live_activations(budget, d, ffn, vocab/tp, batch, ab): the budget's part, then batch x logits
             "acts_budget": g.budget * (LIVE_HIDDEN * m.hidden_size + LIVE_FFN * s.ffn_width) * s.ab,
             "vocab_gpu": vocab_gpu, "output": float(g.output), "dp": float(lay.dp), "tp": float(lay.tp),
-            "pp": float(lay.pp), "idle": g.idle, "tdp": g.tdp, "peak": g.prec.peak_flops, "gpus": float(lay.gpus),
+            "pp": float(lay.pp), "idle": g.idle, "tdp": g.tdp, "mem_power": g.cls.memory_bound_power_fraction, "peak": g.prec.peak_flops, "gpus": float(lay.gpus),
             "flops_per_token": g.flops_per_token, "mfu_denominator": lay.gpus * g.prec.peak_flops,
             "matmul_per_token": g.matmul_per_token, "bw": s.bw, "F": s.flops, "budget": float(g.budget),
             "mixed": float(p.mixed_prefill), "frontend": p.frontend_latency,
@@ -99,7 +99,9 @@ def figures(k: dict, batch, prompt, adm, ttft, tpot, rate, kv_cd) -> tuple:
         mfu = k["flops_per_token"] * (prompt + output) * rate_replica / k["mfu_denominator"]
         # core/serving/power.py's step_activity and serving_power on arrays, same operations in the same order
         step_bytes = k["weights"] + np.maximum(running, 1.0) * kv_cd * k["kv_per_token"]
-        activity = np.minimum(1.0, np.maximum(mfu * k["peak"] / k["F"], step_bytes / k["bw"] / tpot))
+        u_compute = np.minimum(mfu * k["peak"] / k["F"], 1.0)
+        u_memory = np.minimum(step_bytes / k["bw"] / tpot, 1.0)
+        activity = np.minimum(1.0, u_compute + k["mem_power"] * u_memory)
         power = (k["idle"] + (k["tdp"] - k["idle"]) * activity) * k["gpus"]
         energy = np.where(rate_replica > 0, power / rate_replica, power * latency)
         ok = (_TINY <= latency) & (latency < np.inf) & (_TINY <= throughput) & (throughput < np.inf) \

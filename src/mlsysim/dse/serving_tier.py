@@ -120,7 +120,7 @@ def _figures(g: _Group, batch: int, prompt: int, adm: tuple, ttft: float, tpot: 
     n_dec = max(running, 1.0)
     kv_cd = g.step.kv_tokens(prompt + output / 2.0)
     activity = step_activity(mfu, g.prec.peak_flops, g.step.flops, g.weights + n_dec * kv_cd * g.kv_per_token,
-                             g.step.bw, tpot)
+                             g.step.bw, tpot, g.cls.memory_bound_power_fraction)
     power = serving_power(g.idle, g.tdp, activity) * g.lay.gpus
     energy = power / rate_replica if rate_replica > 0 else power * latency
     if not (_TINY <= latency < _INF and _TINY <= throughput < _INF and _TINY <= energy < _INF

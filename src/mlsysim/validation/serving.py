@@ -23,7 +23,7 @@ DEFAULT_SERVING_CASES = DEFAULT_CASES.parent / "serving_cases.csv"
 # each read as (model, hardware, precision, parallelism, runtime) or with the reason it cannot be.
 DEFAULT_EXPRESSIBILITY = DEFAULT_CASES.parent / "serving_expressibility.csv"
 SERVING_UNITS = {"throughput_tok_s": "tok/s", "tpot_ms": "ms", "itl_p50_ms": "ms", "ttft_p50_ms": "ms",
-                 "ttft_ms_serving": "ms"}
+                 "ttft_ms_serving": "ms", "energy_per_token_j": "J/token"}
 
 
 def load(path: Path | str = DEFAULT_SERVING_CASES) -> list[dict[str, str]]:
@@ -64,6 +64,8 @@ def predict(row: dict[str, str], runtime_spec=None):
         return r.ttft_p50.m_as("ms"), n
     if metric == "ttft_ms_serving":
         return r.ttft.m_as("ms"), n
+    if metric == "energy_per_token_j":  # GPU energy of a request over its output tokens (ML.ENERGY's Zeus figure)
+        return r.energy.m_as("J") / int(row["output_len"]), n
     raise ValueError(f"unknown serving metric {metric!r} in {row['id']}")
 
 
@@ -95,16 +97,17 @@ def _band(concurrency: str) -> str:
 
 
 def breakdown(results: list[CaseResult], path: Path | str = DEFAULT_SERVING_CASES) -> str:
-    """Median absolute % error of held-out rows per metric x runtime, x TP degree, x concurrency band."""
+    """Median absolute % error of held-out rows per metric x runtime, x hardware, x TP degree, x concurrency band."""
     rows = {r["id"]: r for r in load(path)}
     groups: dict[tuple[str, str], list[float]] = {}
     for res in results:
         row = rows.get(res.id)
         if row is None or res.role != "holdout":  # rows of the other harnesses
             continue
-        for key in (f"runtime={row['runtime']}", f"tp={row['tp']}", f"concurrency={_band(row['concurrency'])}"):
+        for key in (f"runtime={row['runtime']}", f"hardware={row['hardware']}", f"tp={row['tp']}",
+                    f"concurrency={_band(row['concurrency'])}"):
             groups.setdefault((res.metric, key), []).append(res.error)
-    lines = ["serving held-out median absolute % error by runtime, TP degree and concurrency band:"]
+    lines = ["serving held-out median absolute % error by runtime, hardware, TP degree and concurrency band:"]
     for (metric, key), errs in sorted(groups.items()):
         lines.append(f"  {metric:<18} {key:<24} {statistics.median(errs):6.1f} %  (n={len(errs)})")
     return "\n".join(lines)

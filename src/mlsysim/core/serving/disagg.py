@@ -131,7 +131,7 @@ def solve_disaggregated(model_solver, m, hardware, batch, precision, efficiency,
         reasons.append(f"preemption: {int(n_run)} sequences need more KV cache than a decode worker holds "
                        f"({slots} fit)")
     power_p, power_d = _pool_power(m, hw, prec, step_p, step_d, lay_p, lay_d, workers_p, workers_d, rate, cap_p,
-                                   tokens, t_step, nd, cd, tpot)
+                                   tokens, t_step, nd, cd, tpot, cls.memory_bound_power_fraction)
     power = power_p + power_d
     return ServingResult(
         latency=quantity(latency, "s"), throughput=quantity(throughput, "token/s"), bottleneck="Memory",
@@ -151,7 +151,7 @@ def solve_disaggregated(model_solver, m, hardware, batch, precision, efficiency,
 
 
 def _pool_power(m, hw, prec, step_p, step_d, lay_p, lay_d, workers_p, workers_d, rate, cap_p, tokens, t_step,
-                nd, cd, tpot) -> tuple[float, float]:
+                nd, cd, tpot, mem_power: float) -> tuple[float, float]:
     """Board power of each pool, W: every GPU at P_idle + (TDP - P_idle) x its activity (power.serving_power).
     A prefill worker runs prefill steps a share rate / capacity of the time (idle between), each as busy as its
     bottleneck unit; a decode worker steps continuously with n_d requests (scaled down when under one)."""
@@ -160,10 +160,10 @@ def _pool_power(m, hw, prec, step_p, step_d, lay_p, lay_d, workers_p, workers_d,
     # one prefill step per GPU: its matmul FLOPs over the step time against the peak, its weight bytes read once
     mfu_p = 2.0 * m.matmul_parameters_per_token * tokens / lay_p.gpus / t_step / prec.peak_flops
     act_p = busy_p * step_activity(mfu_p, prec.peak_flops, step_p.flops, step_p.weight_bytes_per_gpu(), step_p.bw,
-                                   t_step)
+                                   t_step, mem_power)
     n = max(nd, 1.0)
     mfu_d = 2.0 * m.matmul_parameters_per_token * n / lay_d.gpus / tpot / prec.peak_flops
     bytes_d = step_d.weight_bytes_per_gpu() + n * step_d.kv_tokens(cd) * step_d.kv_bytes_per_token()
-    act_d = min(1.0, nd) * step_activity(mfu_d, prec.peak_flops, step_d.flops, bytes_d, step_d.bw, tpot)
+    act_d = min(1.0, nd) * step_activity(mfu_d, prec.peak_flops, step_d.flops, bytes_d, step_d.bw, tpot, mem_power)
     return (workers_p * lay_p.gpus * serving_power(idle, tdp, act_p),
             workers_d * lay_d.gpus * serving_power(idle, tdp, act_d))

@@ -277,7 +277,8 @@ class ServingModel(ForwardModel):
         mfu = flops_req * rate_replica / (lay.gpus * prec.peak_flops)
         n_dec = max(running, 1.0)
         step_bytes = plain_step.weight_bytes_per_gpu() + n_dec * plain_step.kv_tokens(cd) * plain_step.kv_bytes_per_token()
-        activity = step_activity(mfu, prec.peak_flops, plain_step.flops, step_bytes, plain_step.bw, tpot)
+        activity = step_activity(mfu, prec.peak_flops, plain_step.flops, step_bytes, plain_step.bw, tpot,
+                                 cls.memory_bound_power_fraction)
         if arrival_rate is not None:  # open loop: the GPUs idle while no request runs (Little's L = running)
             activity *= min(1.0, running)
         power = serving_power(hw.power._idle, hw.power._tdp, activity) * lay.gpus
