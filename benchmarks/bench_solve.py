@@ -17,7 +17,8 @@ CASES = [("Llama3_70B", "H100", 8, "fp8"), ("ResNet50", "A100", 256, "int8"), ("
 # llama.cpp.
 RUNTIME_CASES = [("Llama3_70B", "H100", 8, "fp8", "vllm"), ("Llama3_8B", "H200", 1, "bf16", "pytorch_eager"),
                  ("Llama3_8B", "H200", 1, "bf16", "pytorch_cuda_graph"),
-                 ("ResNet50", "H200", 256, "bf16", "pytorch_eager"), ("Llama3_8B", "A100", 1, "fp16", "llamacpp")]
+                 ("ResNet50", "H200", 256, "bf16", "pytorch_eager"), ("Llama3_8B", "A100", 1, "fp16", "llamacpp"),
+                 ("DS_CNN", "STM32L4R5", 1, "int8", "cmsis_nn")]
 
 
 def time_solve(repeats: int = 5, calls: int = 2000) -> dict[str, float]:
