@@ -94,3 +94,28 @@ def test_errors_are_the_solvers_own_words():
                     backend="scalar")
     assert t.errors == ref.errors and len(t.errors) == 3  # an encoder; GPT-2 past its 1024 learned positions
     assert "encoder" in t.error(0) and "learned positions" in t.error(3)
+
+
+def test_auto_vectorises_from_the_measured_crossover(monkeypatch):
+    """backend="auto" runs the scalar steady state per point below run.VECTORISE_MIN_POINTS tier points (numpy's
+    per-pass calls cost more there) and the arrays from it on; both agree with the scalar solve bit for bit."""
+    pytest.importorskip("numpy")
+    from serving_tier_checks import assert_identical
+
+    from mlsysim.dse import run as dse_run
+    from mlsysim.dse import serving_tier
+
+    seen = []
+    real = serving_tier._steady
+    monkeypatch.setattr(serving_tier, "_steady", lambda *a: seen.append(a) or real(*a))
+    small = dict(models=["Llama3_8B"], hardware=["H100"], batch_sizes=[1, 8, 64, 256], precisions=["fp16"],
+                 seq_lens=[1024], solver="serving", runtime="vllm")
+    assert len(small["batch_sizes"]) < dse_run.VECTORISE_MIN_POINTS
+    t = dse.sweep(**small)
+    assert len(seen) == 4  # every point through the scalar steady state
+    assert_identical(dse.sweep(**small, backend="scalar"), t)
+    seen.clear()
+    big = dict(small, batch_sizes=list(range(1, dse_run.VECTORISE_MIN_POINTS + 1)))
+    t = dse.sweep(**big)
+    assert seen == []  # the arrays
+    assert_identical(dse.sweep(**big, backend="scalar"), t)

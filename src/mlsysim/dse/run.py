@@ -13,6 +13,9 @@ BACKENDS = ("auto", "numpy", "python", "scalar")  # scalar: one full solve per p
 # Points per chunk handed to an executor: large enough that pickling the space and the result (a few hundred
 # bytes of specs, ~50 bytes a point) stays small beside the solve, small enough to balance workers.
 DEFAULT_EXECUTOR_CHUNK = 1 << 16
+# Serving-tier points of a chunk from which numpy's vectorised steady state beats the scalar one per point: the
+# crossover measured at 16-32 points for the default stack, vLLM and SGLang (benchmarks/bench_dse_tiers.py, small grids).
+VECTORISE_MIN_POINTS = 24
 # Points solved at once in this process: bounds the (points x phases x 3) float array of one vectorised chunk.
 DEFAULT_LOCAL_CHUNK = 1 << 20
 
@@ -39,7 +42,10 @@ def solve_chunk(space: Space, start: int, stop: int, backend: str = "auto") -> d
     if space.solver == "serving":
         from .serving_tier import grouped_applies, solve_grouped
         if grouped_applies(space):
-            return solve_grouped(space, start, stop, vectorised=backend != "python" and has_numpy())
+            # auto: numpy for chunks of VECTORISE_MIN_POINTS points or more (below, its per-pass array calls cost
+            # more than the scalar steady state per point); backend="numpy" always
+            return solve_grouped(space, start, stop, vectorised=backend != "python" and has_numpy(),
+                                 min_points=VECTORISE_MIN_POINTS if backend == "auto" else 0)
     if space.solver == "serving" or (space.solver == "training" and not applies):
         from .scalar_tier import solve_scalar
         return solve_scalar(space, start, stop)

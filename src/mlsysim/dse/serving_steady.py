@@ -12,7 +12,8 @@ import math
 
 import numpy as np
 
-from ..core.serving.scheduler import DAMPING, DETERMINISTIC_SERVICE_QUEUE_SHARE, MAX_ITERATIONS, TOLERANCE
+from ..core.serving.scheduler import (DAMPING, DETERMINISTIC_SERVICE_QUEUE_SHARE, MAX_ITERATIONS, OSCILLATION_RATIO,
+                                      TOLERANCE)
 from . import serving_numpy as sn
 
 RHO_CAP = 1.0 - 1e-9  # scheduler.steady_state's closed-loop cap on the prefill budget's utilisation
@@ -130,8 +131,9 @@ def steady_closed(c: dict, prompt: np.ndarray, output: np.ndarray, budget: np.nd
                   chunk_count: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(ttft, tpot, request rate) of scheduler.steady_state(step, prompt, output, budget, clients=clients,
     mixed=, frontend=, chunk_count=) for each point (`c`: its step's constants, arrays over the points): the closed
-    loop's damped fixed point, each point iterated until it converges. scalar(indices) -> (ttft, tpot, rate) of
-    those points from the scalar steady_state: the few points still iterating late are handed to it. chunk_count
+    loop's fixed point (damped once a step overshoots, as the scalar loop), each point iterated until it converges.
+    scalar(indices) -> (ttft, tpot, rate) of those points from the scalar steady_state: the few points still iterating
+    late are handed to it. chunk_count
     (non-zero per point: discrete steps): the mean mixed step over the Poisson count of whole chunks
     (scheduler.expected_mixed_step: two more step rows, no chunk and two chunks), floor(c / own) chunks per step,
     the Schweitzer-Bard closed-loop wait plus the step-boundary residual."""
@@ -141,6 +143,8 @@ def steady_closed(c: dict, prompt: np.ndarray, output: np.ndarray, budget: np.nd
     steps_all = output - 1.0
     nd_all = n * steps_all / (steps_all + 1.0)
     others_all = np.zeros_like(n)
+    # scheduler.steady_state's per-point damping (0 until a step overshoots) and last steps
+    damp_all, last_nd_all, last_o_all = np.zeros_like(n), np.zeros_like(n), np.zeros_like(n)
     counted = np.zeros(n.size, dtype=bool) if chunk_count is None else chunk_count != 0
     ttft_out, tpot_out, x_out = np.empty_like(n), np.empty_like(n), np.empty_like(n)
     # The working set: the points iterated together. A point that converged stays in it (its figures were kept
@@ -184,6 +188,7 @@ def steady_closed(c: dict, prompt: np.ndarray, output: np.ndarray, budget: np.nd
             at_cc = 2 * size + sep.size  # where the ccm rows start
             scale = (N - 1.0) / N
             nd, others = nd_all[work], others_all[work]
+            damp, last_nd, last_o = damp_all[work], last_nd_all[work], last_o_all[work]
             ttft_w, tpot_w, x_w = np.empty(size), np.empty(size), np.empty(size)
         chunk = np.maximum(bud - nd, 1.0) if all_mixed else np.where(mix, np.maximum(bud - nd, 1.0), bud)
         own = np.minimum(P, chunk)
@@ -246,13 +251,19 @@ def steady_closed(c: dict, prompt: np.ndarray, output: np.ndarray, budget: np.nd
         x_new = N / (ttft + steps * tpot)
         nd_new = x_new * steps * tpot
         others_new = x_new * P * tpot * scale
-        done = (np.abs(nd_new - nd) <= TOLERANCE * np.maximum(nd, 1.0)) \
-            & (np.abs(others_new - others) <= TOLERANCE * np.maximum(others, 1.0))
+        step_nd, step_o = nd_new - nd, others_new - others
+        done = (np.abs(step_nd) <= TOLERANCE * np.maximum(nd, 1.0)) \
+            & (np.abs(step_o) <= TOLERANCE * np.maximum(others, 1.0))
         np.copyto(ttft_w, ttft, where=live)
         np.copyto(tpot_w, tpot, where=live)
         np.copyto(x_w, x_new, where=live)
-        nd = DAMPING * nd + (1.0 - DAMPING) * nd_new
-        others = DAMPING * others + (1.0 - DAMPING) * others_new
+        # scheduler.overshoots on arrays: the point damps from this pass on
+        over = ((step_nd * last_nd < 0.0) & (np.abs(step_nd) > OSCILLATION_RATIO * np.abs(last_nd))) \
+            | ((step_o * last_o < 0.0) & (np.abs(step_o) > OSCILLATION_RATIO * np.abs(last_o)))
+        damp = np.where(over, DAMPING, damp)
+        nd = damp * nd + (1.0 - damp) * nd_new
+        others = damp * others + (1.0 - damp) * others_new
+        last_nd, last_o = step_nd, step_o
         settled = live & done
         if settled.any():
             idx = np.flatnonzero(settled)
@@ -261,6 +272,7 @@ def steady_closed(c: dict, prompt: np.ndarray, output: np.ndarray, budget: np.nd
             live &= ~done
         if 2 * int(live.sum()) < size:  # the next pass re-gathers: keep the state of the points still iterating
             nd_all[work], others_all[work] = nd, others
+            damp_all[work], last_nd_all[work], last_o_all[work] = damp, last_nd, last_o
     else:  # the iteration cap: the last pass's figures, as the scalar loop returns them
         w = work[live]
         ttft_out[w], tpot_out[w], x_out[w] = ttft_w[live], tpot_w[live], x_w[live]

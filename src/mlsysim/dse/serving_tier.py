@@ -143,8 +143,9 @@ def _scalar_row(space: Space, flat: int) -> tuple | str:
             r.bottleneck == "Compute", UNITS.index("token"), r.ttft.m_as("s"), r.tpot.m_as("s"))
 
 
-def solve_grouped(space: Space, start: int, stop: int, vectorised: bool) -> dict:
-    """Flat points [start, stop) of a serving sweep, grouped by (model, hardware, precision)."""
+def solve_grouped(space: Space, start: int, stop: int, vectorised: bool, min_points: int = 0) -> dict:
+    """Flat points [start, stop) of a serving sweep, grouped by (model, hardware, precision); vectorised when
+    asked and the tier takes at least `min_points` of them."""
     groups: dict[tuple[int, int, int], Any] = {}
     order: dict[tuple[int, int, int], int] = {}
     pts: list[tuple[int, int, int, int]] = []  # (flat, group, batch, prompt) of the points the tier takes
@@ -164,7 +165,7 @@ def solve_grouped(space: Space, start: int, stop: int, vectorised: bool) -> dict
             scalar.append(flat)
             continue
         pts.append((flat, order[key], space.batch_sizes[bi], prompt))
-    if vectorised:
+    if vectorised and len(pts) >= min_points:
         return _vectorised(space, start, stop, list(groups.values()), pts, scalar)
     rows: dict[int, Any] = dict.fromkeys(scalar)
     by_order = list(groups.values())

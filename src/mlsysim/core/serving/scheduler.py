@@ -40,10 +40,14 @@ from ...errors import InvalidInputError
 from .step import StepModel
 
 # Fixed-point iterations and tolerance of the steady state (the map contracts: each pass moves the
-# decode population towards Little's law; 0.5 damping avoids oscillation at the prefill-bound corner).
+# decode population towards Little's law). The iteration runs undamped -- the map's slope is small almost everywhere,
+# so it settles in a few passes -- until a step overshoots: a step reversing the previous one's sign while keeping
+# more than OSCILLATION_RATIO of its size marks a slope below -OSCILLATION_RATIO (the prefill-bound corner), where
+# 0.5 damping contracts faster (factor |0.5 + 0.5 slope| < |slope|) and stops the oscillation; the point keeps it.
 MAX_ITERATIONS = 200
 TOLERANCE = 1e-9
 DAMPING = 0.5
+OSCILLATION_RATIO = 0.5
 # Queueing of deterministic service relative to exponential at the same load: (1 + Cs^2) / 2 with Cs = 0
 # (Pollaczek-Khinchine; the M/D/1 wait is half the M/M/1 wait).
 DETERMINISTIC_SERVICE_QUEUE_SHARE = 0.5
@@ -135,6 +139,7 @@ def steady_state(step: StepModel, prompt: int, output: int, budget: int, *, clie
     nd = n * decode_steps / (decode_steps + 1.0) if closed else 0.0
     x, others = (rate or 0.0), 0.0
     state = None
+    damping, last_nd, last_others = 0.0, 0.0, 0.0  # undamped until a step overshoots (see DAMPING)
     chunk_time = getattr(step, "chunk_time", step.pass_time)  # speculative steps: one real step
     for _ in range(MAX_ITERATIONS):
         chunk = max(budget - nd, 1.0) if mixed else float(budget)
@@ -185,9 +190,13 @@ def steady_state(step: StepModel, prompt: int, output: int, budget: int, *, clie
             x_new = n / (ttft + decode_steps * tpot)
         nd_new = x_new * decode_steps * tpot
         others_new = x_new * prompt * tpot * scale
-        done = abs(nd_new - nd) <= TOLERANCE * max(nd, 1.0) and abs(others_new - others) <= TOLERANCE * max(others, 1.0)
-        nd = DAMPING * nd + (1.0 - DAMPING) * nd_new
-        others = DAMPING * others + (1.0 - DAMPING) * others_new
+        step_nd, step_others = nd_new - nd, others_new - others
+        done = abs(step_nd) <= TOLERANCE * max(nd, 1.0) and abs(step_others) <= TOLERANCE * max(others, 1.0)
+        if damping == 0.0 and (overshoots(step_nd, last_nd) or overshoots(step_others, last_others)):
+            damping = DAMPING
+        nd = damping * nd + (1.0 - damping) * nd_new
+        others = damping * others + (1.0 - damping) * others_new
+        last_nd, last_others = step_nd, step_others
         x = x_new
         state = (ttft, tpot, x, nd, others, chunk, rho, wait,
                  _wait_quantile(wait, rho, 0.5) + service + frontend,
@@ -210,6 +219,11 @@ def steady_state(step: StepModel, prompt: int, output: int, budget: int, *, clie
             batch_pf = head[4] / share
             itl_p50 += chunk_time(0.0, cd, batch_pf, cp, batch_pf * cp / max(own, 1.0), graph=0.0)
     return SteadyState(*head, itl_p50)
+
+
+def overshoots(step: float, last: float) -> bool:
+    """A fixed-point step that reverses the last one's sign at more than OSCILLATION_RATIO of its size."""
+    return step * last < 0.0 and abs(step) > OSCILLATION_RATIO * abs(last)
 
 
 def closed_loop_wait(n: float, service: float, think: float) -> float:
