@@ -4,6 +4,8 @@ The hardware axis holds devices, or for the serving and training tiers Systems n
 and DistributedModel split the model over the node's GPUs; training also takes clusters)."""
 from __future__ import annotations
 
+import itertools
+
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +50,11 @@ class Space:
         for k in self.shape:
             n *= k
         return n
+
+    def indices(self, start: int, stop: int) -> Any:
+        """unravel(flat) of every flat point in [start, stop), in order (one C-level product walk, not a divmod
+        chain per point)."""
+        return itertools.islice(itertools.product(*(range(n) for n in self.shape)), start, stop)
 
     def unravel(self, flat: int) -> tuple[int, int, int, int, int]:
         """(model, hardware, batch, precision, seq) axis indices of flat point `flat` (row-major)."""

@@ -12,8 +12,8 @@ import math
 
 import numpy as np
 
-from ..core.serving.scheduler import (DAMPING, DETERMINISTIC_SERVICE_QUEUE_SHARE, MAX_ITERATIONS, OSCILLATION_RATIO,
-                                      TOLERANCE)
+from ..core.serving.scheduler import (AITKEN_MIN_RATIO, AITKEN_RATIO_SPREAD, DAMPING, DETERMINISTIC_SERVICE_QUEUE_SHARE,
+                                      MAX_ITERATIONS, OSCILLATION_RATIO, TOLERANCE)
 from . import serving_numpy as sn
 
 RHO_CAP = 1.0 - 1e-9  # scheduler.steady_state's closed-loop cap on the prefill budget's utilisation
@@ -118,11 +118,25 @@ def _rows(c: dict, rows: np.ndarray) -> dict:
     return sn.row_flags({k: v[rows] for k, v in c.items() if k[0] != "_"})
 
 
+def _next_iterate(value: np.ndarray, new: np.ndarray, step: np.ndarray, last: np.ndarray, last_ratio: np.ndarray,
+                  damp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """scheduler.next_iterate on arrays: the damped update, or Aitken's jump on a steady geometric tail (same
+    operations in the same order, per point)."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        ratio = np.where(last != 0.0, step / last, 0.0)
+        jumped = new + step * ratio / (1.0 - ratio)
+    jump = (damp == 0.0) & (ratio > AITKEN_MIN_RATIO) & (ratio < 1.0) \
+        & (np.abs(ratio - last_ratio) <= AITKEN_RATIO_SPREAD) & (jumped >= 0.0)
+    return (np.where(jump, jumped, damp * value + (1.0 - damp) * new), np.where(jump, 0.0, step),
+            np.where(jump, 0.0, ratio))
+
+
 def _closed_loop_wait(n: np.ndarray, service: np.ndarray, think: np.ndarray) -> np.ndarray:
-    """scheduler.closed_loop_wait on arrays (Schweitzer-Bard mean-value analysis; the square through Python's pow,
-    as the scalar ** 2; sqrt is correctly rounded in both)."""
+    """scheduler.closed_loop_wait on arrays (Schweitzer-Bard mean-value analysis; the square as a product and sqrt,
+    both correctly rounded, as in the scalar)."""
     ns = n * service
-    r = 0.5 * ((ns - think) + np.sqrt(sn._pow(think - ns, np.full(n.size, 2.0)) + 4.0 * service * think))
+    gap = think - ns
+    r = 0.5 * ((ns - think) + np.sqrt(gap * gap + 4.0 * service * think))
     return np.where(n <= 1.0, 0.0, DETERMINISTIC_SERVICE_QUEUE_SHARE * np.maximum(r - service, 0.0))
 
 
@@ -143,8 +157,9 @@ def steady_closed(c: dict, prompt: np.ndarray, output: np.ndarray, budget: np.nd
     steps_all = output - 1.0
     nd_all = n * steps_all / (steps_all + 1.0)
     others_all = np.zeros_like(n)
-    # scheduler.steady_state's per-point damping (0 until a step overshoots) and last steps
+    # scheduler.steady_state's per-point damping (0 until a step overshoots), last steps and step ratios
     damp_all, last_nd_all, last_o_all = np.zeros_like(n), np.zeros_like(n), np.zeros_like(n)
+    ratio_nd_all, ratio_o_all = np.zeros_like(n), np.zeros_like(n)
     counted = np.zeros(n.size, dtype=bool) if chunk_count is None else chunk_count != 0
     ttft_out, tpot_out, x_out = np.empty_like(n), np.empty_like(n), np.empty_like(n)
     # The working set: the points iterated together. A point that converged stays in it (its figures were kept
@@ -189,6 +204,7 @@ def steady_closed(c: dict, prompt: np.ndarray, output: np.ndarray, budget: np.nd
             scale = (N - 1.0) / N
             nd, others = nd_all[work], others_all[work]
             damp, last_nd, last_o = damp_all[work], last_nd_all[work], last_o_all[work]
+            ratio_nd, ratio_o = ratio_nd_all[work], ratio_o_all[work]
             ttft_w, tpot_w, x_w = np.empty(size), np.empty(size), np.empty(size)
         chunk = np.maximum(bud - nd, 1.0) if all_mixed else np.where(mix, np.maximum(bud - nd, 1.0), bud)
         own = np.minimum(P, chunk)
@@ -261,9 +277,8 @@ def steady_closed(c: dict, prompt: np.ndarray, output: np.ndarray, budget: np.nd
         over = ((step_nd * last_nd < 0.0) & (np.abs(step_nd) > OSCILLATION_RATIO * np.abs(last_nd))) \
             | ((step_o * last_o < 0.0) & (np.abs(step_o) > OSCILLATION_RATIO * np.abs(last_o)))
         damp = np.where(over, DAMPING, damp)
-        nd = damp * nd + (1.0 - damp) * nd_new
-        others = damp * others + (1.0 - damp) * others_new
-        last_nd, last_o = step_nd, step_o
+        nd, last_nd, ratio_nd = _next_iterate(nd, nd_new, step_nd, last_nd, ratio_nd, damp)
+        others, last_o, ratio_o = _next_iterate(others, others_new, step_o, last_o, ratio_o, damp)
         settled = live & done
         if settled.any():
             idx = np.flatnonzero(settled)
@@ -273,6 +288,7 @@ def steady_closed(c: dict, prompt: np.ndarray, output: np.ndarray, budget: np.nd
         if 2 * int(live.sum()) < size:  # the next pass re-gathers: keep the state of the points still iterating
             nd_all[work], others_all[work] = nd, others
             damp_all[work], last_nd_all[work], last_o_all[work] = damp, last_nd, last_o
+            ratio_nd_all[work], ratio_o_all[work] = ratio_nd, ratio_o
     else:  # the iteration cap: the last pass's figures, as the scalar loop returns them
         w = work[live]
         ttft_out[w], tpot_out[w], x_out[w] = ttft_w[live], tpot_w[live], x_w[live]

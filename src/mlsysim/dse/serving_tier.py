@@ -150,8 +150,7 @@ def solve_grouped(space: Space, start: int, stop: int, vectorised: bool, min_poi
     order: dict[tuple[int, int, int], int] = {}
     pts: list[tuple[int, int, int, int]] = []  # (flat, group, batch, prompt) of the points the tier takes
     scalar: list[int] = []
-    for flat in range(start, stop):
-        mi, hi, bi, pi, si = space.unravel(flat)
+    for flat, (mi, hi, bi, pi, si) in enumerate(space.indices(start, stop), start):
         key = (mi, hi, pi)
         if key not in groups:
             try:

@@ -44,10 +44,16 @@ from .step import StepModel
 # so it settles in a few passes -- until a step overshoots: a step reversing the previous one's sign while keeping
 # more than OSCILLATION_RATIO of its size marks a slope below -OSCILLATION_RATIO (the prefill-bound corner), where
 # 0.5 damping contracts faster (factor |0.5 + 0.5 slope| < |slope|) and stops the oscillation; the point keeps it.
+# Where it converges slowly and monotonically instead (a slope near +1: steps shrinking by a steady ratio r), two
+# successive step ratios within AITKEN_RATIO_SPREAD of each other, both in (AITKEN_MIN_RATIO, 1), mark the geometric
+# tail Aitken's delta-squared process sums: the iterate jumps by step x r / (1 - r) to the tail's limit (Aitken 1926,
+# 'On Bernoulli's numerical solution of algebraic equations', Proc. R. Soc. Edinburgh 46).
 MAX_ITERATIONS = 200
 TOLERANCE = 1e-9
 DAMPING = 0.5
 OSCILLATION_RATIO = 0.5
+AITKEN_MIN_RATIO = 0.5
+AITKEN_RATIO_SPREAD = 0.02
 # Queueing of deterministic service relative to exponential at the same load: (1 + Cs^2) / 2 with Cs = 0
 # (Pollaczek-Khinchine; the M/D/1 wait is half the M/M/1 wait).
 DETERMINISTIC_SERVICE_QUEUE_SHARE = 0.5
@@ -140,6 +146,7 @@ def steady_state(step: StepModel, prompt: int, output: int, budget: int, *, clie
     x, others = (rate or 0.0), 0.0
     state = None
     damping, last_nd, last_others = 0.0, 0.0, 0.0  # undamped until a step overshoots (see DAMPING)
+    ratio_nd = ratio_others = 0.0  # the last step ratios (Aitken, see AITKEN_MIN_RATIO)
     chunk_time = getattr(step, "chunk_time", step.pass_time)  # speculative steps: one real step
     for _ in range(MAX_ITERATIONS):
         chunk = max(budget - nd, 1.0) if mixed else float(budget)
@@ -194,9 +201,9 @@ def steady_state(step: StepModel, prompt: int, output: int, budget: int, *, clie
         done = abs(step_nd) <= TOLERANCE * max(nd, 1.0) and abs(step_others) <= TOLERANCE * max(others, 1.0)
         if damping == 0.0 and (overshoots(step_nd, last_nd) or overshoots(step_others, last_others)):
             damping = DAMPING
-        nd = damping * nd + (1.0 - damping) * nd_new
-        others = damping * others + (1.0 - damping) * others_new
-        last_nd, last_others = step_nd, step_others
+        nd, last_nd, ratio_nd = next_iterate(nd, nd_new, step_nd, last_nd, ratio_nd, damping)
+        others, last_others, ratio_others = next_iterate(others, others_new, step_others, last_others, ratio_others,
+                                                         damping)
         x = x_new
         state = (ttft, tpot, x, nd, others, chunk, rho, wait,
                  _wait_quantile(wait, rho, 0.5) + service + frontend,
@@ -221,6 +228,19 @@ def steady_state(step: StepModel, prompt: int, output: int, budget: int, *, clie
     return SteadyState(*head, itl_p50)
 
 
+def next_iterate(value: float, new: float, step: float, last: float, last_ratio: float,
+                 damping: float) -> tuple[float, float, float]:
+    """(next iterate, the step to compare the next one with, this step's ratio to the last): the damped update, or
+    undamped on a steady geometric tail Aitken's jump to its limit (kept only when non-negative: populations and
+    token counts). After a jump the step history restarts, so the next step is neither an overshoot nor a ratio."""
+    ratio = step / last if last != 0.0 else 0.0
+    if damping == 0.0 and AITKEN_MIN_RATIO < ratio < 1.0 and abs(ratio - last_ratio) <= AITKEN_RATIO_SPREAD:
+        jumped = new + step * ratio / (1.0 - ratio)
+        if jumped >= 0.0:
+            return jumped, 0.0, 0.0
+    return damping * value + (1.0 - damping) * new, step, ratio
+
+
 def overshoots(step: float, last: float) -> bool:
     """A fixed-point step that reverses the last one's sign at more than OSCILLATION_RATIO of its size."""
     return step * last < 0.0 and abs(step) > OSCILLATION_RATIO * abs(last)
@@ -235,7 +255,8 @@ def closed_loop_wait(n: float, service: float, think: float) -> float:
     a prefill is deterministic, which halves the queueing ((1 + Cs^2) / 2 with Cs = 0: Pollaczek-Khinchine)."""
     if n <= 1.0:
         return 0.0
-    r = 0.5 * ((n * service - think) + math.sqrt((think - n * service) ** 2 + 4.0 * service * think))
+    gap = think - n * service
+    r = 0.5 * ((n * service - think) + math.sqrt(gap * gap + 4.0 * service * think))
     return DETERMINISTIC_SERVICE_QUEUE_SHARE * max(r - service, 0.0)
 
 
