@@ -344,6 +344,13 @@ class TrainingMemoryBehaviour(QuantityAccess):
     # Every stage keeps each micro-batch's output until the step ends (torch.distributed.pipelining before 2.8).
     pp_keeps_stage_outputs: bool = attrs.field(validator=attrs.validators.instance_of(bool))
     provenance: Provenance
+    # FSDP all-gathers the float8 linears' weights in float8 (1 B) where the data-parallel shard group is larger than
+    # one (torchao WeightWithDynamicFloat8CastTensor.fsdp_pre_all_gather; torchtitan float8.py enables it only when
+    # dp_shard > 1): the gathered copy of those weights is 1 B, not the 16-bit width.
+    fsdp_float8_all_gather: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    # Context-parallel ring attention all-gathers every rank's K/V once per layer and rotates fp32 dK/dV (PyTorch
+    # context_parallel with the "allgather" rotate method, torchtitan's default): its backward's buffers.
+    cp_all_gather_kv: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
 
 
 @spec

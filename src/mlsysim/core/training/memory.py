@@ -54,12 +54,38 @@ GATHERED_INPUT_BYTES, GATHERED_INPUT_BYTES_FP8 = 2.0, 1.0
 GATHERED_HEAD_INPUT_BYTES = 2.0
 # FSDP prefetch keeps the next layer's gathered parameters beside the current one (Zhao et al. 2023, sec. 3.3).
 FSDP_GATHERED_LAYERS = 2
+# Width of a float8 linear's weight as FSDP all-gathers it under torchao's float8 all-gather: the float8 _data
+# (1 B) wrapped as the unsharded Float8Tensor, no 16-bit copy (torchao/float8/fsdp_utils.py
+# WeightWithDynamicFloat8CastTensor.fsdp_pre_all_gather / fsdp_post_all_gather, commit eab345c). The embedding and
+# the LM head are no float8 linears (torchtitan float8.py module_filter_fn fqn != "output") and keep the 16-bit width.
+FP8_GATHERED_WEIGHT_BYTES = 1.0
 # FSDP2 without gradient sync between micro-batches (a pipeline stage's backward before the last micro-batch)
 # accumulates each parameter's UNSHARDED gradient in the reduce dtype, fp32 in torchtitan
 # (mixed_precision_reduce = "float32"): FSDPParam.to_accumulated_grad_if_needed upcasts it to
 # unsharded_accumulated_grad (pytorch torch/distributed/fsdp/_fully_shard/_fsdp_param.py), kept until the
 # last micro-batch's reduce-scatter: 4 B per parameter of the stage on this rank.
 UNSHARDED_ACCUMULATED_GRAD_BYTES = 4.0
+
+# Ring attention under PyTorch context parallelism with the all-gather rotation (torch/distributed/tensor/experimental
+# /_attention.py _templated_ring_attention_backward, read at pytorch 0123248a; torchtitan's default
+# context_parallel_rotate_method "allgather", config_manager.py at 9dec370): while one layer's attention runs backward
+# a GPU holds every CP rank's K and V (16-bit, all-gathered once), fp32 accumulators for dQ, dK, dV
+# (convert_to_f32), the fp32 dK/dV it sends on and the one it receives (all-to-all rotation), and one step's 16-bit
+# dQ, dK, dV: bytes per element of the local query width, on top of 2 cp x the 16-bit width for the gathered K and V.
+# torchtitan repeats the KV heads to the query heads before SDPA (model.py repeat_kv), so K and V have the query width.
+RING_BWD_FP32_ACCUMULATORS = 3 * FP32_BYTES        # dQ, dK, dV
+RING_BWD_FP32_DKV_EXCHANGE = 2 * 2 * FP32_BYTES    # the concatenated dK, dV sent and the one received
+RING_BWD_STEP_GRADS = 3                            # one step's dQ, dK, dV in the 16-bit width
+
+
+def ring_attention_backward_bytes(query_elements: float, cp: int, width: float) -> float:
+    """Bytes of ring-attention backward buffers for `query_elements` local query elements (tokens x heads x
+    head_dim on this GPU) over `cp` context-parallel ranks, `width` bytes per 16-bit element (constants above)."""
+    if cp <= 1:
+        return 0.0
+    per_element = (2 * cp * width + RING_BWD_FP32_ACCUMULATORS + RING_BWD_FP32_DKV_EXCHANGE
+                   + RING_BWD_STEP_GRADS * width)
+    return query_elements * per_element
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,10 @@ from ..solver import ForwardModel, RooflineModel, _sequence_length, calibration_
 from . import comm
 from .compute import DEFAULT_LAYER_KERNELS, micro_cost
 from .layout import build_layout, topology
-from .memory import (FSDP_GATHERED_LAYERS, GATHERED_HEAD_INPUT_BYTES, GATHERED_INPUT_BYTES, GATHERED_INPUT_BYTES_FP8,
-                     LOGITS_BYTES, LOSS_PARALLEL_LOGITS_BYTES, STAGE_OUTPUT_LOGITS_BYTES,
-                     UNSHARDED_ACCUMULATED_GRAD_BYTES, TrainingMemory, layer_activation_bytes, stage_memory)
+from .memory import (FP8_GATHERED_WEIGHT_BYTES, FSDP_GATHERED_LAYERS, GATHERED_HEAD_INPUT_BYTES, GATHERED_INPUT_BYTES,
+                     GATHERED_INPUT_BYTES_FP8, LOGITS_BYTES, LOSS_PARALLEL_LOGITS_BYTES, STAGE_OUTPUT_LOGITS_BYTES,
+                     UNSHARDED_ACCUMULATED_GRAD_BYTES, TrainingMemory, layer_activation_bytes,
+                     ring_attention_backward_bytes, stage_memory)
 from .pipeline import bubble_slots, inflight_microbatches
 from .result import DistributedResult, LazyProfile
 from .stack import TrainingStack, training_stack
@@ -312,19 +313,37 @@ def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, r
         hidden = T * d * ab / (tp if sp and tp > 1 else 1)
         recv = (2 * lay.vp - 1) * micro * hidden
         out_first = lay.vp * micro * hidden + recv
+        # The received activations are autograd leaves: backward leaves each one's gradient in its .grad until the
+        # next step clears them (stage.py clear_runtime_states): m - 1 of them on the last stage at its last backward.
         out_last = ((lay.vp - 1) * micro * hidden + micro * STAGE_OUTPUT_LOGITS_BYTES * T * m.vocab_size / tp
-                    + recv - hidden)
+                    + recv - hidden + (micro - 1) * hidden)
+    # Ring attention's backward buffers (memory.ring_attention_backward_bytes) live while one layer's attention runs
+    # backward: on the first stage beside its held micro-batches; where the loss runs (last stage, pp == 1) its
+    # buffers are freed by then, and working + logits already covers that phase unless the ring buffers exceed logits.
+    # K and V are taken at the query width (torchtitan repeats the KV heads; an MLA model's widths are not separate).
+    ring = (ring_attention_backward_bytes(T * m.heads * m.head_dim / tp, cp, ab)
+            if stack.cp_all_gather_kv and cp > 1 else 0.0)
+    ring_after_loss = max(0.0, ring - logits)
     # (parameters, activations) of the first and the last stage; one stage when pp == 1
     cands = [(stage_params[0], split.first * layer_act * inflight + working + out_first
-              + (logits if pp == 1 else 0.0))]
+              + (logits + ring_after_loss if pp == 1 else ring))]
     if pp > 1:
-        cands.append((stage_params[-1], split.last * layer_act + working + logits + out_last))
+        cands.append((stage_params[-1], split.last * layer_act + working + logits + ring_after_loss + out_last))
     # FSDP holds the layers it has gathered: two (the running one and the prefetched next, Zhao et al. 2023 sec.
     # 3.3), or with pipeline stages the whole stage (no reshard after forward, as the DP time above).
     gathered = 0.0
     if zero_stage >= 3 and ranks_shard > 1:
         # (the gathered stage holds the other ranks' shards beside this rank's own, counted in its weights)
-        gathered = (FSDP_GATHERED_LAYERS * layer_params if pp == 1 else params * (1.0 - 1.0 / ranks_shard)) * wb
+        share = 1.0 if pp == 1 else 1.0 - 1.0 / ranks_shard
+        stage_layers_n = [split.first] + ([split.middle] if pp > 2 else []) + ([split.last] if pp > 1 else [])
+        gathered_layers = (FSDP_GATHERED_LAYERS if pp == 1
+                           else stage_layers_n[stage_params.index(params)]) * layer_params * share
+        gathered = (FSDP_GATHERED_LAYERS * layer_params * share if pp == 1 else params * share) * wb
+        # torchao float8 all-gather (memory.FP8_GATHERED_WEIGHT_BYTES): the layers' linears gathered in 1 B, the
+        # embedding / head in 16-bit; torchtitan turns it on only with a data-parallel shard group (dp_shard > 1,
+        # float8.py), not for context parallelism alone. An MoE's experts are no torchao Float8Linear modules.
+        if stack.fsdp_float8_all_gather and prec.compute == "fp8" and dp > 1 and not isinstance(m, MoESpec):
+            gathered -= gathered_layers * (wb - FP8_GATHERED_WEIGHT_BYTES)
     buffers = cls._runtime_reserve + gathered
     # With pipeline stages FSDP syncs gradients only on the last micro-batch: the stage's unsharded gradients
     # accumulate in fp32 until then (memory.UNSHARDED_ACCUMULATED_GRAD_BYTES).

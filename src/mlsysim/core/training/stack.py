@@ -26,6 +26,8 @@ class TrainingStack:
     loss_parallel: bool = False           # DTensor loss_parallel cross-entropy on vocabulary-sharded logits
     keeps_stage_outputs: bool = False     # pipeline stages keep every micro-batch's output (torch pipelining < 2.8)
     ep_overlap: float = 0.0               # share of the EP all-to-all hidden behind another micro-batch's compute
+    fsdp_float8_all_gather: bool = False  # FSDP gathers float8 linears' weights in float8 where dp_shard > 1 (torchao)
+    cp_all_gather_kv: bool = False        # ring attention all-gathers K/V (torch context_parallel "allgather" rotation)
 
 
 DEFAULT_STACK = TrainingStack("pytorch DDP (no runtime named)", 0.0, 1.0, 0.0, 0.0, 0.0, DDP_BUCKET_BYTES, 1.0,
@@ -42,7 +44,8 @@ def training_stack(rt: Any, hardware_name: str = "") -> TrainingStack:
                          t.pp_comm_overlap, t.cp_comm_overlap, t._bucket_size, t.efficiency_on(hardware_name),
                          bool(rt.fusion.norm and rt.fusion.activation),
                          *((mem.tp_saves_gathered_inputs, mem.tp_loss_parallel, mem.pp_keeps_stage_outputs)
-                           if (mem := t.memory) is not None else (False, False, False)), t.ep_comm_overlap)
+                           if (mem := t.memory) is not None else (False, False, False)), t.ep_comm_overlap,
+                         mem is not None and mem.fsdp_float8_all_gather, mem is not None and mem.cp_all_gather_kv)
 
 
 def _plain(rt: Any) -> TrainingStack:
