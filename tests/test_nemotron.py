@@ -13,7 +13,7 @@ import pytest
 from mlsysim import Engine, Models
 from mlsysim.core import attention_span
 from mlsysim.core.serving import ServingModel
-from mlsysim.errors import CatalogError
+from mlsysim.errors import CatalogError, InvalidInputError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hf_configs"
 TOLERANCE = 0.005  # issue 11: within 0.5 % of the published count
@@ -188,3 +188,42 @@ def test_engine_solves_both():
     for name in ("Nemotron3_Nano_30B_A3B", "Llama33_Nemotron_Super_49B"):
         r = Engine.solve(name, "B200", batch_size=4, precision="fp8")
         assert r.feasible and r.latency.m_as("s") > 0
+
+
+# --- Models.from_hf_config reads both config.json files into the same geometry ------------------------------------
+@pytest.mark.parametrize("stem,name", [("nemotron3_nano_30b_a3b", "Nemotron3_Nano_30B_A3B"),
+                                       ("llama33_nemotron_super_49b", "Llama33_Nemotron_Super_49B")])
+def test_from_hf_config_gives_the_catalog_geometry(stem, name):
+    spec, shipped = Models.from_hf_config(FIXTURES / f"{stem}.json"), Models.get(name)
+    assert type(spec) is type(shipped)
+    assert spec.parameter_count == shipped.parameter_count
+    assert spec.active_parameter_count == shipped.active_parameter_count
+    assert spec.kv_elements_at(4096) == shipped.kv_elements_at(4096)
+    assert (spec.attention_free_layers, spec.ffn_layers, spec.linear_attention) == \
+        (shipped.attention_free_layers, shipped.ffn_layers, shipped.linear_attention)
+
+
+def test_from_hf_config_refuses_what_the_counts_cannot_say():
+    nano = _config("nemotron3_nano_30b_a3b")
+    with pytest.raises(InvalidInputError, match="52 layers"):
+        Models.from_hf_config(dict(nano, hybrid_override_pattern=nano["hybrid_override_pattern"][:-1]))
+    with pytest.raises(InvalidInputError, match="whole number of routed experts"):
+        Models.from_hf_config(dict(nano, moe_shared_expert_intermediate_size=3000))
+    sup = _config("llama33_nemotron_super_49b")
+    blocks = [dict(b, attention=dict(b["attention"])) for b in sup["block_configs"]]
+    blocks[0]["attention"]["n_heads_in_group"] = 4  # GQA group size varying per block
+    with pytest.raises(InvalidInputError, match="n_heads_in_group"):
+        Models.from_hf_config(dict(sup, block_configs=blocks))
+    blocks[0]["attention"].update(n_heads_in_group=None, no_op=False, replace_with_linear=True)
+    with pytest.raises(InvalidInputError, match="linear layer"):
+        Models.from_hf_config(dict(sup, block_configs=blocks))
+
+
+def test_a_dense_nemotron_h_pattern_reads_as_a_decoder():
+    """Nemotron-H without experts (M, *, - blocks): attention-free MLP layers and FFN-free mixer layers."""
+    nano = _config("nemotron3_nano_30b_a3b")
+    cfg = {k: v for k, v in nano.items() if not k.startswith(("moe_", "n_routed", "n_shared", "num_experts"))}
+    spec = Models.from_hf_config(dict(cfg, hybrid_override_pattern="M-M*-M-", num_hidden_layers=7))
+    assert spec.architecture == "decoder" and spec.softmax_attention_layers == 1
+    assert spec.attention_free_layers == 3 and spec.linear_attention.layers == 3
+    assert spec.ffn_layer_count == 3 and spec.mean_ffn_size == nano["intermediate_size"]
