@@ -245,7 +245,7 @@ def _nemotron_h(cfg: _Config) -> dict:
         raise InvalidInputError(f"nemotron_h mlp_hidden_act {act!r}: only relu2 (squared ReLU, a two-matrix MLP) "
                                 "is mapped")
     cfg.notes.append("relu2 (squared ReLU) written as activation relu (two-matrix MLP; the square is one more "
-                     "element-wise op)")
+                     "element-wise op).")
     bias = bool(cfg.get("attention_bias", False) or cfg.get("mlp_bias", False) or cfg.get("mamba_proj_bias", False))
     mlp_width = cfg.need("intermediate_size")
     entry: dict[str, Any] = {
@@ -274,7 +274,7 @@ def _nemotron_h(cfg: _Config) -> dict:
                                 f"routed experts of width {expert}: MoESpec cannot express them")
     cfg.notes.append("shared expert(s) written as shared_experts = total shared width / routed width "
                      f"({shared} / {expert}); MoE layers are interleaved with the mixers, dense_layers counts the "
-                     "layers without experts")
+                     "layers without experts.")
     entry = _moe(cfg, entry, experts=cfg.need("n_routed_experts"), top_k=cfg.need("num_experts_per_tok"),
                  expert_ffn=expert, shared=shared // expert if isinstance(expert, int) else 0, dense=layers - n_e)
     entry["ffn_layers"] = _ffn_groups(widths)
