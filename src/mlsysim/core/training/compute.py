@@ -115,7 +115,7 @@ def _micro_cost(m: Any, hw: Any, prec: Any, tp: int, cp: int, ep: int, mb: int, 
     if isinstance(m, MoESpec):
         share = m.moe_layers / L
         if m.ffn_layer_count:  # dense layers that run an FFN, at their mean width
-            dense_share = m.ffn_layer_count / L
+            dense_share = m.ffn_layer_count / L if m.ffn_layers else 1.0 - share
             w = m.mean_ffn_size / tp
             parts += [(a * dense_share, b * dense_share) for a, b in (gemm(gated * w, d), gemm(d, w))]
         # Routed tokens per GPU: T x k spread over its E/ep experts (balanced routing assumed), plus shared experts.
