@@ -227,3 +227,22 @@ def test_a_dense_nemotron_h_pattern_reads_as_a_decoder():
     assert spec.architecture == "decoder" and spec.softmax_attention_layers == 1
     assert spec.attention_free_layers == 3 and spec.linear_attention.layers == 3
     assert spec.ffn_layer_count == 3 and spec.mean_ffn_size == nano["intermediate_size"]
+
+
+def test_disaggregated_decode_pool_holds_only_the_attending_layers():
+    """The decode pool's per-sequence cache and the prefill-to-decode transfer are the same kv_elements_at."""
+    m = Models.Llama33_Nemotron_Super_49B
+    r = ServingModel().solve(m, "B200", 32, "fp8", prompt_len=2048, output_len=512, runtime="vllm",
+                             disaggregated={"prefill": {"tensor_parallel": 1}, "decode": {"tensor_parallel": 1}})
+    per_token_bf16 = 49 * 2 * 8 * 128 * 2  # vLLM's default cache dtype for an fp8 checkpoint: bf16
+    assert r.kv_cache_per_sequence_bytes == pytest.approx((2048 + 512) * per_token_bf16)
+    assert r.disaggregation["kv_bytes_per_request"] == pytest.approx(2048 * per_token_bf16)
+
+
+def test_efficiency_solver_counts_attention_in_the_attending_layers():
+    from mlsysim.solvers.efficiency import _attention
+
+    m = Models.Llama33_Nemotron_Super_49B
+    twin = attrs.evolve(m, attention_free_layers=0)
+    for a, b in zip(_attention(m, 1, 4096, 128, True, 2.0), _attention(twin, 1, 4096, 128, True, 2.0)):
+        assert a == pytest.approx(b * 49 / 80)
