@@ -246,3 +246,9 @@ def test_efficiency_solver_counts_attention_in_the_attending_layers():
     twin = attrs.evolve(m, attention_free_layers=0)
     for a, b in zip(_attention(m, 1, 4096, 128, True, 2.0), _attention(twin, 1, 4096, 128, True, 2.0)):
         assert a == pytest.approx(b * 49 / 80)
+
+
+def test_mamba2_heads_come_in_whole_b_c_groups():
+    la = Models.Nemotron3_Nano_30B_A3B.linear_attention
+    with pytest.raises(CatalogError, match="multiple of key_heads"):
+        attrs.evolve(la, key_heads=7)

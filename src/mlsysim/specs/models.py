@@ -170,6 +170,14 @@ class LinearAttention:
     value_head_dim: int = integer()
     conv_kernel: int = integer(doc="causal short-convolution width over q, k, v")
 
+    def __attrs_post_init__(self) -> None:
+        # value heads share keys in groups (Gated DeltaNet's GQA-style heads; Mamba-2's nheads % ngroups == 0,
+        # mamba_ssm/modules/mamba2.py)
+        if self.value_heads % self.key_heads:
+            raise CatalogError(f"linear_attention value_heads {self.value_heads} is not a multiple of key_heads "
+                               f"{self.key_heads}", field="linear_attention.value_heads",
+                               expected="value heads in whole groups per key head (Mamba-2: per B/C group)")
+
     @property
     def conv_channels(self) -> int:
         return 2 * self.key_heads * self.key_head_dim + self.value_heads * self.value_head_dim
