@@ -6,7 +6,8 @@ with the catalog's full validation (``mlsysim.catalog.loader.build_spec``), so `
 catalog TOML entry written by ``mlsysim catalog add-model`` are the same thing and load the same way.
 
 Families (HF ``model_type``): llama, mistral, qwen2, qwen3, qwen3_moe, mixtral, gpt2, gptj, gpt_neox, bert,
-deepseek_v3 (and deepseek_v2, the same MLA + shared-expert layout), gpt_oss. Sliding-window attention is read into
+deepseek_v3 (and deepseek_v2, the same MLA + shared-expert layout), gpt_oss, nemotron_h (Mamba-2 / attention /
+MLP / MoE blocks) and nemotron-nas (DeciLM block_configs). Sliding-window attention is read into
 the `sliding_window` field. A config of another family, or
 one missing a field its recipe needs, is an error that names the fields.
 """
@@ -211,10 +212,124 @@ def _bert(cfg: _Config) -> dict:
     return entry
 
 
+def _ffn_groups(widths: list[int]) -> list[dict]:
+    """The catalog's `ffn_layers` (specs.models.FFNLayers) from per-layer FFN widths: counts by width, widest first."""
+    return [{"layers": widths.count(w), "size": w} for w in sorted(set(widths), reverse=True)]
+
+
+# Nemotron-H hybrid_override_pattern characters (transformers NemotronHConfig): Mamba-2 mixer, attention, dense
+# MLP, MoE -- one block per layer.
+_NEMOTRON_H_BLOCKS = {"M": "mamba", "*": "attention", "-": "mlp", "E": "moe"}
+
+
+def _nemotron_h(cfg: _Config) -> dict:
+    """Nemotron-H (Nemotron-H, Nemotron Nano 2, Nemotron 3 Nano): one pre-norm block per layer, as the pattern
+    says; Mamba-2 mixers as linear_attention kind mamba2, MLP/MoE layers as attention-free layers, mixer layers
+    with no FFN as ffn_layers of size 0."""
+    pattern = cfg.need("hybrid_override_pattern")
+    layers = cfg.need("num_hidden_layers")
+    if cfg.missing:
+        return {}
+    unknown = sorted(set(pattern) - set(_NEMOTRON_H_BLOCKS))
+    if unknown or len(pattern) != layers:
+        raise InvalidInputError(f"nemotron_h hybrid_override_pattern {pattern!r} has {len(pattern)} blocks for "
+                                f"{layers} layers{' and unknown block types ' + str(unknown) if unknown else ''}; "
+                                f"known: {', '.join(f'{k} {v}' for k, v in _NEMOTRON_H_BLOCKS.items())}")
+    n_m, n_a, n_d, n_e = (pattern.count(c) for c in "M*-E")
+    if not n_a:
+        raise InvalidInputError("nemotron_h pattern without attention layers: a hybrid keeps at least one "
+                                "softmax-attention layer (use the ssm2 architecture for a pure Mamba-2 model)")
+    heads, hidden = cfg.need("num_attention_heads"), cfg.need("hidden_size")
+    act = cfg.get("mlp_hidden_act", "relu2")
+    if act != "relu2":
+        raise InvalidInputError(f"nemotron_h mlp_hidden_act {act!r}: only relu2 (squared ReLU, a two-matrix MLP) "
+                                "is mapped")
+    cfg.notes.append("relu2 (squared ReLU) written as activation relu (two-matrix MLP; the square is one more "
+                     "element-wise op).")
+    bias = bool(cfg.get("attention_bias", False) or cfg.get("mlp_bias", False) or cfg.get("mamba_proj_bias", False))
+    mlp_width = cfg.need("intermediate_size")
+    entry: dict[str, Any] = {
+        "architecture": "decoder", "layers": layers, "hidden_size": hidden, "heads": heads,
+        "kv_heads": cfg.get("num_key_value_heads", heads),
+        "head_dim": cfg.get("head_dim", hidden // heads if heads else 1), "ffn_size": mlp_width,
+        "ffn_gated": False, "activation": "relu", "vocab_size": cfg.need("vocab_size"),
+        "tied_embeddings": bool(cfg.get("tie_word_embeddings", False)),
+        "context_length": cfg.need("max_position_embeddings"), "position_embedding": "none", "norm": "rmsnorm",
+        "bias": bias, "attention_free_layers": n_d + n_e}
+    if n_m:
+        entry["linear_attention"] = {
+            "kind": "mamba2", "layers": n_m, "key_heads": cfg.need("n_groups"),
+            "value_heads": cfg.need("mamba_num_heads"), "key_head_dim": cfg.need("ssm_state_size"),
+            "value_head_dim": cfg.need("mamba_head_dim"), "conv_kernel": cfg.need("conv_kernel")}
+        if not cfg.get("use_conv_bias", True):
+            cfg.notes.append("use_conv_bias false: the Mamba-2 conv bias (counted) is absent")
+    widths = [mlp_width] * n_d + [0] * (n_m + n_a)
+    if not n_e:
+        entry["ffn_layers"] = _ffn_groups(widths)
+        return entry
+    expert = cfg.need("moe_intermediate_size")
+    shared = cfg.get("n_shared_experts", 0) * cfg.get("moe_shared_expert_intermediate_size", expert)
+    if isinstance(expert, int) and shared % expert:
+        raise InvalidInputError(f"nemotron_h shared experts of total width {shared} are not a whole number of "
+                                f"routed experts of width {expert}: MoESpec cannot express them")
+    cfg.notes.append("shared expert(s) written as shared_experts = total shared width / routed width "
+                     f"({shared} / {expert}); MoE layers are interleaved with the mixers, dense_layers counts the "
+                     "layers without experts.")
+    entry = _moe(cfg, entry, experts=cfg.need("n_routed_experts"), top_k=cfg.need("num_experts_per_tok"),
+                 expert_ffn=expert, shared=shared // expert if isinstance(expert, int) else 0, dense=layers - n_e)
+    entry["ffn_layers"] = _ffn_groups(widths)
+    entry["ffn_size"] = mlp_width if n_d else expert
+    return entry
+
+
+# DeciLM (nemotron-nas) ffn_mult -> intermediate size: modeling_decilm.py _ffn_mult_to_intermediate_size,
+# int(2 x ffn_mult x hidden / 3) rounded up to this multiple.
+DECILM_FFN_MULTIPLE = 256
+
+
+def _decilm_ffn_width(ffn_mult: float, hidden: int) -> int:
+    width = int(2 * ffn_mult * hidden / 3)
+    return width if width % DECILM_FFN_MULTIPLE == 0 else width + DECILM_FFN_MULTIPLE - width % DECILM_FFN_MULTIPLE
+
+
+def _nemotron_nas(cfg: _Config) -> dict:
+    """Llama-Nemotron (DeciLM, Puzzle NAS, arXiv:2411.19146): a Llama whose `block_configs` give each block's
+    attention (kept with n_heads_in_group, or no_op) and FFN width (ffn_mult, or no_op)."""
+    blocks = cfg.need("block_configs")
+    heads, hidden = cfg.need("num_attention_heads"), cfg.need("hidden_size")
+    if cfg.missing:
+        return {}
+    groups, widths, free = set(), [], 0
+    for i, block in enumerate(blocks):
+        att, ffn = block.get("attention", {}), block.get("ffn", {})
+        linear = [k for k, b in (("attention", att), ("ffn", ffn)) if b.get("replace_with_linear")]
+        if linear or att.get("window_length") or att.get("num_sink_tokens") or att.get("sparsify") \
+                or ffn.get("sparsify"):
+            raise InvalidInputError(f"nemotron-nas block {i}: {', '.join(linear) or 'attention'} replaced with a "
+                                    "linear layer, windowed, sink or sparsified is not expressible")
+        if att.get("no_op"):
+            free += 1
+        else:
+            groups.add(att.get("n_heads_in_group"))
+        widths.append(0 if ffn.get("no_op") else _decilm_ffn_width(ffn["ffn_mult"], hidden))
+    if len(groups) != 1 or None in groups:
+        raise InvalidInputError(f"nemotron-nas blocks use n_heads_in_group {sorted(map(str, groups))}: one GQA "
+                                "group size for every attending block is expressible (kv_heads)")
+    (group,) = groups
+    return {"architecture": "decoder", "layers": cfg.get("num_hidden_layers", len(blocks)), "hidden_size": hidden,
+            "heads": heads, "kv_heads": heads // group, "head_dim": cfg.get("head_dim", hidden // heads),
+            "ffn_size": max(widths), "ffn_gated": True, "activation": _activation(cfg, "hidden_act", "silu"),
+            "vocab_size": cfg.need("vocab_size"), "tied_embeddings": bool(cfg.get("tie_word_embeddings", False)),
+            "context_length": cfg.need("max_position_embeddings"), "position_embedding": "rotary",
+            "norm": "rmsnorm", "bias": bool(cfg.get("attention_bias", False) or cfg.get("mlp_bias", False)),
+            "attention_free_layers": free, "ffn_layers": _ffn_groups(widths)}
+
+
 RECIPES = {
     "llama": _llama_like, "mistral": _llama_like, "qwen2": _qwen2, "qwen3": _llama_like, "qwen3_moe": _qwen3_moe,
     "mixtral": _mixtral, "gpt2": _gpt2, "gptj": _gptj, "gpt_neox": _gpt_neox, "bert": _bert,
     "deepseek_v3": _deepseek, "deepseek_v2": _deepseek, "gpt_oss": _gpt_oss,
+    "nemotron_h": _nemotron_h, "nemotron-nas": _nemotron_nas,
 }
 # What the Llama-style recipe reads from every config (named when an unknown architecture lacks them).
 LLAMA_FIELDS = ("num_hidden_layers", "hidden_size", "num_attention_heads", "intermediate_size", "vocab_size",
@@ -224,7 +339,8 @@ _ARCH_CLASSES = {"LlamaForCausalLM": "llama", "MistralForCausalLM": "mistral", "
                  "Qwen3ForCausalLM": "qwen3", "Qwen3MoeForCausalLM": "qwen3_moe", "MixtralForCausalLM": "mixtral",
                  "GPT2LMHeadModel": "gpt2", "GPTJForCausalLM": "gptj", "GPTNeoXForCausalLM": "gpt_neox",
                  "BertForMaskedLM": "bert", "BertModel": "bert", "DeepseekV3ForCausalLM": "deepseek_v3",
-                 "DeepseekV2ForCausalLM": "deepseek_v2", "GptOssForCausalLM": "gpt_oss"}
+                 "DeepseekV2ForCausalLM": "deepseek_v2", "GptOssForCausalLM": "gpt_oss",
+                 "NemotronHForCausalLM": "nemotron_h", "DeciLMForCausalLM": "nemotron-nas"}
 
 
 def read_config(path_or_dict: Any) -> tuple[dict, str | None]:

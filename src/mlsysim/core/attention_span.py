@@ -8,6 +8,8 @@ every layer spans the whole context (plain floats; no pint).
   sequence, read and written once per token, and a recurrence cost per token independent of the context.
 - DeepSeek Sparse Attention (DeepSeek-V3.2 report sec. 2.1): the main attention attends top_k tokens; the
   lightning indexer scores every cached token (its own key cache of indexer_head_dim per token per layer).
+- Attention-free layers (Puzzle NAS no-op attention blocks, arXiv:2411.19146; Nemotron-H's MoE-only layers):
+  no KV, no attention FLOPs.
 
 Functions take a TransformerSpec `m`; the KV a sequence holds is the spec's geometry (m.kv_elements_at);
 models with none of these fields keep the dense formulas (m.spans_whole_context is the fast check the hot
@@ -17,10 +19,11 @@ from __future__ import annotations
 
 
 def _layer_split(m) -> tuple[int, int, int]:
-    """(full-context softmax layers, windowed layers, linear-attention layers)."""
+    """(full-context softmax layers, windowed layers, linear-attention layers); attention-free layers (no
+    sequence mixer: DeciLM no_op blocks, Nemotron-H MoE layers) are in none of them."""
     lin = m.linear_attention.layers if m.linear_attention is not None else 0
     win = m.sliding_window.layers if m.sliding_window is not None else 0
-    return m.layers - lin - win, win, lin
+    return m.softmax_attention_layers - win, win, lin
 
 
 def written_elements_per_token(m) -> float:

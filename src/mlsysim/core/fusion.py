@@ -64,10 +64,10 @@ def transformer_extra(m: TransformerSpec, fusion: FusionLevel, batch: int, seq_l
     if not fusion.activation:
         kind = activation_kind(m)
         if kind == "gelu_tanh":
-            per_token += m.ffn_size * (GELU_TANH_PASSES - FUSED_ACTIVATION_PASSES) * ab
+            per_token += m.mean_ffn_size * (GELU_TANH_PASSES - FUSED_ACTIVATION_PASSES) * ab
             notes.append("tanh-GELU as 8 kernels")
         elif kind == "silu" and m.ffn_gated:
-            per_token += m.ffn_size * (SILU_MUL_PASSES - FUSED_GATED_PASSES) * ab
+            per_token += m.mean_ffn_size * (SILU_MUL_PASSES - FUSED_GATED_PASSES) * ab
             notes.append("SiLU and the up multiply as 2 kernels")
     if training and m.dropout and fusion.dropout is False:
         per_token += DROPOUTS_PER_LAYER * d * (2.0 * ab + DROPOUT_MASK_BYTES)

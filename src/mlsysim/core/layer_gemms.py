@@ -17,7 +17,7 @@ def projection_gemms(m: TransformerSpec, tokens: float) -> tuple[Gemm, ...]:
     MLA (DeepSeek-V2, arXiv:2405.04434, eqs. 9-14): query down-projection d -> q_lora_rank and up-projection to
     h (nope + rope); joint key/value down-projection d -> kv_lora_rank + rope and up-projection kv_lora_rank ->
     h (nope + v); output h v -> d. The latent ranks (512-1536) are the short N or K that tile-quantise."""
-    d, L = m.hidden_size, m.layers
+    d, L = m.hidden_size, m.layers - m.attention_free_layers  # attention-free layers project nothing
     if m.mla is None:
         qkv, out = (m.heads + 2 * m.kv_heads) * m.head_dim, m.heads * m.head_dim
         return (tokens, qkv, d, 1, L), (tokens, d, out, 1, L)
@@ -34,6 +34,14 @@ def _ffn(tokens: float, d: int, width: float, gated: bool, layers: float, batch:
     return (tokens, (2 if gated else 1) * width, d, batch, layers), (tokens, d, width, batch, layers)
 
 
+def _dense_ffns(m: TransformerSpec, tokens: float, layers: int) -> list[Gemm]:
+    """The dense layers' FFN GEMMs: ffn_size in each, or one pair per listed width (ffn_layers; none at 0)."""
+    if not m.ffn_layers:
+        return list(_ffn(tokens, m.hidden_size, m.ffn_size, m.ffn_gated, layers)) if layers else []
+    return [g for group in m.ffn_layers if group.size
+            for g in _ffn(tokens, m.hidden_size, group.size, m.ffn_gated, group.layers)]
+
+
 def ffn_gemms(m: TransformerSpec, tokens: float) -> tuple[Gemm, ...]:
     """FFN GEMMs of every layer. MoE: the dense leading layers, then per MoE layer the router [d, E], the routed
     experts as one grouped GEMM of the active experts, each at M = tokens x top-k / active experts rows (balanced
@@ -41,10 +49,8 @@ def ffn_gemms(m: TransformerSpec, tokens: float) -> tuple[Gemm, ...]:
     experts as one FFN of shared x expert width over all tokens (DeepSeekMoE, arXiv:2401.06066, sec. 3.2)."""
     d, gated = m.hidden_size, m.ffn_gated
     if not isinstance(m, MoESpec):
-        return _ffn(tokens, d, m.ffn_size, gated, m.layers)
-    gemms: list[Gemm] = []
-    if m.dense_layers:
-        gemms += _ffn(tokens, d, m.ffn_size, gated, m.dense_layers)
+        return tuple(_dense_ffns(m, tokens, m.layers))
+    gemms: list[Gemm] = _dense_ffns(m, tokens, m.dense_layers)
     moe = m.moe_layers
     routed = tokens * m.experts_per_token          # token-expert pairs of one layer
     active = max(1, min(m.experts, int(routed)))   # experts that receive at least one token

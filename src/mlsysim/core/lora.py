@@ -24,7 +24,7 @@ def adapter_parameters(m: TransformerSpec, rank: int) -> float:
     """Adapters on every linear layer of each block (QKV, O, FFN: QLoRA, Dettmers et al. 2023, sec. 4, finds
     all-linear adapters needed to match full fine-tuning): r x (d_in + d_out) per matrix."""
     d, q, kv = m.hidden_size, m.heads * m.head_dim, m.kv_heads * m.head_dim
-    ffn = m.expert_ffn_size * (m.experts_per_token + m.shared_experts) if isinstance(m, MoESpec) else m.ffn_size
+    ffn = m.expert_ffn_size * (m.experts_per_token + m.shared_experts) if isinstance(m, MoESpec) else m.mean_ffn_size
     attention = (d + q) + 2 * (d + kv) + (q + d)
     ffn_io = (3 if m.ffn_gated else 2) * (d + ffn)
     return float(m.layers * rank * (attention + ffn_io))

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from ..errors import UnsupportedModelError
 from ..specs.mamba2 import Mamba2Spec
+# Recurrence FLOPs per state element and token, defined beside the hybrids' Mamba-2 layers (specs/models.py)
+from ..specs.models import SSD_RECURRENCE_FLOPS_PER_STATE
 from .precision import ExecutionPrecision
 from .workload import KERNELS_PER_SSM_LAYER, WorkloadCost
-
-# Recurrence per state element and token: decay h *= a (1 mul), input h += (dt x) B (1 fused mul-add = 2),
-# readout y += C h (2): 5 FLOPs -- Dao & Gu 2024 eq. (2) with scalar A_t per head (sec. 3, "SSD recurrence").
-SSD_RECURRENCE_FLOPS_PER_STATE = 5.0
 
 
 def ssd_chunked_flops(m: Mamba2Spec, tokens: float) -> float:

@@ -113,7 +113,7 @@ def transformer_cost(m: TransformerSpec, batch: int, seq_len: int, prec: Executi
     span_len = (cached / batch) if span else 0.0  # tokens per sequence (E[L] when ragged)
     if span:
         attn_flops = tokens * attention_span.attention_flops_per_query(m, span_len, causal_prompt=not decode)
-    ffn_width = (m.expert_ffn_size * (m.experts_per_token + m.shared_experts)) if moe else m.ffn_size
+    ffn_width = (m.expert_ffn_size * (m.experts_per_token + m.shared_experts)) if moe else m.mean_ffn_size
     qkv_width = (m.heads + 2 * m.kv_heads) * m.head_dim
     attn_w = L * m.attention_parameters_per_layer
     head_w = vocab * d if m.architecture != "encoder" else 0

@@ -164,5 +164,6 @@ def span_point(step: StepModel, prompt: float, output: float) -> dict:
 
 def vectorisable(m) -> bool:
     """Models StepModel.time's arrays cover: whole-context attention, or sliding windows (no linear-attention
-    states, no sparse top-k selection: those points iterate core.serving.scheduler per point)."""
-    return m.linear_attention is None and m.sparse_attention is None
+    states, no sparse top-k selection, no attention-free layers: those points iterate core.serving.scheduler per
+    point)."""
+    return m.linear_attention is None and m.sparse_attention is None and not m.attention_free_layers

@@ -27,7 +27,7 @@ def _ffn(m: TransformerSpec, tokens: np.ndarray, attn_w: float, head_w: float) -
     a MoE model's routed + shared experts, and the distinct experts its tokens hit (streamed_parameters)."""
     ffn_flop_w = m.matmul_parameters_per_token - attn_w - head_w
     if not isinstance(m, MoESpec):
-        return m.ffn_size, ffn_flop_w, ffn_flop_w
+        return m.mean_ffn_size, ffn_flop_w, ffn_flop_w
     streamed = np.array([m.streamed_parameters(int(t)) for t in tokens.tolist()], dtype=float)
     return m.expert_ffn_size * (m.experts_per_token + m.shared_experts), ffn_flop_w, streamed - attn_w - head_w
 

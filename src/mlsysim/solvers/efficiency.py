@@ -133,6 +133,8 @@ def _attention(m: TransformerSpec, batch: int, seq: int, block: int, flash: bool
     layers for `batch` sequences of `seq` tokens, elements of `elem` bytes."""
     causal = m.architecture != "encoder"
     per_pair = m.attention_flops_per_token_per_context  # QK^T + PV FLOPs per (query, key) pair, all layers
+    if m.attention_free_layers:  # only the layers with an attention block (Puzzle no-op blocks have none)
+        per_pair *= (m.layers - m.attention_free_layers) / m.layers
     pairs_all = float(seq) * seq
     pairs_useful = seq * (seq + 1) / 2.0 if causal else pairs_all
     blocks = math.ceil(seq / block)
@@ -142,7 +144,7 @@ def _attention(m: TransformerSpec, batch: int, seq: int, block: int, flash: bool
     executed = batch * per_pair * ((visited / blocks) * pairs_all if flash else pairs_all)
     q_o = m.heads * m.head_dim                 # Q read and O written, per token per layer
     kv = m.kv_elements_per_token / m.layers    # K and V per token per layer (MLA: the latent)
-    L = m.layers
+    L = m.layers - m.attention_free_layers     # layers with an attention block
     # Dao et al. 2022, alg. 0: read Q, K, V, write O, and write/read S and P (4 x heads x seq^2).
     standard = batch * L * elem * (seq * (2 * q_o + kv) + SCORE_MATRIX_PASSES * m.heads * pairs_all)
     # FlashAttention-2: Q and O once; each query head re-reads its K and V for every visited key block.

@@ -141,7 +141,13 @@ class SlidingWindow:
 
 
 # Kinds of linear attention a hybrid model may use in place of softmax attention (schemas/models.schema.json).
-LINEAR_ATTENTION_KINDS = ("gated_deltanet",)
+LINEAR_ATTENTION_KINDS = ("gated_deltanet", "mamba2")
+# Mamba-2 recurrence per state element and token: decay h *= a (1 mul), input h += (dt x) B (1 fused mul-add =
+# 2), readout y += C h (2): 5 FLOPs -- Dao & Gu 2024 eq. (2) with scalar A_t per head (sec. 3, "SSD recurrence").
+SSD_RECURRENCE_FLOPS_PER_STATE = 5.0
+# Gated DeltaNet per state element and token: reads S k, writes the rank-1 correction, reads S q, each a
+# multiply-add over d_k x d_v per value head (Yang et al. 2024, arXiv:2412.06464 sec. 3).
+DELTANET_FLOPS_PER_STATE = 6.0
 
 
 @spec
@@ -149,7 +155,12 @@ class LinearAttention:
     """Linear-attention layers in place of softmax attention in `layers` of the layers (Qwen3-Next: Gated
     DeltaNet, Yang et al. 2024, arXiv:2412.06464): each sequence keeps a fixed recurrent state, a
     key_head_dim x value_head_dim matrix per value head plus a short causal-convolution window, instead of
-    a KV cache that grows with the context. The remaining layers are the model's softmax attention."""
+    a KV cache that grows with the context. The remaining layers are the model's softmax attention.
+
+    kind "mamba2" (Nemotron-H's Mamba-2 mixers): by the state-space duality B plays the key, C the query and x
+    the value (Dao & Gu 2024, arXiv:2405.21060 sec. 7), so key_heads = n_groups (B/C groups), key_head_dim =
+    ssm_state_size, value_heads = mamba_num_heads, value_head_dim = mamba_head_dim; the state is then heads x
+    head_dim x state and the conv runs over x, B and C (mamba_ssm/modules/mamba2.py), as the fields say."""
 
     kind: str = one_of(*LINEAR_ATTENTION_KINDS)
     layers: int = integer(doc="layers of linear attention")
@@ -158,6 +169,14 @@ class LinearAttention:
     key_head_dim: int = integer()
     value_head_dim: int = integer()
     conv_kernel: int = integer(doc="causal short-convolution width over q, k, v")
+
+    def __attrs_post_init__(self) -> None:
+        # value heads share keys in groups (Gated DeltaNet's GQA-style heads; Mamba-2's nheads % ngroups == 0,
+        # mamba_ssm/modules/mamba2.py)
+        if self.value_heads % self.key_heads:
+            raise CatalogError(f"linear_attention value_heads {self.value_heads} is not a multiple of key_heads "
+                               f"{self.key_heads}", field="linear_attention.value_heads",
+                               expected="value heads in whole groups per key head (Mamba-2: per B/C group)")
 
     @property
     def conv_channels(self) -> int:
@@ -171,16 +190,23 @@ class LinearAttention:
 
     def parameters(self, d: int) -> int:
         """One Gated DeltaNet layer: in_proj_qkvz (d -> 2 Hk dk + 2 Hv dv), in_proj_ba (d -> 2 Hv), depthwise
-        conv (channels x kernel), dt_bias and A_log (Hv each), gated RMSNorm (dv), out_proj (Hv dv -> d)."""
+        conv (channels x kernel), dt_bias and A_log (Hv each), gated RMSNorm (dv), out_proj (Hv dv -> d).
+        One Mamba-2 mixer (mamba_ssm/modules/mamba2.py, Nemotron-H NemotronHMamba2Mixer): in_proj d -> [z, x, B,
+        C, dt] = 2 Hv dv + 2 Hk dk + Hv (no bias), depthwise conv weight + bias over x, B, C, dt_bias, A_log
+        and D (Hv each), gated RMSNorm over the inner width (Hv dv), out_proj (Hv dv -> d, no bias)."""
         hk, hv, dk, dv = self.key_heads, self.value_heads, self.key_head_dim, self.value_head_dim
+        if self.kind == "mamba2":
+            return d * (2 * hv * dv + 2 * hk * dk + hv) + self.conv_channels * (self.conv_kernel + 1) \
+                + 3 * hv + hv * dv + hv * dv * d
         return d * (2 * hk * dk + 2 * hv * dv) + d * 2 * hv + self.conv_channels * self.conv_kernel \
             + 2 * hv + dv + hv * dv * d
 
     @property
     def flops_per_token(self) -> float:
-        """Recurrence FLOPs per token per layer beside the projections: the delta-rule update reads S k, writes
-        the rank-1 correction and reads S q, each 2 d_k d_v per value head (Yang et al. 2024 sec. 3)."""
-        return 6.0 * self.value_heads * self.key_head_dim * self.value_head_dim
+        """Recurrence FLOPs per token per layer beside the projections, per state element (value heads x d_k x
+        d_v): the delta rule's three multiply-adds, or the Mamba-2 SSD recurrence's five FLOPs."""
+        per_state = SSD_RECURRENCE_FLOPS_PER_STATE if self.kind == "mamba2" else DELTANET_FLOPS_PER_STATE
+        return per_state * self.value_heads * self.key_head_dim * self.value_head_dim
 
 
 @spec
@@ -193,6 +219,16 @@ class SparseAttention:
     top_k: int = integer(doc="tokens each query attends (index_topk)")
     indexer_heads: int = integer(doc="index_n_heads")
     indexer_head_dim: int = integer(doc="index_head_dim")
+
+
+@spec
+class FFNLayers:
+    """`layers` of a model's dense layers run an FFN of width `size`; size 0: those layers have no FFN block.
+    For stacks whose blocks differ (Llama-Nemotron Super, Puzzle NAS, arXiv:2411.19146: DeciLM block_configs set
+    each block's ffn_mult; Nemotron-H: its Mamba-2 and attention layers carry no FFN)."""
+
+    layers: int = integer()
+    size: int = integer(minimum=0, doc="FFN width of these layers (intermediate size); 0: no FFN")
 
 
 # FFN activations a transformer entry may name (schemas/models.schema.json).
@@ -233,6 +269,11 @@ class TransformerSpec(ModelSpec):
     # softmax attention gated at its output (Qwen3-Next attn_output_gate, Qiu et al. 2025 "Gated Attention for
     # Large Language Models", arXiv:2505.06708): q_proj emits heads x head_dim more, a sigmoid gate on the output
     attention_output_gate: bool = False
+    # heterogeneous stacks, as per-layer-kind counts: layers with no attention (or other sequence-mixer) block
+    # (DeciLM attention no_op; Nemotron-H's MoE-only layers) hold no KV cache and run no attention; and the
+    # dense layers' FFN widths by count (ffn_size then the widest of them)
+    attention_free_layers: int = integer(minimum=0, default=0)
+    ffn_layers: tuple[FFNLayers, ...] = attrs.field(default=(), converter=as_tuple)
     default_seq_len: int | None = attrs.field(default=None)
 
     def __attrs_post_init__(self) -> None:
@@ -245,11 +286,24 @@ class TransformerSpec(ModelSpec):
         if self.sparse_attention is not None and self.mla is None:
             raise CatalogError("sparse_attention (DSA) is modelled on MLA models (its indexer reads the query "
                                "latent): add the [mla] table", entry=self.name, field="sparse_attention")
-        span = sum(t.layers for t in (self.sliding_window, self.linear_attention) if t is not None)
-        if span > self.layers or (self.linear_attention is not None and span >= self.layers):
-            raise CatalogError(f"sliding_window.layers + linear_attention.layers = {span} exceed the {self.layers} "
-                               f"layers (a hybrid keeps at least one softmax-attention layer)", entry=self.name,
-                               field="sliding_window.layers", expected="at most the model's layers")
+        span = sum(t.layers for t in (self.sliding_window, self.linear_attention) if t is not None) \
+            + self.attention_free_layers
+        if span > self.layers or ((self.linear_attention is not None or self.attention_free_layers)
+                                  and span >= self.layers):
+            raise CatalogError(f"sliding_window.layers + linear_attention.layers + attention_free_layers = {span} "
+                               f"exceed the {self.layers} layers (a hybrid keeps at least one softmax-attention "
+                               f"layer)", entry=self.name, field="sliding_window.layers",
+                               expected="at most the model's layers")
+        if self.ffn_layers:
+            listed = sum(g.layers for g in self.ffn_layers)
+            widest = max(g.size for g in self.ffn_layers)
+            if listed != self._dense_layer_count:
+                raise CatalogError(f"ffn_layers cover {listed} layers, the model has {self._dense_layer_count} "
+                                   f"dense-FFN layers", entry=self.name, field="ffn_layers",
+                                   expected="counts that sum to the layers (an MoE model: to dense_layers)")
+            if widest and widest != self.ffn_size:
+                raise CatalogError(f"ffn_size {self.ffn_size} is not the widest ffn_layers width {widest}",
+                                   entry=self.name, field="ffn_size", expected="the widest listed FFN width")
         _check_seq_len(self)
         _check_published(self, "published_parameters", self.parameter_count, PUBLISHED_TOLERANCE)
 
@@ -259,14 +313,26 @@ class TransformerSpec(ModelSpec):
         return 2 * self.hidden_size if self.norm == "layernorm" else self.hidden_size  # LayerNorm: gain+bias
 
     @property
-    def attention_parameters_per_layer(self) -> int:
-        """Attention-block parameters of one layer; a hybrid with linear-attention layers gives the mean over
-        its layers (so layers x this is the model's attention total)."""
-        softmax = self._softmax_attention_parameters
+    def softmax_attention_layers(self) -> int:
+        """Layers of softmax attention (windowed ones included): those that hold a KV cache."""
+        lin = self.linear_attention.layers if self.linear_attention is not None else 0
+        return self.layers - lin - self.attention_free_layers
+
+    @property
+    def attention_parameters(self) -> int:
+        """Attention-block (sequence-mixer) parameters of all layers: softmax layers, linear-attention layers,
+        none in attention-free layers."""
         la = self.linear_attention
-        if la is None:
-            return softmax
-        return ((self.layers - la.layers) * softmax + la.layers * la.parameters(self.hidden_size)) / self.layers
+        linear = la.layers * la.parameters(self.hidden_size) if la is not None else 0
+        return self.softmax_attention_layers * self._softmax_attention_parameters + linear
+
+    @property
+    def attention_parameters_per_layer(self) -> int:
+        """Attention-block parameters of one layer; a hybrid (linear-attention or attention-free layers) gives
+        the mean over its layers (so layers x this is the model's attention total)."""
+        if self.linear_attention is None and not self.attention_free_layers:
+            return self._softmax_attention_parameters
+        return self.attention_parameters / self.layers
 
     @property
     def _softmax_attention_parameters(self) -> int:
@@ -289,13 +355,53 @@ class TransformerSpec(ModelSpec):
         return weights + biases
 
     def _ffn_parameters(self, width: int) -> int:
+        if width == 0:  # a block without FFN (FFNLayers size 0)
+            return 0
         matrices = 3 if self.ffn_gated else 2  # SwiGLU: gate, up, down (Shazeer 2020); plain MLP: up, down
         biases = ((2 if self.ffn_gated else 1) * width + self.hidden_size) if self.bias else 0
         return matrices * self.hidden_size * width + biases
 
     @property
+    def _dense_layer_count(self) -> int:
+        """Layers whose FFN is dense (all of a dense model's; an MoE model's dense_layers)."""
+        return self.layers
+
+    @property
+    def dense_ffn_parameters(self) -> int:
+        """Dense-FFN parameters of all dense layers: ffn_layers' widths by count, else ffn_size in each."""
+        if self.ffn_layers:
+            return sum(g.layers * self._ffn_parameters(g.size) for g in self.ffn_layers)
+        return self._dense_layer_count * self._ffn_parameters(self.ffn_size)
+
+    @property
     def ffn_parameters_per_layer(self) -> int:
-        return self._ffn_parameters(self.ffn_size)
+        """Dense-FFN parameters of one dense layer (the mean over them when ffn_layers' widths differ)."""
+        if not self.ffn_layers:
+            return self._ffn_parameters(self.ffn_size)
+        return self.dense_ffn_parameters / self._dense_layer_count
+
+    @property
+    def ffn_layer_count(self) -> int:
+        """Dense layers that run an FFN (ffn_layers of size 0 have none)."""
+        if not self.ffn_layers:
+            return self._dense_layer_count
+        return sum(g.layers for g in self.ffn_layers if g.size)
+
+    @property
+    def mean_ffn_size(self) -> float:
+        """FFN width of a dense layer that has one: ffn_size, or the mean of ffn_layers' nonzero widths by count
+        (a layer-summed width-linear cost -- FLOPs, activation bytes -- is then ffn_layer_count x this)."""
+        if not self.ffn_layers:
+            return self.ffn_size
+        n = self.ffn_layer_count
+        return sum(g.layers * g.size for g in self.ffn_layers) / n if n else 0.0
+
+    @property
+    def _norm_parameters(self) -> int:
+        """Pre-norms of all layers: one before attention, one before the FFN, absent with the block they
+        precede (DeciLM and Nemotron-H skip the norm of a no-op block)."""
+        blocks = 2 * self.layers - self.attention_free_layers - (self._dense_layer_count - self.ffn_layer_count)
+        return blocks * self._norm_size
 
     @property
     def embedding_parameters(self) -> int:
@@ -315,7 +421,7 @@ class TransformerSpec(ModelSpec):
 
     @property
     def layer_parameters(self) -> int:
-        return self.layers * (self.attention_parameters_per_layer + self.ffn_parameters_per_layer + 2 * self._norm_size)
+        return self.attention_parameters + self.dense_ffn_parameters + self._norm_parameters
 
     @property
     def parameter_count(self) -> float:
@@ -339,19 +445,20 @@ class TransformerSpec(ModelSpec):
 
     @property
     def spans_whole_context(self) -> bool:
-        """Every layer attends and caches the whole context (no window, linear or sparse attention)."""
-        return self.sliding_window is None and self.linear_attention is None and self.sparse_attention is None
+        """Every layer attends and caches the whole context (no window, linear, sparse or absent attention)."""
+        return self.sliding_window is None and self.linear_attention is None and self.sparse_attention is None \
+            and not self.attention_free_layers
 
     def kv_elements_at(self, context: float) -> float:
         """Cache elements of one sequence at `context` tokens: K and V of the softmax layers (a windowed
         layer's rolling buffer holds at most its window: Mistral 7B sec. 2), the DSA indexer's key per token
-        per layer, and the fixed recurrent state of linear-attention layers."""
+        per layer, and the fixed recurrent state of linear-attention layers (attention-free layers: none)."""
         if self.spans_whole_context:
             return float(self.kv_elements_per_token) * context
         per_layer = self.kv_elements_per_token / self.layers
         lin = self.linear_attention.layers if self.linear_attention is not None else 0
         win = self.sliding_window.layers if self.sliding_window is not None else 0
-        held = (self.layers - lin - win) * context
+        held = (self.softmax_attention_layers - win) * context  # attention-free layers hold nothing
         if win:
             held += win * min(context, float(self.sliding_window.size))
         out = per_layer * held
@@ -419,12 +526,15 @@ class MoESpec(TransformerSpec):
     def router_parameters_per_layer(self) -> int:
         return self.hidden_size * self.experts  # gating projection d -> E (Shazeer et al. 2017)
 
+    @property
+    def _dense_layer_count(self) -> int:
+        return self.dense_layers
+
     def _layers_with(self, experts_per_layer: int) -> int:
-        common = self.layers * (self.attention_parameters_per_layer + 2 * self._norm_size)
-        dense_ffn = self.dense_layers * self.ffn_parameters_per_layer
+        common = self.attention_parameters + self._norm_parameters
         moe_ffn = self.moe_layers * (self.router_parameters_per_layer
                                      + (experts_per_layer + self.shared_experts) * self.expert_parameters)
-        return common + dense_ffn + moe_ffn
+        return common + self.dense_ffn_parameters + moe_ffn
 
     @property
     def layer_parameters(self) -> int:

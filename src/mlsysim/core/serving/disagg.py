@@ -121,7 +121,8 @@ def solve_disaggregated(model_solver, m, hardware, batch, precision, efficiency,
                f"{lay_d.gpus} GPU(s); the {limiting} pool limits the deployment"]
     weights_d = step_d.weight_bytes_per_gpu()
     usable = usable_memory(hw.memory._capacity, params_d, cls, rt, weights_d)
-    kv_seq = (prompt + output) * step_d.kv_bytes_per_token()
+    # what a sequence holds: windows, linear-attention states and attention-free layers as kv_tokens counts them
+    kv_seq = step_d.kv_tokens(prompt + output) * step_d.kv_bytes_per_token()
     slots = int(max(usable - weights_d, 0.0) // kv_seq)
     feasible = slots >= n_run and step_p.weight_bytes_per_gpu() < usable
     if n_run < batch:

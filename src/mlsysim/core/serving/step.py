@@ -40,9 +40,10 @@ class StepModel:
             self.attn_w = 2 * d * h * hd / tp + 2 * d * hd * kv_gpu
             self.kv_el = 2 * kv_gpu * hd                     # KV elements per token per layer on this GPU
             self.qkvo_width = (2 * h / tp + 2 * kv_gpu) * hd  # Q, K, V, O widths per GPU
-            if m.linear_attention is not None or m.attention_output_gate:
-                # hybrid / gated attention: the spec's mean weights per layer (Gated DeltaNet layers, the output
-                # gate's q_proj rows), split over TP (KV-head replication of the few softmax layers left out)
+            if m.linear_attention is not None or m.attention_output_gate or m.attention_free_layers:
+                # hybrid / gated attention: the spec's mean weights per layer (Gated DeltaNet / Mamba-2 layers,
+                # attention-free layers, the output gate's q_proj rows), split over TP (KV-head replication of
+                # the few softmax layers left out)
                 self.attn_w = m.attention_parameters_per_layer / tp
         else:  # MLA: head-split projections over TP, the latent cache replicated on every TP rank
             self.attn_w = m.attention_parameters_per_layer / tp
@@ -54,17 +55,17 @@ class StepModel:
         moe = isinstance(m, MoESpec)
         self.moe = moe
         if moe:
-            self.dense_layers = m.dense_layers / pp
+            self.dense_layers = m.ffn_layer_count / pp  # dense layers that run an FFN
             self.moe_layers = m.moe_layers / pp
             self.dense_w = (m.ffn_parameters_per_layer * m.dense_layers
                             + m.shared_experts * m.expert_parameters * m.moe_layers) / tp / pp
             self.expert_w = m.expert_parameters / lay.expert_tp       # one expert's share on this GPU
             self.ffn_width = (m.experts_per_token + m.shared_experts) * m.expert_ffn_size / tp
         else:
-            self.dense_layers, self.moe_layers = self.Ls, 0.0
+            self.dense_layers, self.moe_layers = m.ffn_layer_count / pp, 0.0
             self.dense_w = m.ffn_parameters_per_layer * self.Ls / tp
             self.expert_w = 0.0
-            self.ffn_width = m.ffn_size / tp
+            self.ffn_width = m.mean_ffn_size / tp  # per-block widths (ffn_layers): their mean
         self.head_w = m.vocab_size * d / tp  # vocabulary-parallel LM head (Megatron-LM)
         self.gated = 3 if m.ffn_gated else 2
         self.per_kernel_eager, self.per_kernel_graph = per_kernel_eager, per_kernel_graph

@@ -114,10 +114,10 @@ def _micro_cost(m: Any, hw: Any, prec: Any, tp: int, cp: int, ep: int, mb: int, 
     gated = 2 if m.ffn_gated else 1
     if isinstance(m, MoESpec):
         share = m.moe_layers / L
-        dense_share = 1.0 - share
-        if m.dense_layers:
-            parts += [(a * dense_share, b * dense_share) for a, b in
-                      (gemm(gated * m.ffn_size / tp, d), gemm(d, m.ffn_size / tp))]
+        if m.ffn_layer_count:  # dense layers that run an FFN, at their mean width
+            dense_share = m.ffn_layer_count / L if m.ffn_layers else 1.0 - share
+            w = m.mean_ffn_size / tp
+            parts += [(a * dense_share, b * dense_share) for a, b in (gemm(gated * w, d), gemm(d, w))]
         # Routed tokens per GPU: T x k spread over its E/ep experts (balanced routing assumed), plus shared experts.
         local = m.experts / ep
         rows = T * m.experts_per_token / local
@@ -129,8 +129,8 @@ def _micro_cost(m: Any, hw: Any, prec: Any, tp: int, cp: int, ep: int, mb: int, 
         parts.append(gemm(m.experts, d))  # router
         ffn_width = (m.experts_per_token + m.shared_experts) * m.expert_ffn_size / tp
     else:
-        parts += [gemm(gated * m.ffn_size / tp, d), gemm(d, m.ffn_size / tp)]
-        ffn_width = m.ffn_size / tp
+        parts += [gemm(gated * m.mean_ffn_size / tp, d), gemm(d, m.mean_ffn_size / tp)]
+        ffn_width = m.mean_ffn_size / tp
     g_fwd = sum(p[0] for p in parts)
     g_bwd = sum(p[1] for p in parts)
     # Attention core: causal, each GPU's T queries against the sequence (ring attention load-balanced over CP).

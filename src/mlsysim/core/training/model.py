@@ -291,7 +291,7 @@ def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, r
     else:
         qkv_w = m.heads * m.head_dim * 2
     gated = 2 if m.ffn_gated else 1
-    ffn = ((m.experts_per_token + m.shared_experts) * m.expert_ffn_size if isinstance(m, MoESpec) else m.ffn_size)
+    ffn = ((m.experts_per_token + m.shared_experts) * m.expert_ffn_size if isinstance(m, MoESpec) else m.mean_ffn_size)
     gathered_in = ((GATHERED_INPUT_BYTES_FP8 if prec.compute == "fp8" else GATHERED_INPUT_BYTES)
                    if stack.saves_gathered_inputs and tp > 1 and sp else 0.0)  # DTensor TP keeps gathered inputs
     layer_act = layer_activation_bytes(T, d, qkv_w, gated * ffn, ffn, tp, sp, recompute, gathered_in)
@@ -386,7 +386,7 @@ def _replayed_gemm_share(m: Any) -> float:
     numbered matmuls of the forward (wk, wo, w3 of a Llama layer; w3 absent without a gated MLP)."""
     d, kv = m.hidden_size, m.kv_heads * m.head_dim
     q = m.heads * m.head_dim
-    ffn = m.expert_ffn_size * (m.experts_per_token + m.shared_experts) if isinstance(m, MoESpec) else m.ffn_size
+    ffn = m.expert_ffn_size * (m.experts_per_token + m.shared_experts) if isinstance(m, MoESpec) else m.mean_ffn_size
     gated = 2 if m.ffn_gated else 1
     total = d * (q + 2 * kv) + q * d + (gated + 1) * d * ffn
     replayed = d * kv + q * d + (d * ffn if m.ffn_gated else 0.0)
