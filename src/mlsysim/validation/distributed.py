@@ -74,7 +74,8 @@ def predict(row: dict[str, str], efficiency: float | None = None) -> float:
                                  virtual_pipeline_stages=int(row["vp"]), microbatch_size=int(row["mbs"]),
                                  expert_parallel=int(row.get("ep") or 1),
                                  zero_stage=int(row["zero"]), activation_recomputation=row["recompute"],
-                                 runtime=_runtime(row["runtime"], efficiency), overlap=overlap, **ends)
+                                 runtime=_runtime(row["runtime"], efficiency), overlap=overlap,
+                                 pipeline_schedule=_schedule(row), **ends)
     metric = row["metric"]
     if metric == "training_mfu":
         return r.mfu
@@ -85,6 +86,11 @@ def predict(row: dict[str, str], efficiency: float | None = None) -> float:
     if metric == "memory_gib_per_gpu":  # the peak the allocator reserves on the fullest GPU
         return r.training_memory.total / GIB
     raise ValueError(f"row {row['id']}: unknown metric {metric!r}")
+
+
+def _schedule(row: dict[str, str]) -> str:
+    """The row's pipeline schedule: its pp_schedule column, empty for 1F1B (interleaved where vp > 1)."""
+    return (row.get("pp_schedule") or "").strip() or "1f1b"
 
 
 def run(path: Path | str = DEFAULT_DISTRIBUTED_CASES) -> list[CaseResult]:
@@ -171,7 +177,8 @@ def parallelism_kind(row: dict[str, str]) -> str:
     parts = ["FSDP" if row["zero"] == "3" else "DP"]
     for key, label in (("tp", "TP"), ("pp", "PP"), ("cp", "CP"), ("ep", "EP")):
         if int(row.get(key) or 1) > 1:
-            parts.append(label + ("+VP" if key == "pp" and int(row["vp"]) > 1 else ""))
+            parts.append(label + ("+VP" if key == "pp" and int(row["vp"]) > 1 else "")
+                         + ("+DualPipe" if key == "pp" and _schedule(row) == "dualpipe" else ""))
     return "+".join(parts)
 
 

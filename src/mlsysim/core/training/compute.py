@@ -39,6 +39,8 @@ BACKWARD_KERNEL_FACTOR = 2.0
 # Causal-attention rate when the device has no attention table: half the GEMM rate (FlashAttention-2 reaches
 # 50-73 % of A100 peak forward and less backward, Dao 2023 fig. 4-6, vs ~80 % for large GEMMs). Estimate.
 ATTENTION_RATE_SHARE_OF_GEMM = 0.5
+# fp32 softmax cross-entropy: read + write the logits in forward and again in backward (4 passes, 2 of them backward).
+LOSS_LOGIT_PASSES, LOSS_BACKWARD_LOGIT_PASSES = 4.0, 2.0
 
 
 @dataclass(frozen=True)
@@ -46,8 +48,11 @@ class MicroCost:
     """Seconds of one micro-batch on one GPU (forward + backward) and the FLOPs behind them."""
     layer_fwd: float         # one transformer layer, forward
     layer_bwd: float         # one transformer layer, backward
+    layer_wgrad: float       # the weight-gradient GEMMs within layer_bwd (zero-bubble / DualPipe "W")
     attn_fwd: float          # its attention core forward (what selective recomputation replays)
     head_fwd_bwd: float      # LM head + cross-entropy on the last stage (forward + backward)
+    head_bwd: float          # its backward (input and weight gradient, the loss's backward passes)
+    head_wgrad: float        # the LM head's weight-gradient GEMM
     kernel_overhead: float   # per layer, forward + backward launch gaps
     gemm_rate: float         # achieved large-GEMM FLOP/s at the compute precision
     bandwidth: float         # B/s
@@ -93,16 +98,17 @@ def _micro_cost(m: Any, hw: Any, prec: Any, tp: int, cp: int, ep: int, mb: int, 
     bw = measured_bw or hw.memory._bandwidth * cls.memory_efficiency
     units = hw.compute_units
 
-    def gemm(n_out: float, k_in: float, rows: float = T, count: float = 1.0) -> tuple[float, float]:
-        """(forward, backward) seconds of `count` GEMMs [rows x k_in] @ [k_in x n_out]."""
+    def gemm(n_out: float, k_in: float, rows: float = T, count: float = 1.0) -> tuple[float, float, float]:
+        """(forward, backward, the backward's weight-gradient part) seconds of `count` GEMMs [rows x k_in] @
+        [k_in x n_out]: backward = input gradient (dgrad) + weight gradient (wgrad), one forward's FLOPs each."""
         f = 2.0 * rows * n_out * k_in * count
         if units is None or fixed_rate:
-            return f / gemm_rate, 2.0 * f / gemm_rate
+            return f / gemm_rate, 2.0 * f / gemm_rate, f / gemm_rate
         tm, tn, sms, ramp = units.gemm_tile[0], units.gemm_tile[1], units.sms, units.gemm_k_ramp
         fwd = relative_gemm_efficiency(rows, n_out, k_in, sms, tm, tn, ramp)
         dgrad = relative_gemm_efficiency(rows, k_in, n_out, sms, tm, tn, ramp)
         wgrad = relative_gemm_efficiency(k_in, n_out, rows, sms, tm, tn, ramp)
-        return f / (gemm_rate * fwd), f / (gemm_rate * dgrad) + f / (gemm_rate * wgrad)
+        return f / (gemm_rate * fwd), f / (gemm_rate * dgrad) + f / (gemm_rate * wgrad), f / (gemm_rate * wgrad)
 
     h, kv, hd = m.heads, m.kv_heads, m.head_dim
     if m.mla is not None:  # MLA projections as one GEMM of its parameter count (no per-matrix shapes here)
@@ -117,15 +123,17 @@ def _micro_cost(m: Any, hw: Any, prec: Any, tp: int, cp: int, ep: int, mb: int, 
         if m.ffn_layer_count:  # dense layers that run an FFN, at their mean width
             dense_share = m.ffn_layer_count / L if m.ffn_layers else 1.0 - share
             w = m.mean_ffn_size / tp
-            parts += [(a * dense_share, b * dense_share) for a, b in (gemm(gated * w, d), gemm(d, w))]
+            parts += [(a * dense_share, b * dense_share, g * dense_share)
+                      for a, b, g in (gemm(gated * w, d), gemm(d, w))]
         # Routed tokens per GPU: T x k spread over its E/ep experts (balanced routing assumed), plus shared experts.
         local = m.experts / ep
         rows = T * m.experts_per_token / local
         f = m.expert_ffn_size / tp
-        parts += [(a * share, b * share) for a, b in (gemm(gated * f, d, rows, local), gemm(d, f, rows, local))]
+        parts += [(a * share, b * share, g * share)
+                  for a, b, g in (gemm(gated * f, d, rows, local), gemm(d, f, rows, local))]
         if m.shared_experts:
             sf = m.shared_experts * m.expert_ffn_size / tp
-            parts += [(a * share, b * share) for a, b in (gemm(gated * sf, d), gemm(d, sf))]
+            parts += [(a * share, b * share, g * share) for a, b, g in (gemm(gated * sf, d), gemm(d, sf))]
         parts.append(gemm(m.experts, d))  # router
         ffn_width = (m.experts_per_token + m.shared_experts) * m.expert_ffn_size / tp
     else:
@@ -133,6 +141,7 @@ def _micro_cost(m: Any, hw: Any, prec: Any, tp: int, cp: int, ep: int, mb: int, 
         ffn_width = m.mean_ffn_size / tp
     g_fwd = sum(p[0] for p in parts)
     g_bwd = sum(p[1] for p in parts)
+    g_wgrad = sum(p[2] for p in parts)
     # Attention core: causal, each GPU's T queries against the sequence (ring attention load-balanced over CP).
     a_flops = CAUSAL_SHARE * m.attention_flops_per_token_per_context / L / tp * mb * seq * seq / cp
     if units is not None and units.attention and prec.compute in ("bf16", "fp16", "fp8"):
@@ -161,7 +170,9 @@ def _micro_cost(m: Any, hw: Any, prec: Any, tp: int, cp: int, ep: int, mb: int, 
     layer_bwd = (g_bwd + ATTENTION_BACKWARD_FACTOR * a_fwd + BACKWARD_ELEMENTWISE_FACTOR * e_fwd
                  + extra * BACKWARD_ELEMENTWISE_FACTOR / (1.0 + BACKWARD_ELEMENTWISE_FACTOR))
     # LM head (vocabulary-parallel, Megatron-LM) and the fp32 softmax cross-entropy (read + write logits, twice).
-    hf, hb = gemm(m.vocab_size / tp, d)
-    head = hf + hb + 4.0 * 4.0 * T * m.vocab_size / tp / bw
+    hf, hb, hw_grad = gemm(m.vocab_size / tp, d)
+    loss_pass = 4.0 * T * m.vocab_size / tp / bw  # one fp32 pass over the logits
+    head = hf + hb + LOSS_LOGIT_PASSES * loss_pass
+    head_bwd = hb + LOSS_BACKWARD_LOGIT_PASSES * loss_pass
     overhead = layer_kernels * (1.0 + BACKWARD_KERNEL_FACTOR) * per_kernel
-    return MicroCost(layer_fwd, layer_bwd, a_fwd, head, overhead, gemm_rate, bw)
+    return MicroCost(layer_fwd, layer_bwd, g_wgrad, a_fwd, head, head_bwd, hw_grad, overhead, gemm_rate, bw)

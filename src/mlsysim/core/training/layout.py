@@ -17,6 +17,7 @@ from ...specs.systems import ClusterSpec, FabricSpec, NodeSpec
 from ..inputs import Source, check_positive_int, resolve_reference
 from ..solver import registries
 from ..torus import node_torus, torus_link
+from .pipeline import check_schedule
 
 # Per-hop latency of an NVLink ring step inside a node: ~1 us (nccl-tests small-message all-reduce on an
 # 8-GPU HGX node takes ~10-15 us over 14 ring steps). Estimate.
@@ -100,6 +101,7 @@ class Layout:
     mb: int                 # micro-batch size, sequences
     micro: int              # micro-batches per replica per step
     per_node: int
+    schedule: str = "1f1b"  # pipeline schedule (core.training.pipeline.PIPELINE_SCHEDULES)
 
     def link(self, group_span: int, topo: Topology, ranks: int | None = None,
              pattern: str = "ring") -> tuple[float, float]:
@@ -121,8 +123,9 @@ def _divides(name: str, degree: int, what: str, count: int, fix: str) -> None:
 
 
 def build_layout(m: Any, topo: Topology, batch: int, tp: Any, cp: Any, pp: Any, ep: Any, vp: Any, mb: Any,
-                 microbatch_count: int | None, even_stages: bool = True) -> Layout:
-    """even_stages False: the caller splits the layers itself (core.training.stages: uneven end stages)."""
+                 microbatch_count: int | None, even_stages: bool = True, schedule: Any = "1f1b") -> Layout:
+    """even_stages False: the caller splits the layers itself (core.training.stages: uneven end stages).
+    schedule: "1f1b" (interleaved with vp > 1) or "dualpipe" (core.training.pipeline.check_schedule)."""
     tp, cp, pp, ep, vp, mb = (check_positive_int(n, v) for n, v in (
         ("tensor_parallel", tp), ("context_parallel", cp), ("pipeline_parallel", pp), ("expert_parallel", ep),
         ("virtual_pipeline_stages", vp), ("microbatch_size", mb)))
@@ -174,4 +177,4 @@ def build_layout(m: Any, topo: Topology, batch: int, tp: Any, cp: Any, pp: Any, 
     if vp > 1 and micro % pp:
         raise InvalidInputError(f"the interleaved schedule needs micro-batches ({micro}) to be a multiple of "
                                 f"pipeline_parallel ({pp}) (Megatron-LM); change the batch or microbatch_size")
-    return Layout(tp, cp, pp, ep, dp, vp, mb, micro, per_node)
+    return Layout(tp, cp, pp, ep, dp, vp, mb, micro, per_node, check_schedule(schedule, pp, vp, micro))

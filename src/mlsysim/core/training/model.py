@@ -28,10 +28,10 @@ from .memory import (FP8_GATHERED_WEIGHT_BYTES, FSDP_GATHERED_LAYERS, GATHERED_H
                      GATHERED_INPUT_BYTES_FP8, LOGITS_BYTES, LOSS_PARALLEL_LOGITS_BYTES, STAGE_OUTPUT_LOGITS_BYTES,
                      UNSHARDED_ACCUMULATED_GRAD_BYTES, TrainingMemory, layer_activation_bytes,
                      ring_attention_backward_bytes, stage_memory)
-from .pipeline import bubble_slots, inflight_microbatches
+from .pipeline import dualpipe_bubble, dualpipe_inflight_chunks, inflight_microbatches
 from .result import DistributedResult, LazyProfile
 from .stack import TrainingStack, training_stack
-from .stages import StageSplit, pipeline_time, stage_layers, stage_slots
+from .stages import StageSplit, device_loads, pipeline_time, stage_layers, stage_slots
 from .legacy import legacy_step, refuse_unmodelled, renamed
 
 # Adam step bytes per parameter of the local shard: read fp32 master, m, v (12) and the gradient (2), write
@@ -47,6 +47,8 @@ RECOMPUTATION = ("none", "selective", "selective_op", "full")
 # Embedding bytes per token over d: forward gathers the rows (read + write), backward scatter-adds the gradient
 # into the table (read the incoming gradient, read + write the rows). Memory-bound, 5 passes.
 EMBEDDING_PASSES = 5.0
+# Of them the backward's scatter-add (read the gradient, read + write the rows): a weight gradient only.
+EMBEDDING_BACKWARD_PASSES = 3.0
 OVERLAP_KINDS = ("tp", "dp", "param", "pp", "cp", "ep")
 
 
@@ -83,6 +85,13 @@ def _apply_overlap(stack: TrainingStack, overlap: Any) -> TrainingStack:
                             f"got {overlap!r}")
 
 
+def _dualpipe_parameters(stage_params: list[float], pp: int) -> list[float]:
+    """Parameters on each distinct DualPipe GPU [ends, (middle)]: GPU r holds stages r and p - 1 - r
+    (core.training.pipeline), so the end GPUs the first and the last stage, the others two middle stages."""
+    ends = stage_params[0] + stage_params[-1]
+    return [ends] + ([2.0 * stage_params[1]] if pp > 2 else [])
+
+
 def _stage_parameters(m: Any, tp: int, pp: int, ep: int, split: StageSplit) -> tuple[list[float], float]:
     """(parameters on one GPU of each distinct stage [first, (middle), last], parameters of one layer on this
     GPU's TP/EP share)."""
@@ -117,14 +126,16 @@ class DistributedModel(ForwardModel):
               last_stage_layers: int | None = None, account_for_embedding_in_pipeline_split: bool = False,
               account_for_loss_in_pipeline_split: bool = False, tp_size: int | None = None, pp_size: int | None = None,
               ep_size: int | None = None, v_stages: int | None = None, microbatch_count: int | None = None,
-              fleet: Any = None, **unsupported: Any) -> DistributedResult:
+              fleet: Any = None, pipeline_schedule: str = "1f1b", **unsupported: Any) -> DistributedResult:
         """One training step. Data parallelism is what the system's devices leave: devices / (tp x cp x pp).
         runtime: a training stack of mlsysim.Runtimes (megatron, nemo, pytorch_fsdp, deepspeed, torchtitan)
         with its documented overlap and fitted kernel efficiency, or any runtime (its kernels and launch cost,
         plain DDP overlap); None: plain PyTorch DDP at the device's measured GEMM rate. overlap: None/True the
         runtime's, False none, or {"tp"|"dp"|"param"|"pp"|"cp"|"ep": share hidden}. Uneven pipeline stages (Megatron-Core
         options, core.training.stages): first_stage_layers / last_stage_layers, or account_for_embedding / _loss
-        _in_pipeline_split (the embedding / loss counted as one layer). 0.1.x names: tp_size, pp_size,
+        _in_pipeline_split (the embedding / loss counted as one layer). pipeline_schedule: "1f1b" (interleaved
+        with virtual_pipeline_stages > 1) or "dualpipe" (DeepSeek-V3's bidirectional schedule: even pipeline_parallel,
+        an even number of at least 2 x pp micro-batches, no virtual stages; core.training.pipeline). 0.1.x names: tp_size, pp_size,
         ep_size, v_stages, microbatch_count (micro-batches per replica), fleet (the system)."""
         refuse_unmodelled(unsupported)
         if fleet is not None:
@@ -151,9 +162,17 @@ class DistributedModel(ForwardModel):
                   or account_for_embedding_in_pipeline_split is not False
                   or account_for_loss_in_pipeline_split is not False)
         lay = build_layout(m, topo, batch, tensor_parallel, context_parallel, pipeline_parallel, expert_parallel,
-                           virtual_pipeline_stages, microbatch_size, microbatch_count, even_stages=not uneven)
+                           virtual_pipeline_stages, microbatch_size, microbatch_count, even_stages=not uneven,
+                           schedule=pipeline_schedule)
         rt = None if runtime is None else resolve_runtime(runtime, hw)
         stack = _apply_overlap(training_stack(rt, hw.name), overlap)
+        if lay.schedule == "dualpipe":
+            if zero_stage >= 3:
+                raise InvalidInputError("pipeline_schedule='dualpipe' with zero_stage=3 is not modelled (DeepSeek-V3 "
+                                        "runs DualPipe with ZeRO-1); use zero_stage 0-2")
+            if stack.keeps_stage_outputs:
+                raise InvalidInputError(f"pipeline_schedule='dualpipe' is not a schedule of {stack.name}'s pipeline "
+                                        "runtime (torch.distributed.pipelining); use a Megatron-style stack or '1f1b'")
         replica = batch // lay.dp
 
         def profile() -> Any:  # the replica on one device (0.1.x's node_profile), built only when asked for
@@ -218,14 +237,27 @@ def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, r
     # Embedding lookup on the first stage: gather the rows forward, scatter-add the gradient backward.
     emb_t = EMBEDDING_PASSES * T * d * ab / c.bandwidth
     slots = stage_slots(split, pp, slot_l, emb_t, c.head_fwd_bwd)
-    crit = max(range(len(slots)), key=slots.__getitem__)  # the slowest stage sets the step
-    Ls = float(split.first if crit == 0 else split.last if crit == len(slots) - 1 else split.middle)
-    ends = ((emb_t if crit == 0 else 0.0) + (c.head_fwd_bwd if crit == len(slots) - 1 else 0.0))
+    dual = lay.schedule == "dualpipe"
+    loads = device_loads(split, pp, lay.schedule)
+    crit = max(range(len(loads)), key=lambda i: loads[i][0] * slot_l + loads[i][1] * emb_t
+               + loads[i][2] * c.head_fwd_bwd)  # the slowest GPU sets the step
+    Ls, emb_share, head_share = loads[crit]
+    ends = emb_share * emb_t + head_share * c.head_fwd_bwd
     busy = Ls * busy_l + ends
     recomp_t = Ls * recomp_l
     tp_x, cp_x, ep_x = Ls * tp_xl, Ls * cp_xl, Ls * ep_xl
     tp_all, cp_all, ep_all = Ls * tp_l, Ls * cp_l, Ls * ep_l
-    _, bubble = pipeline_time(slots, pp, lay.vp, micro)
+    if dual:
+        # Table 2's bubble at the pipeline's mean chunk (one stage, one micro-batch): F&B its slot (the overlapped
+        # pair's compute and exposed collectives), B its full backward (+ recomputation), W the weight gradients.
+        # (DualPipe needs pp >= 2: slots are [first, (middle), last].)
+        layers = split.first + split.last + (pp - 2) * split.middle
+        all_slots = slots[0] + slots[-1] + (pp - 2) * (slots[1] if pp > 2 else 0.0)
+        emb_w = EMBEDDING_BACKWARD_PASSES / EMBEDDING_PASSES * emb_t  # the embedding's backward is all W
+        bubble = dualpipe_bubble(all_slots / pp, (layers * (c.layer_bwd + recomp_l) + c.head_bwd + emb_w) / pp,
+                                 (layers * c.layer_wgrad + c.head_wgrad + emb_w) / pp, pp)
+    else:
+        _, bubble = pipeline_time(slots, pp, lay.vp, micro)
     # --- pipeline sends -------------------------------------------------------------------------------
     # Neighbouring stages are tp x cp x dp ranks apart (pipeline is the outermost group).
     pp_link = lay.link(tp * cp * dp * 2, topo, 2)
@@ -233,7 +265,10 @@ def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, r
     pp_x = pp_all * (1.0 - stack.pp_overlap)
     # --- data parallel / FSDP ---------------------------------------------------------------------------
     stage_params, layer_params = _stage_parameters(m, tp, pp, ep, split)
-    params = max(stage_params)  # the largest stage's gradients and optimizer step are the last to finish
+    # DualPipe: each GPU holds two stages (one per direction; report Table 2: parameters 2x), gradients and
+    # optimizer shard included, reduced over the data-parallel group beside the other copy's.
+    device_params = (_dualpipe_parameters(stage_params, pp) if dual else stage_params)
+    params = max(device_params)  # the largest GPU's gradients and optimizer step are the last to finish
     ranks = dp * cp  # Megatron reduces gradients over the data x context parallel group
     local = max(1, min(ranks, lay.per_node // min(tp, lay.per_node)))  # DP peers inside one node
     intra, inter = lay.link(min(tp, lay.per_node) * local, topo, local), (topo.inter_bw, topo.inter_lat)
@@ -329,6 +364,14 @@ def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, r
               + (logits + ring_after_loss if pp == 1 else ring))]
     if pp > 1:
         cands.append((stage_params[-1], split.last * layer_act + working + logits + ring_after_loss + out_last))
+    if dual:
+        # DualPipe (report Table 2): PP + 1 chunks of activations per GPU, half of each of its two stages; the end
+        # GPUs hold the first and the last stage, so the loss of one direction's micro-batches as well.
+        chunks = dualpipe_inflight_chunks(pp)
+        cands = [(device_params[0], chunks / 2.0 * (split.first + split.last) * layer_act + working
+                  + logits + ring_after_loss)]
+        if pp > 2:
+            cands.append((device_params[1], chunks * split.middle * layer_act + working + ring))
     # FSDP holds the layers it has gathered: two (the running one and the prefetched next, Zhao et al. 2023 sec.
     # 3.3), or with pipeline stages the whole stage (no reshard after forward, as the DP time above).
     gathered = 0.0
@@ -372,8 +415,8 @@ def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, r
         latency=quantity(step, "s"), throughput=quantity(throughput, "token/s"),
         bottleneck="Communication" if comm_x > compute + bubble else "Compute", mfu=mfu, feasible=tm.fits,
         energy=quantity(energy, "J"), devices=devices, tensor_parallel=tp, pipeline_parallel=pp, data_parallel=dp,
-        context_parallel=cp, expert_parallel=ep, virtual_pipeline_stages=vp, microbatch_size=lay.mb,
-        microbatches=micro, zero_stage=zero_stage, runtime=stack.name, hfu=hfu,
+        context_parallel=cp, expert_parallel=ep, virtual_pipeline_stages=vp, pipeline_schedule=lay.schedule,
+        microbatch_size=lay.mb, microbatches=micro, zero_stage=zero_stage, runtime=stack.name, hfu=hfu,
         tokens_per_s_per_gpu=throughput / devices, compute_time_s=compute, recompute_time_s=micro * recomp_t,
         optimizer_time_s=opt_t, bubble_time_s=bubble, tp_comm_time_s=micro * tp_x, cp_comm_time_s=micro * cp_x,
         ep_comm_time_s=micro * ep_x, pp_comm_time_s=pp_x, dp_comm_time_s=dp_all, dp_comm_exposed_s=dp_x,

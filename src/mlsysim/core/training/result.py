@@ -51,6 +51,7 @@ class DistributedResult(SolverResult):
     context_parallel: int
     expert_parallel: int
     virtual_pipeline_stages: int
+    pipeline_schedule: str = "1f1b"  # core.training.pipeline.PIPELINE_SCHEDULES
     microbatch_size: int
     microbatches: int
     zero_stage: int

@@ -93,3 +93,19 @@ def pipeline_time(slots: list[float], pp: int, vp: int, micro: int) -> tuple[flo
         return micro * slowest, 0.0
     total = slots[0] + slots[-1] + (pp - 2) * (slots[1] if pp > 2 else 0.0)
     return micro * slowest, (total - slowest) / vp
+
+
+def device_loads(split: StageSplit, pp: int, schedule: str = "1f1b") -> list[tuple[float, float, float]]:
+    """(transformer layers, embedding share, LM-head share) one micro-batch costs each distinct GPU of the pipeline.
+    1F1B: GPU i runs stage i ([first, (middle), last]; pp == 1 one GPU with both ends). DualPipe: GPU r holds stage
+    r and stage p - 1 - r and runs half the micro-batches through each (core.training.pipeline), so the end GPUs 0 and
+    p - 1 average the first and the last stage and every other GPU two middle stages: [ends, (middle)]."""
+    if schedule == "dualpipe":
+        ends = ((split.first + split.last) / 2.0, 0.5, 0.5)
+        return [ends] + ([(float(split.middle), 0.0, 0.0)] if pp > 2 else [])
+    if pp == 1:
+        return [(float(split.first), 1.0, 1.0)]
+    out = [(float(split.first), 1.0, 0.0), (float(split.last), 0.0, 1.0)]
+    if pp > 2:
+        out.insert(1, (float(split.middle), 0.0, 0.0))
+    return out
