@@ -28,6 +28,7 @@ CONFIGS = [
     dict(tensor_parallel=8, runtime="megatron", zero_stage=1),
     dict(tensor_parallel=4, pipeline_parallel=2, runtime="nemo", zero_stage=1),
     dict(pipeline_parallel=4, virtual_pipeline_stages=2, runtime="megatron"),
+    dict(pipeline_parallel=4, pipeline_schedule="dualpipe", runtime="megatron", zero_stage=1),
     dict(context_parallel=2, runtime="nemo", zero_stage=1),
     dict(zero_stage=3, runtime="pytorch_fsdp"),
     dict(zero_stage=3, runtime="pytorch_fsdp", activation_recomputation="full"),

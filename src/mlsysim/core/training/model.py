@@ -1,12 +1,13 @@
 """Distributed training on a node or cluster (experimental): tensor (+ sequence), context, expert, pipeline
-(1F1B / interleaved) and data parallelism with ZeRO 0-3, as the catalog's training stacks run them.
+(1F1B / interleaved / DualPipe) and data parallelism with ZeRO 0-3, as the catalog's training stacks run them.
 
 One optimizer step of `batch_size` sequences (the global batch) of `seq_len` tokens. Each stage's slot is its
 layers' forward + backward (+ recomputation) of one micro-batch and their exposed TP, CP and EP collectives, plus
 the embedding on the first stage and the LM head and loss on the last (core.training.stages):
   step = m x slowest slot + bubble + exposed PP + exposed DP/FSDP + optimizer
   bubble = (sum of the stages' slots - the slowest) / v  (= (pp - 1) / v slots for equal stages: Narayanan et al.
-  2021, eq. 1 and sec. 2.2.2)
+  2021, eq. 1 and sec. 2.2.2); DualPipe: (pp/2 - 1)(F&B + B - 3W) of the mean chunk, each GPU holding two stages
+  (DeepSeek-V3 report, Table 2; core.training.pipeline)
 """
 from __future__ import annotations
 
