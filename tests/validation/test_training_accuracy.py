@@ -15,7 +15,8 @@ CASES = Path(__file__).parent / "distributed_cases.csv"
 # rows (five NeMo 24.07 rows TR14N01-05 among them, 1.7-8.0 %, and two MT-NLG 530B DeepSpeed rows TR14M02-03,
 # 1.1 / 5.2 %, with the deepspeed A100 efficiency fitted on TR14M01), worst 19.8 % (GT085, Megatron-Core 462B TP8 PP16
 # with micro-batch 1 and no interleaving assumed: the README does not state the virtual stages; the excluded
-# DeepSeek-V3 row TR14D01 reads -11.6 % with DualPipe, -15.1 % with a 1F1B bubble); before uneven pipeline stages and op-level selective recomputation 8.2 / 20.6 %.
+# DeepSeek-V3 row TR14D01 reads -11.6 % with DualPipe, -15.1 % with a 1F1B bubble); before uneven pipeline stages and
+# op-level selective recomputation 8.2 / 20.6 %.
 MEDIAN_GOAL, WORST_BOUND = 8.0, 20.0
 # Per-GPU memory (torchtitan H100 benchmark, max reserved): goal 10 %. Recorded (TR14, with the runtime's training.memory
 # flags: gathered TP inputs (fp8 under Float8), loss_parallel buffers, kept pipeline stage outputs and receive

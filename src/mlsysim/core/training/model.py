@@ -135,9 +135,10 @@ class DistributedModel(ForwardModel):
         runtime's, False none, or {"tp"|"dp"|"param"|"pp"|"cp"|"ep": share hidden}. Uneven pipeline stages (Megatron-Core
         options, core.training.stages): first_stage_layers / last_stage_layers, or account_for_embedding / _loss
         _in_pipeline_split (the embedding / loss counted as one layer). pipeline_schedule: "1f1b" (interleaved
-        with virtual_pipeline_stages > 1) or "dualpipe" (DeepSeek-V3's bidirectional schedule: even pipeline_parallel,
-        an even number of at least 2 x pp micro-batches, no virtual stages; core.training.pipeline). 0.1.x names: tp_size, pp_size,
-        ep_size, v_stages, microbatch_count (micro-batches per replica), fleet (the system)."""
+        with virtual_pipeline_stages > 1) or "dualpipe" (DeepSeek-V3's bidirectional schedule: even
+        pipeline_parallel, an even number of at least 2 x pp micro-batches, no virtual stages; core.training.pipeline).
+        0.1.x names: tp_size, pp_size, ep_size, v_stages, microbatch_count (micro-batches per replica), fleet (the
+        system)."""
         refuse_unmodelled(unsupported)
         if fleet is not None:
             if system is not None:

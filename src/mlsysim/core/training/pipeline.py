@@ -52,16 +52,16 @@ def check_schedule(schedule: object, pp: int, vp: int, micro: int) -> str:
                                 f"virtual_pipeline_stages > 1 is interleaved 1F1B), got {schedule!r}")
     if schedule == "dualpipe":
         if pp < 2 or pp % 2:
-            raise InvalidInputError(f"pipeline_schedule='dualpipe' feeds micro-batches from both ends and needs an even "
-                                    f"pipeline_parallel >= 2 (DualPipe: num_ranks % 2 == 0), got {pp}")
+            raise InvalidInputError(f"pipeline_schedule='dualpipe' feeds micro-batches from both ends and needs an "
+                                    f"even pipeline_parallel >= 2 (DualPipe: num_ranks % 2 == 0), got {pp}")
         if vp != 1:
             raise InvalidInputError("pipeline_schedule='dualpipe' already places two stages on each GPU (one per "
                                     "direction); it does not combine with virtual_pipeline_stages > 1: leave it at 1")
         need = DUALPIPE_MIN_MICROBATCHES_PER_STAGE * pp
         if micro % 2 or micro < need:
             raise InvalidInputError(f"pipeline_schedule='dualpipe' needs an even number of micro-batches per replica "
-                                    f"of at least 2 x pipeline_parallel = {need} (DualPipe.step: num_chunks % 2 == 0 and "
-                                    f"num_chunks >= 2 num_ranks), got {micro}; change the batch or microbatch_size")
+                                    f"of at least 2 x pipeline_parallel = {need} (DualPipe.step: num_chunks % 2 == 0 "
+                                    f"and num_chunks >= 2 num_ranks), got {micro}; change the batch or microbatch_size")
     return schedule
 
 
