@@ -72,6 +72,18 @@ def test_dualpipe_bubble_below_1f1b_and_interleaved(pp):
     assert sum(dual.breakdown.values()) == pytest.approx(dual.latency.m_as("s"), rel=1e-9)
 
 
+def test_hiding_the_all_to_all_shrinks_the_steady_state_and_the_bubble():
+    def run(**overlap):
+        return DistributedModel().solve("Mixtral_8x7B", CLUSTER, 64, "bf16", seq_len=SEQ, runtime="megatron",
+                                        zero_stage=1, pipeline_parallel=4, expert_parallel=8,
+                                        pipeline_schedule="dualpipe", **overlap)
+
+    exposed, hidden = run(), run(overlap={"ep": 1.0})
+    assert exposed.ep_comm_time_s > 0 and hidden.ep_comm_time_s < exposed.ep_comm_time_s
+    assert hidden.bubble_time_s < exposed.bubble_time_s  # F&B carries the pair's exposed collectives
+    assert hidden.latency.m_as("s") < exposed.latency.m_as("s")
+
+
 def test_two_stages_of_parameters_and_pp_plus_one_chunks_of_activations():
     m = mlsysim.Models.Llama3_8B
     one = solve(pipeline_parallel=4).training_memory

@@ -267,8 +267,9 @@ def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, r
     pp_x = pp_all * (1.0 - stack.pp_overlap)
     # --- data parallel / FSDP ---------------------------------------------------------------------------
     stage_params, layer_params = _stage_parameters(m, tp, pp, ep, split)
-    # DualPipe: each GPU holds two stages (one per direction; report Table 2: parameters 2x), gradients and
-    # optimizer shard included, reduced over the data-parallel group beside the other copy's.
+    # DualPipe: each GPU holds two stages (one per direction; report Table 2: parameters 2x) with their gradients
+    # and optimizer shards (examples/example_dualpipe.py adds the other copy's gradient into each module's and steps
+    # both); the gradients of a stage reduce over its 2 x dp copies, taken as this GPU's 2x bytes over the DP group.
     device_params = (_dualpipe_parameters(stage_params, pp) if dual else stage_params)
     params = max(device_params)  # the largest GPU's gradients and optimizer step are the last to finish
     ranks = dp * cp  # Megatron reduces gradients over the data x context parallel group

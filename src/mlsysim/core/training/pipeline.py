@@ -15,6 +15,10 @@ micro-batch's all-to-all and pipeline sends hide behind the other's compute, and
 (p/2 - 1)(F&B + B - 3W), parameters 2x per GPU, activations p + 1 chunks per GPU, with F a forward chunk, B a full
 backward chunk (input + weight gradient), W its weight-gradient part and F&B an overlapped forward + backward pair.
 DualPipe.step asserts num_ranks % 2 == 0 and num_chunks % 2 == 0, num_chunks >= 2 num_ranks (dualpipe/dualpipe.py).
+The overlap itself is the stack's: DualPipe runs a pair's forward and backward one after the other unless the
+module brings an overlapped_forward_backward (DualPipe._forward_backward_compute_chunk), so the exposed all-to-all
+is the runtime's ep_comm_overlap / overlap={"ep": ...} as for 1F1B, and F&B is the chunk's slot (its compute and
+whatever collectives stay exposed). Table 2's bubble is zero at PP = 2 (the two directions fill each other).
 """
 from __future__ import annotations
 
