@@ -47,8 +47,14 @@ CASES = HERE / "serving_cases.csv"
 # MLPerf llama2-70b Offline rows SV15101-3 (TensorRT-LLM, NVIDIA v4.0/v4.1, OpenOrca mean 222 input / ~292 output
 # tokens): held out, 8 x H200 TP1 v4.1 +1.3 %, v4.0 +14.6 % (its v4.0 -> v4.1 software gain is 12.8 %), DGX H100 TP2 x 4
 # v4.0 +32.1 % (as the trtllm-bench H100 TP2 decode-heavy rows, +22-30 %); throughput median 10.67 -> 10.68 % (n=104).
+# S16 MLPerf Server (metric server_throughput_tok_s: the largest Poisson rate whose model TTFT p99 <= 2 s and mean
+# TPOT <= 200 ms, x output_len; core/serving/server_rate.py), llama2-70b SV15104-6, held out: DGX H100 TP2 x 4 v4.0
+# +40.1 %, 8 x H200 v4.0 +19.6 %, v4.1 +8.1 % (median 19.6 %, n=3). In the model neither limit binds: the rate found is
+# 99.6 % of the replica's capacity (KV / running-request limit), TTFT p99 1.1-1.5 s and mean TPOT 139-152 ms there (the
+# measured means are 137-165 ms), so the Server error is the Offline row's error (+32 / +15 / +1 %) plus the 5-7 % by
+# which the measured Server throughput sits below the measured Offline one. New bound, recorded at the first reading.
 BOUNDS = {"throughput_tok_s": 11.5, "itl_p50_ms": 14.5, "tpot_ms": 5.0, "ttft_p50_ms": 15.0,
-          "ttft_ms_serving": 18.0, "energy_per_token_j": 15.0}
+          "ttft_ms_serving": 18.0, "energy_per_token_j": 15.0, "server_throughput_tok_s": 20.0}
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +96,8 @@ def test_expressibility_measure():
 def test_mlperf_offline_rows_share_the_dataset_and_keep_the_measured_order(results):
     """The MLPerf llama2-70b Offline rows all read the OpenOrca set's mean prompt (5,463,976 tokens over 24,576
     samples); within one round (v4.0) the model ranks 8 x H200 TP1 above DGX H100 TP2 x 4, as measured."""
-    rows = [r for r in csv.DictReader(CASES.open()) if r["source_id"].startswith("MLPERF-INF")]
+    rows = [r for r in csv.DictReader(CASES.open())
+            if r["source_id"].startswith("MLPERF-INF") and r["metric"] == "throughput_tok_s"]
     assert len(rows) >= 3 and {r["prompt_len"] for r in rows} == {str(round(5_463_976 / 24_576))}
     predicted = {res.id: res.predicted for res in results}
     v40 = {r["hardware"]: r for r in rows if r["source_id"] == "MLPERF-INF-V4.0-NVIDIA"}
