@@ -89,7 +89,8 @@ def _server_limits(row: dict[str, str]) -> tuple[float, float]:
         fields = dict(part.split("=", 1) for part in row["concurrency"][len("server:"):].split(","))
         limits = float(fields.pop("ttft")) / 1e3, float(fields.pop("tpot")) / 1e3
     except (KeyError, ValueError):
-        raise ValueError(f"{row['id']}: concurrency {row['concurrency']!r} must read 'server:ttft=MS,tpot=MS'") from None
+        raise ValueError(f"{row['id']}: concurrency {row['concurrency']!r} must read "
+                         f"'server:ttft=MS,tpot=MS'") from None
     if fields:
         raise ValueError(f"{row['id']}: unknown server limits {sorted(fields)} in {row['concurrency']!r}")
     return limits

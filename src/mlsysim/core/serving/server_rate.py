@@ -37,7 +37,8 @@ class CompliantRate:
 
 def _complies(result: Any, ttft_limit_s: float, tpot_limit_s: float) -> bool:
     if result.ttft_p99 is None:
-        raise InvalidInputError("max_compliant_rate needs open-loop results (solve with arrival_rate): ttft_p99 is None")
+        raise InvalidInputError("max_compliant_rate needs open-loop results (solve with arrival_rate): "
+                                "ttft_p99 is None")
     return bool(result.feasible) and result.ttft_p99.m_as("s") <= ttft_limit_s and result.tpot.m_as("s") <= tpot_limit_s
 
 
