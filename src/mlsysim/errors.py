@@ -62,6 +62,10 @@ class InvalidInputError(MlsysimError, ValueError):
     """An argument has the right type but an unusable value (batch size 0, efficiency 1.5, ...)."""
 
 
+class SaturationError(InvalidInputError):
+    """An open-loop arrival rate past what the serving replica can sustain (its queue grows without bound)."""
+
+
 class InvalidTypeError(MlsysimError, TypeError):
     """An argument has the wrong type."""
 

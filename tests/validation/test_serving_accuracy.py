@@ -47,8 +47,18 @@ CASES = HERE / "serving_cases.csv"
 # MLPerf llama2-70b Offline rows SV15101-3 (TensorRT-LLM, NVIDIA v4.0/v4.1, OpenOrca mean 222 input / ~292 output
 # tokens): held out, 8 x H200 TP1 v4.1 +1.3 %, v4.0 +14.6 % (its v4.0 -> v4.1 software gain is 12.8 %), DGX H100 TP2 x 4
 # v4.0 +32.1 % (as the trtllm-bench H100 TP2 decode-heavy rows, +22-30 %); throughput median 10.67 -> 10.68 % (n=104).
+# S16 MLPerf Server (metric server_throughput_tok_s: the largest Poisson rate whose model TTFT p99 <= 2 s and mean
+# TPOT <= 200 ms, x output_len; core/serving/server_rate.py), all held out. llama2-70b SV15104-6: DGX H100 TP2 x 4 v4.0
+# +40.1 %, 8 x H200 v4.0 +19.6 %, v4.1 +8.1 %. In the model neither limit binds: the rate found is 99.6 % of the
+# replica's capacity (KV / running-request limit), TTFT p99 1.1-1.5 s and mean TPOT 139-152 ms there (measured means
+# 137-165 ms), so a Server error is its Offline row's error plus the 5-7 % by which the measured Server throughput
+# sits below the measured Offline one. Mixtral-8x7B v4.1 (SV15107-10, TP1 x 8, OpenOrca/GSM8K/MBXP mean 427 in / 146
+# out): Offline DGX H100 +40.5 %, 8 x H200 +24.8 %; Server +44.4 % / +28.2 % -- the model predicts the same ~73.6k tok/s
+# on both (large-batch expert GEMMs at the dense-fitted compute share: compute-bound, so H200's bandwidth does not
+# show) where H200 measures 12.6 % more. Throughput median 10.68 -> 10.95 % (n=106). The Server bound is new, set at
+# its first reading (median 28.2 %, n=5): it records the error, it is no goal met.
 BOUNDS = {"throughput_tok_s": 11.5, "itl_p50_ms": 14.5, "tpot_ms": 5.0, "ttft_p50_ms": 15.0,
-          "ttft_ms_serving": 18.0, "energy_per_token_j": 15.0}
+          "ttft_ms_serving": 18.0, "energy_per_token_j": 15.0, "server_throughput_tok_s": 28.5}
 
 
 @pytest.fixture(scope="module")
@@ -90,9 +100,36 @@ def test_expressibility_measure():
 def test_mlperf_offline_rows_share_the_dataset_and_keep_the_measured_order(results):
     """The MLPerf llama2-70b Offline rows all read the OpenOrca set's mean prompt (5,463,976 tokens over 24,576
     samples); within one round (v4.0) the model ranks 8 x H200 TP1 above DGX H100 TP2 x 4, as measured."""
-    rows = [r for r in csv.DictReader(CASES.open()) if r["source_id"].startswith("MLPERF-INF")]
+    rows = [r for r in csv.DictReader(CASES.open()) if r["source_id"].startswith("MLPERF-INF")
+            and r["metric"] == "throughput_tok_s" and r["model"] == "Llama2_70B"]
     assert len(rows) >= 3 and {r["prompt_len"] for r in rows} == {str(round(5_463_976 / 24_576))}
     predicted = {res.id: res.predicted for res in results}
     v40 = {r["hardware"]: r for r in rows if r["source_id"] == "MLPERF-INF-V4.0-NVIDIA"}
     h100, h200 = v40["DGX_H100"], v40["HGX_H200"]
     assert float(h100["measured"]) < float(h200["measured"]) and predicted[h100["id"]] < predicted[h200["id"]]
+
+
+def test_mlperf_server_rows_sit_at_or_below_their_offline_rows(results):
+    """An MLPerf Server row (largest compliant Poisson rate) never predicts more than the Offline row of the same
+    round, system, model and dataset (max load is the rate's upper bound), as measured; every Server row names its
+    TTFT / TPOT limits and shares its Offline row's prompt and output lengths."""
+    rows = list(csv.DictReader(CASES.open()))
+    predicted = {res.id: res.predicted for res in results}
+    key = lambda r: (r["source_id"], r["model"], r["hardware"], r["tp"], r["dp"], r["prompt_len"], r["output_len"])
+    offline = {key(r): r for r in rows
+               if r["source_id"].startswith("MLPERF-INF") and r["metric"] == "throughput_tok_s"}
+    server = [r for r in rows if r["metric"] == "server_throughput_tok_s"]
+    assert len(server) >= 5 and all(r["concurrency"].startswith("server:ttft=") for r in server)
+    for r in server:
+        off = offline[key(r)]
+        assert float(r["measured"]) < float(off["measured"]), r["id"]
+        assert predicted[r["id"]] <= predicted[off["id"]] * 1.001, r["id"]
+
+
+def test_mlperf_mixtral_rows_read_the_15k_set():
+    """The Mixtral-8x7B MLPerf rows all read the 15,000-sample set's mean prompt (6,410,905 tokens) and the
+    accuracy runs' ~146 output tokens per sample."""
+    rows = [r for r in csv.DictReader(CASES.open())
+            if r["model"] == "Mixtral_8x7B" and r["source_id"].startswith("MLPERF")]
+    lengths = {(r["prompt_len"], r["output_len"]) for r in rows}
+    assert len(rows) >= 4 and lengths == {(str(round(6_410_905 / 15_000)), "146")}

@@ -4,7 +4,9 @@ TP degree and concurrency band; and the share of benchmark rows expressible at a
 
 `concurrency` "max" is an offline max-load run: as many requests run as the KV cache holds, capped at the
 runtime's max_num_seqs; "rate=X" is an open loop of Poisson arrivals at X requests/s per replica (as
-bench_serving --request-rate), as many in flight as the KV cache holds. `memory_fraction`, where a row gives one,
+bench_serving --request-rate), as many in flight as the KV cache holds; "server:ttft=MS,tpot=MS" (metric
+server_throughput_tok_s) is an MLPerf Server result: output tokens/s at the largest Poisson rate whose TTFT p99 and
+mean TPOT stay within the limits (core/serving/server_rate.py). `memory_fraction`, where a row gives one,
 is the run's own --gpu-memory-utilization / --mem-fraction-static. Calibration rows may set a
 runtime's fitted serving efficiencies; held-out rows only measure error (report(): median absolute error
 per metric, runtime, TP degree and concurrency band).
@@ -22,12 +24,13 @@ DEFAULT_SERVING_CASES = DEFAULT_CASES.parent / "serving_cases.csv"
 # gpt-j, trtllm-bench, llama.cpp, ML.ENERGY vLLM, DeepSpeed BLOOM) plus sources looked at but not gathered,
 # each read as (model, hardware, precision, parallelism, runtime) or with the reason it cannot be.
 DEFAULT_EXPRESSIBILITY = DEFAULT_CASES.parent / "serving_expressibility.csv"
-# The MLPerf llama2-70b Server rows (GT002, GT004, GT011) stay readings there, not accuracy rows: a Server result is the
-# largest Poisson rate whose p99 TTFT <= 2 s and p99 TPOT <= 200 ms (mlcommons/inference loadgen/mlperf.conf), and
-# ServingModel has no p99 TPOT to test it with; a mean-TPOT solve at the measured rate is ill-conditioned near
-# saturation (v4.1 8 x H200: Offline throughput +1.3 %, yet mean TPOT 35 ms predicted vs 123 ms at 100.35 samples/s).
+# The MLPerf llama2-70b Server rows (GT002, GT004, GT011) are also accuracy rows (SV15104-6, metric
+# server_throughput_tok_s): a Server result is the largest Poisson rate whose p99 TTFT <= 2 s and p99 TPOT <= 200 ms
+# (mlcommons/inference loadgen/mlperf.conf), predicted as the largest rate whose model TTFT p99 and mean TPOT meet the
+# limits (core/serving/server_rate.py; the model has no TPOT tail), not as a TPOT solve at the measured rate, which
+# is ill-conditioned near saturation. Their readings stay here, as the Offline rows' (GT001, GT010) do.
 SERVING_UNITS = {"throughput_tok_s": "tok/s", "tpot_ms": "ms", "itl_p50_ms": "ms", "ttft_p50_ms": "ms",
-                 "ttft_ms_serving": "ms", "energy_per_token_j": "J/token"}
+                 "ttft_ms_serving": "ms", "energy_per_token_j": "J/token", "server_throughput_tok_s": "tok/s"}
 
 
 def load(path: Path | str = DEFAULT_SERVING_CASES) -> list[dict[str, str]]:
@@ -46,18 +49,24 @@ def predict(row: dict[str, str], runtime_spec=None):
                 kv_precision=row["kv_precision"] or None, prompt_lengths=row.get("prompt_lengths") or "fixed",
                 memory_fraction=float(row["memory_fraction"]) if row.get("memory_fraction") else None)
     rate = None
+    limits = _server_limits(row) if row["concurrency"].startswith("server:") else None
     if row["concurrency"].startswith("rate="):  # open loop (MLPerf Server: Poisson arrivals at this rate per replica)
         rate = float(row["concurrency"][5:])
         opts["arrival_rate"] = rate
-    if row["concurrency"] == "max" or rate is not None:
+    if row["concurrency"] == "max" or rate is not None or limits is not None:
         probe = s.solve(row["model"], row["hardware"], 1, row["precision"],
                         **{k: v for k, v in opts.items() if k != "arrival_rate"})
         cap = runtime_spec.serving.max_num_seqs if runtime_spec is not None else _max_seqs(row["runtime"])
         n = max(1, min(probe.max_concurrent_sequences, cap) if cap else probe.max_concurrent_sequences)
     else:
         n = int(row["concurrency"])
-    r = s.solve(row["model"], row["hardware"], n, row["precision"], **opts)
     metric = row["metric"]
+    if (metric == "server_throughput_tok_s") != (limits is not None):
+        raise ValueError(f"{row['id']}: metric server_throughput_tok_s goes with concurrency "
+                         f"'server:ttft=MS,tpot=MS' (and only it), got {metric!r} with {row['concurrency']!r}")
+    if limits is not None:  # MLPerf Server: the largest Poisson rate within the TTFT p99 / TPOT limits
+        return _server_throughput(s, row, n, opts, *limits), n
+    r = s.solve(row["model"], row["hardware"], n, row["precision"], **opts)
     if metric == "throughput_tok_s":
         return r.throughput.m_as("token/s"), n
     if metric == "tpot_ms":
@@ -71,6 +80,32 @@ def predict(row: dict[str, str], runtime_spec=None):
     if metric == "energy_per_token_j":  # GPU energy of a request over its output tokens (ML.ENERGY's Zeus figure)
         return r.energy.m_as("J") / int(row["output_len"]), n
     raise ValueError(f"unknown serving metric {metric!r} in {row['id']}")
+
+
+def _server_limits(row: dict[str, str]) -> tuple[float, float]:
+    """(TTFT limit s, TPOT limit s) of a concurrency cell 'server:ttft=2000,tpot=200' (milliseconds, as the
+    benchmark's rules state them; MLPerf llama2-70b and mixtral-8x7b: 2000 / 200 ms)."""
+    try:
+        fields = dict(part.split("=", 1) for part in row["concurrency"][len("server:"):].split(","))
+        limits = float(fields.pop("ttft")) / 1e3, float(fields.pop("tpot")) / 1e3
+    except (KeyError, ValueError):
+        raise ValueError(f"{row['id']}: concurrency {row['concurrency']!r} must read "
+                         f"'server:ttft=MS,tpot=MS'") from None
+    if fields:
+        raise ValueError(f"{row['id']}: unknown server limits {sorted(fields)} in {row['concurrency']!r}")
+    return limits
+
+
+def _server_throughput(s, row: dict[str, str], n: int, opts: dict, ttft_limit_s: float, tpot_limit_s: float) -> float:
+    """Output tokens/s at the largest compliant arrival rate (MLPerf Server's completed tokens/s): rate x output_len.
+    The bisection's upper end is the closed loop's request rate at the n requests the KV cache / batch cap holds."""
+    from ..core.serving.server_rate import max_compliant_rate
+
+    closed = s.solve(row["model"], row["hardware"], n, row["precision"], **opts)
+    found = max_compliant_rate(
+        lambda x: s.solve(row["model"], row["hardware"], n, row["precision"], **opts, arrival_rate=x),
+        closed.request_rate.m_as("1/s"), ttft_limit_s, tpot_limit_s)
+    return found.rate * int(row["output_len"])
 
 
 def _max_seqs(runtime: str) -> int | None:
@@ -96,6 +131,8 @@ def _band(concurrency: str) -> str:
         return "max-load"
     if concurrency.startswith("rate="):
         return "open-loop"
+    if concurrency.startswith("server:"):
+        return "server-max-rate"
     n = int(concurrency)
     return "1-16" if n <= 16 else ("17-128" if n <= 128 else "129+")
 

@@ -36,7 +36,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ...errors import InvalidInputError
+from ...errors import SaturationError
 from .step import StepModel
 
 # Fixed-point iterations and tolerance of the steady state (the map contracts: each pass moves the
@@ -284,7 +284,7 @@ class _Saturated(Exception):
         self.rate, self.rho = rate, rho
 
 
-def saturation_error(rate_total: float, capacity_total: float, why: str) -> InvalidInputError:
-    return InvalidInputError(f"arrival_rate {rate_total:.4g} requests/s is past saturation: this replica serves at "
+def saturation_error(rate_total: float, capacity_total: float, why: str) -> SaturationError:
+    return SaturationError(f"arrival_rate {rate_total:.4g} requests/s is past saturation: this replica serves at "
                              f"most ~{capacity_total:.4g} requests/s ({why}); lower arrival_rate or add replicas "
                              f"(data_parallel)")
