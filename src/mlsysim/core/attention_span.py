@@ -78,7 +78,9 @@ def attended_tokens(m, context: float, causal_prompt: bool = False) -> float:
 def attention_flops_per_query(m, context: float, causal_prompt: bool = False) -> float:
     """Attention-core FLOPs of one query token: score + weighted sum over the attended tokens of each softmax
     layer, the DSA indexer over the whole (causal) context, and the linear-attention recurrence."""
-    per_pair = m.attention_flops_per_token_per_context / m.layers  # one layer's QK^T + AV per pair
+    # one layer's QK^T + AV per pair; a prompt's or training step's queries run MLA expanded per head
+    per_pair = (m.expanded_attention_flops_per_token_per_context if causal_prompt
+                else m.attention_flops_per_token_per_context) / m.layers
     if m.spans_whole_context:
         return per_pair * m.layers * (context / 2.0 if causal_prompt else context)
     flops = per_pair * attended_tokens(m, context, causal_prompt)

@@ -98,6 +98,9 @@ def transformer_cost(m: TransformerSpec, batch: int, seq_len: int, prec: Executi
     # Context per query: the whole cache when decoding, all S in an encoder, S/2 on average under a causal mask.
     context = seq_len if (decode or m.architecture == "encoder") else seq_len / 2.0
     cached = batch * seq_len  # tokens held in (and read from) the KV cache when decoding
+    # FLOPs per query-key pair: a decode step scores MLA's cached latent (absorbed), a prompt, an encoder pass and
+    # a training step expand keys and values per head (TransformerSpec.expanded_attention_flops_per_token_per_context)
+    per_pair = m.attention_flops_per_token_per_context if decode else m.expanded_attention_flops_per_token_per_context
     if lengths is not None:
         # Packed ragged batch: linear work over sum L = n E[L]; attention query-key pairs sum L = n E[L] when
         # decoding (one query per sequence), sum L^2 = n E[L^2] bidirectional, sum L^2 / 2 causal.
@@ -105,9 +108,9 @@ def transformer_cost(m: TransformerSpec, batch: int, seq_len: int, prec: Executi
         cached = batch * mean
         tokens = batch if decode else cached
         pairs = cached if decode else batch * mean_square * (1.0 if m.architecture == "encoder" else 0.5)
-        attn_flops = m.attention_flops_per_token_per_context * pairs
+        attn_flops = per_pair * pairs
     else:
-        attn_flops = m.attention_flops_per_token_per_context * context * tokens
+        attn_flops = per_pair * context * tokens
     # windowed / linear / sparse layers (core/attention_span.py): capped attention and KV, per sequence
     span = not m.spans_whole_context and m.architecture != "encoder"
     span_len = (cached / batch) if span else 0.0  # tokens per sequence (E[L] when ragged)

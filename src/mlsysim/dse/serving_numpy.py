@@ -30,6 +30,7 @@ def step_params(s: StepModel) -> dict:
     d = m.hidden_size
     out = {"Ls": s.Ls, "attn_w": s.attn_w, "attn_bytes": s.attn_w * s.Ls * s.wb, "w_qkvo": 2 * d + s.qkvo_width,
            "kv_el": s.kv_el, "kvb": s.kvb, "qkvo_width": s.qkvo_width, "attn_flops": s.attn_flops,
+           "prompt_pair_scale": s.prompt_pair_scale,
            "dense_w": s.dense_w, "dense_bytes": s.dense_w * s.wb, "has_dense": 1.0 if s.dense_w else 0.0,
            "ffn_tokens_layers": s.dense_layers + (s.moe_layers if s.moe and m.shared_experts else 0.0),
            "w_ffn": 2 * d + s.gated * s.ffn_width, "w_elem": ELEMENTWISE_HIDDEN_PASSES * d + s.gated * s.ffn_width,
@@ -67,7 +68,7 @@ def step_time(c: dict, nd, cd, np_, cp, prior, graph) -> np.ndarray:
         pairs = nd * c["pairs_cd"] / c["pairs_div"] + np_ * c["pairs_cp"] / c["pairs_div"]
     else:
         kv_read = kv * (nd * cd + prior)
-        pairs = nd * cd + np_ * cp
+        pairs = nd * cd + np_ * cp * c["prompt_pair_scale"]
     busy = busy + np.maximum(c["attn_flops"] * Ls * pairs / F,
                              (kv_read + kv * T + Ls * np_ * c["qkvo_width"] * ab) / c["attn_bw"])
     dense = np.maximum(2.0 * T * c["dense_w"] / F, (c["dense_bytes"] + c["ffn_tokens_layers"] * T * c["w_ffn"] * ab) / B)

@@ -87,7 +87,7 @@ def transformer_training(m: TransformerSpec, batch: np.ndarray, seq: np.ndarray,
     encoder = m.architecture == "encoder"
     tokens = batch * seq
     context = seq if encoder else seq / 2.0  # all S in an encoder, S/2 on average under a causal mask
-    attn_flops = m.attention_flops_per_token_per_context * context * tokens
+    attn_flops = m.expanded_attention_flops_per_token_per_context * context * tokens  # workload.py's per_pair
     qkv_width = (m.heads + 2 * m.kv_heads) * m.head_dim
     attn_w = L * m.attention_parameters_per_layer
     head_w = vocab * d if not encoder else 0

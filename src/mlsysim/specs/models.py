@@ -493,6 +493,17 @@ class TransformerSpec(ModelSpec):
             return float(self.layers * self.heads * (2 * (m.kv_lora_rank + m.qk_rope_head_dim) + 2 * m.kv_lora_rank))
         return float(self.layers * 4 * self.heads * self.head_dim)
 
+    @property
+    def expanded_attention_flops_per_token_per_context(self) -> float:
+        """attention_flops_per_token_per_context as a training step runs it: MLA with its keys and values expanded
+        per head from the latent (DeepSeek-V2 eqs. (12)-(14), the form training kernels compute; only the
+        decode step scores the cached latent, absorbed): 2 x (qk_nope + qk_rope) for QK^T and 2 x v_head_dim for
+        AV per head and layer. Other attention: unchanged."""
+        if self.mla is None:
+            return self.attention_flops_per_token_per_context
+        m = self.mla
+        return float(self.layers * self.heads * (2 * (m.qk_nope_head_dim + m.qk_rope_head_dim) + 2 * m.v_head_dim))
+
 
 @spec
 class MoESpec(TransformerSpec):

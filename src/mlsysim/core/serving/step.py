@@ -50,6 +50,8 @@ class StepModel:
             self.kv_el = m.mla.kv_lora_rank + m.mla.qk_rope_head_dim
             self.qkvo_width = 2 * h * hd / tp + self.kv_el
         self.attn_flops = m.attention_flops_per_token_per_context / L / tp  # per token per context per layer
+        # a prompt's queries run MLA expanded per head (decode scores the latent): their pairs at this ratio
+        self.prompt_pair_scale = m.expanded_attention_flops_per_token_per_context / m.attention_flops_per_token_per_context
         # windowed / linear / sparse attention (core/attention_span.py): KV held and pairs attended are capped
         self.span = not m.spans_whole_context
         moe = isinstance(m, MoESpec)
@@ -103,7 +105,7 @@ class StepModel:
         """Attention pairs per layer on this GPU of nd decode queries at cd and np_ prompt queries (mean causal
         context cp), in units of one dense layer's query-key pair."""
         if not self.span:
-            return nd * cd + np_ * cp
+            return nd * cd + np_ * cp * self.prompt_pair_scale
         per_pair = self.m.attention_flops_per_token_per_context
         out = nd * attention_flops_per_query(self.m, cd) / per_pair
         if np_:

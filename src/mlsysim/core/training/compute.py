@@ -143,7 +143,8 @@ def _micro_cost(m: Any, hw: Any, prec: Any, tp: int, cp: int, ep: int, mb: int, 
     g_bwd = sum(p[1] for p in parts)
     g_wgrad = sum(p[2] for p in parts)
     # Attention core: causal, each GPU's T queries against the sequence (ring attention load-balanced over CP).
-    a_flops = CAUSAL_SHARE * m.attention_flops_per_token_per_context / L / tp * mb * seq * seq / cp
+    # (MLA expanded per head, as training kernels run it: TransformerSpec.expanded_attention_flops_per_token_per_context)
+    a_flops = CAUSAL_SHARE * m.expanded_attention_flops_per_token_per_context / L / tp * mb * seq * seq / cp
     if units is not None and units.attention and prec.compute in ("bf16", "fp16", "fp8"):
         frac = attention_efficiency(units.attention, hd)
         if units.attention_seq_causal:

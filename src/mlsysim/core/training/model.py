@@ -306,7 +306,8 @@ def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, r
     step = compute + bubble + micro * (tp_x + cp_x + ep_x) + pp_x + dp_x
     # --- FLOPs: model (MFU) and hardware (HFU) ----------------------------------------------------------
     tokens = batch * seq
-    attn_ctx = m.attention_flops_per_token_per_context * seq  # forward, non-causal (Megatron / PaLM count)
+    # forward, non-causal (Megatron / PaLM count); MLA expanded per head as trained
+    attn_ctx = m.expanded_attention_flops_per_token_per_context * seq
     model_flops = tokens * (6.0 * m.matmul_parameters_per_token + 3.0 * attn_ctx)
     # Recomputation replays the forward of every layer (full) or of the attention core (selective).
     extra = (2.0 * _active_layer_params(m) + attn_ctx if recompute == "full"
