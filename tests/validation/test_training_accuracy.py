@@ -45,7 +45,7 @@ def test_every_training_row_cites_its_source_and_parallelism():
         assert row["source"].strip() and row["notes"].strip()
         assert row["role"] in ("calibration", "holdout", "excluded")
         assert row["role"] != "excluded" or "EXCLUDED" in row["notes"]  # the reason is written down
-        assert row["id"].startswith(("TRN", "GT", "S12", "TR14"))
+        assert row["id"].startswith(("TRN", "GT", "S12", "TR14", "MLPT"))
         assert parallelism_kind(row)
 
 
