@@ -12,11 +12,12 @@ from mlsysim.errors import InvalidInputError
 from mlsysim.validation.distributed import SPEED_METRICS, _case_specs, fit_efficiencies, parallelism_kind, predict, rows
 
 CASES = Path(__file__).parent / "distributed_cases.csv"
-# Issue 12's held-out goals are median <= 8 %, none worse than 20 %. Re-recorded (S16, with the 13 MLPerf Training rows
-# MLPT01-13, NVIDIA's NeMo submissions read as tokens/s/GPU from their logs, all held out): median 5.9 % over 34 held-out
-# speed rows, worst still GT085 19.8 %; the MLPerf rows read GPT-3 175B H100 -3.1 .. -12.2 %, B200 -4.2 %, Llama 3.1 405B
-# H100 -3.5 .. -6.7 %, GB200 +10.4 / +12.0 % (the NeMo efficiency is fitted on H100 only). Recorded (TR14): median 5.6 %
-# over 21 held-out speed rows (five NeMo 24.07 rows TR14N01-05 among them, 1.7-8.0 %, and two MT-NLG 530B DeepSpeed rows TR14M02-03,
+# Issue 12's held-out goals are median <= 8 %, none worse than 20 %. Re-recorded (S16, with the 13 MLPerf Training
+# rows MLPT01-13, NVIDIA's NeMo submissions read as tokens/s/GPU from their logs, all held out): median 5.9 % over 34
+# held-out speed rows, worst still GT085 19.8 %; the MLPerf rows read GPT-3 175B H100 -3.1 .. -12.2 %, B200 -4.2 %,
+# Llama 3.1 405B H100 -3.5 .. -6.7 %, GB200 +10.4 / +12.0 % (the NeMo efficiency is fitted on H100 only).
+# Recorded (TR14): median 5.6 % over 21 held-out speed rows (five NeMo 24.07 rows TR14N01-05 among them, 1.7-8.0 %,
+# and two MT-NLG 530B DeepSpeed rows TR14M02-03,
 # 1.1 / 5.2 %, with the deepspeed A100 efficiency fitted on TR14M01), worst 19.8 % (GT085, Megatron-Core 462B TP8 PP16
 # with micro-batch 1 and no interleaving assumed: the README does not state the virtual stages; the excluded
 # DeepSeek-V3 row TR14D01 reads -15.1 %); before uneven pipeline stages and op-level selective recomputation 8.2 / 20.6 %.
