@@ -8,11 +8,16 @@ from statistics import median
 import pytest
 
 import mlsysim
-from mlsysim.validation.distributed import SPEED_METRICS, fit_efficiencies, parallelism_kind, predict, rows
+from mlsysim.errors import InvalidInputError
+from mlsysim.validation.distributed import SPEED_METRICS, _case_specs, fit_efficiencies, parallelism_kind, predict, rows
 
 CASES = Path(__file__).parent / "distributed_cases.csv"
-# Issue 12's held-out goals are median <= 8 %, none worse than 20 %. Recorded (TR14): median 5.6 % over 21 held-out speed
-# rows (five NeMo 24.07 rows TR14N01-05 among them, 1.7-8.0 %, and two MT-NLG 530B DeepSpeed rows TR14M02-03,
+# Issue 12's held-out goals are median <= 8 %, none worse than 20 %. Re-recorded (S16, with the 13 MLPerf Training
+# rows MLPT01-13, NVIDIA's NeMo submissions read as tokens/s/GPU from their logs, all held out): median 5.9 % over 34
+# held-out speed rows, worst still GT085 19.8 %; the MLPerf rows read GPT-3 175B H100 -3.1 .. -12.2 %, B200 -4.2 %,
+# Llama 3.1 405B H100 -3.5 .. -6.7 %, GB200 +10.4 / +12.0 % (the NeMo efficiency is fitted on H100 only).
+# Recorded (TR14): median 5.6 % over 21 held-out speed rows (five NeMo 24.07 rows TR14N01-05 among them, 1.7-8.0 %,
+# and two MT-NLG 530B DeepSpeed rows TR14M02-03,
 # 1.1 / 5.2 %, with the deepspeed A100 efficiency fitted on TR14M01), worst 19.8 % (GT085, Megatron-Core 462B TP8 PP16
 # with micro-batch 1 and no interleaving assumed: the README does not state the virtual stages; the excluded
 # DeepSeek-V3 row TR14D01 reads -11.6 % with DualPipe, -15.1 % with a 1F1B bubble); before uneven pipeline stages and
@@ -46,14 +51,34 @@ def test_every_training_row_cites_its_source_and_parallelism():
         assert row["source"].strip() and row["notes"].strip()
         assert row["role"] in ("calibration", "holdout", "excluded")
         assert row["role"] != "excluded" or "EXCLUDED" in row["notes"]  # the reason is written down
-        assert row["id"].startswith(("TRN", "GT", "S12", "TR14"))
+        assert row["id"].startswith(("TRN", "GT", "S12", "TR14", "MLPT"))
         assert parallelism_kind(row)
+
+
+def test_node_gpus_is_whole_hosts_of_a_rack_and_keeps_the_per_gpu_links():
+    """MLPT12: 256 GPUs as 4 GB200 NVL72 racks with 16 of their 18 trays used (node_gpus 64): NICs, host memory and
+    power scale with the trays, so a GPU's NVLink and NIC share are the full rack's; a partial host, or GPUs that are
+    not whole nodes, is an error."""
+    from mlsysim.core.training.layout import topology
+
+    row = next(r for r in rows(CASES) if r["id"] == "MLPT12")
+    _, system = _case_specs(row)
+    node = system.node
+    assert (node.accelerators_per_node, node.hosts, node.nics_per_node, system.node_count) == (64, 16, 64, 4)
+    full = topology(mlsysim.Systems.Nodes.GB200_NVL72)
+    used = topology(system)
+    assert used.devices == 256
+    assert used.inter_bw == pytest.approx(full.inter_bw) and used.intra_bw == pytest.approx(full.intra_bw)
+    assert node.power.m_as("W") == pytest.approx(mlsysim.Systems.Nodes.GB200_NVL72.power.m_as("W") * 16 / 18)
+    for bad in ({"node_gpus": "62"}, {"node_gpus": "0"}, {"node_gpus": "76"}, {"node_gpus": ""}):
+        with pytest.raises(InvalidInputError):
+            _case_specs(dict(row, **bad))
 
 
 def test_held_out_error_within_goals():
     errs = [abs(predict(r) / float(r["measured"]) - 1.0) * 100 for r in rows(CASES)
             if r["role"] == "holdout" and r["metric"] in SPEED_METRICS]
-    assert len(errs) >= 21
+    assert len(errs) >= 34
     assert median(errs) <= MEDIAN_GOAL
     assert max(errs) <= WORST_BOUND
 

@@ -1,6 +1,8 @@
 """Distributed-training accuracy (experimental DistributedModel): published large-scale training runs rebuilt
 from their geometry, system and parallelism (tests/validation/distributed_cases.csv: Megatron-LM on A100,
-Megatron-Core on H100, NeMo fp8, MosaicML llm-foundry FSDP, Llama 3 405B), each predicted with its training stack.
+Megatron-Core on H100, NeMo fp8, MosaicML llm-foundry FSDP, Llama 3 405B, NVIDIA's MLPerf Training NeMo submissions
+read from their logs by tools/mlperf_training_throughput.py), each predicted with its training stack. node_gpus (empty:
+the whole node): the GPUs a job used of each multi-host node, in whole hosts (an NVL72 rack's compute trays).
 
 fit_efficiencies: the one fitted parameter per training runtime and device (compute_efficiency, and device_efficiency
 where a device's calibration rows disagree; catalog/runtimes/training.toml) from its calibration rows: the value whose median signed error there is zero (bisection; MFU and throughput
@@ -14,6 +16,7 @@ from pathlib import Path
 from statistics import median
 from typing import Any
 
+from ..errors import InvalidInputError
 from . import DEFAULT_CASES, CaseResult
 
 DEFAULT_DISTRIBUTED_CASES = DEFAULT_CASES.parent / "distributed_cases.csv"
@@ -39,11 +42,35 @@ def _case_specs(row: dict[str, str]):
     if (row.get("model") or "").strip():  # a catalog model (an MoE such as DeepSeekV3): the geometry columns only
         from ..core.solver import registries  # describe it
         model = registries().roots["Models"].get(row["model"].strip())
-    per_node = 8
+    node = _used_node(row)
+    gpus, per_node = int(row["gpus"]), node.accelerators_per_node
+    if gpus % per_node:
+        raise InvalidInputError(f"row {row['id']}: {gpus} GPUs are not whole nodes of {per_node} ({row['node']}); "
+                                "give a multiple, or node_gpus for a job on part of each node's trays")
     system = ClusterSpec(name=f"Cluster_{row['id']}", display_name=f"{row['gpus']} GPUs", provenance=prov,
-                         node=row["node"], node_count=max(1, int(row["gpus"]) // per_node), fabric=row["fabric"],
-                         oversubscription=1.0)
+                         node=node, node_count=gpus // per_node, fabric=row["fabric"], oversubscription=1.0)
     return model, system
+
+
+def _used_node(row: dict[str, str]) -> Any:
+    """The row's node; with node_gpus, the part of a multi-host node (an NVL72 rack's compute trays) the job ran on:
+    whole hosts only, each with its accelerators, NICs, host memory and power (NodeSpec counts them over hosts).
+    NVIDIA's GB200 MLPerf jobs use 16 of the 18 trays of each rack (64 GPUs; the submissions' system JSON)."""
+    import attrs
+
+    from ..core.solver import registries
+    node = registries().roots["Systems"].get(row["node"])
+    used = (row.get("node_gpus") or "").strip()
+    if not used:
+        return node
+    k, per_host = int(used), node.accelerators_per_host
+    if not 0 < k <= node.accelerators_per_node or k % per_host:
+        raise InvalidInputError(f"row {row['id']}: node_gpus={k} must be whole hosts of {row['node']} "
+                                f"({per_host} accelerators each, at most {node.accelerators_per_node})")
+    share = (k // per_host) / node.hosts
+    return attrs.evolve(node, name=f"{node.name}_{k}_used", accelerators_per_node=k, hosts=k // per_host,
+                        nics_per_node=round(node.nics_per_node * share), host_memory=node._host_memory * share,
+                        power=node._power * share)
 
 
 def rows(path: Path | str = DEFAULT_DISTRIBUTED_CASES) -> list[dict[str, str]]:
