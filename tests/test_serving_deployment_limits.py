@@ -27,10 +27,14 @@ def test_memory_fraction_sets_the_usable_share_and_the_kv_pool():
     prev = None
     for f in (0.5, 0.7, 0.9):
         r = _solve(memory_fraction=f)
-        usable = cap - (r.memory_other_bytes - 0.0)  # memory_other = activations + (capacity - usable)
-        # conservation: usable = f x capacity, whatever the runtime's catalog reserve says
+        # conservation: memory_other = activations + (capacity - usable) with usable = f x capacity, whatever the
+        # runtime's catalog reserve says; the KV pool is what is left of the usable share
         acts = r.memory_other_bytes - (cap - f * cap)
-        assert acts > 0 and usable < f * cap
+        assert acts > 0
+        pool = f * cap - r.weights_per_gpu_bytes - acts
+        # vLLM pages on demand: a running sequence holds its prompt and half its output on average
+        held = r.kv_cache_per_sequence_bytes * (1024 + 256 / 2) / (1024 + 256)
+        assert 0 < r.max_concurrent_sequences * held <= pool * (1 + 1e-9)  # never more than the share holds
         assert any(f"memory_fraction {f:g}" in x for x in r.reasons)
         if prev is not None:  # a larger share holds more sequences (monotone)
             assert r.max_concurrent_sequences > prev
