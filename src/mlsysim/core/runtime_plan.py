@@ -29,6 +29,7 @@ from . import solver as _solver
 from .inputs import _INF, _TINY, MAX_COUNT, MAX_EFFICIENCY, MFU_ROUNDING_TOLERANCE, check_efficiency
 from .power import average_power
 from .precision import _DefaultPrecision, default_precision
+from .phase_roofline import phase_busy
 from .results import MemoryBreakdown, PerformanceProfile
 from .shape_cost import phase_times, runtime_shapes
 
@@ -238,18 +239,8 @@ def _batch(p: Plan, batch: int) -> Batch | None:
         compute_time = p.mcu_seconds * batch
         b.achieved = cost.hardware_flops / compute_time
         b.eff = b.achieved / prec.peak_flops
-    elif cost.phases:  # per-kernel roofline: each phase waits on its own slower roof (RooflineModel.solve's loop)
-        achieved, weight_bw, bandwidth = p.achieved, p.weight_bw, p.bandwidth
-        bound_compute = bound_memory = 0.0
-        for i, (flops, w_bytes, o_bytes) in enumerate(cost.phases):
-            c = flops / achieved if times is None else times[i]
-            mem = w_bytes / weight_bw + o_bytes / bandwidth
-            if c >= mem:
-                bound_compute += c
-            else:
-                bound_memory += mem
-        b.busy = bound_compute + bound_memory
-        b.bottleneck = "Compute" if bound_compute >= bound_memory else "Memory"
+    elif cost.phases:  # per-kernel roofline: each phase waits on its own slower roof (RooflineModel.solve's)
+        b.busy, b.bottleneck = phase_busy(cost.phases, p.achieved, p.weight_bw, p.bandwidth, times)
     b.cost, b.compute_time, b.kernels, b.per_kernel = cost, compute_time, kernels, per_kernel
     b.memory, b.feasible, b.misfit = memory, feasible, tuple(misfit)
     b.reasons = p.head + cost.notes + p.quant_note + shaped.notes + p.mcu_notes + (note,) + b.misfit

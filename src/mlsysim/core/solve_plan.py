@@ -26,6 +26,7 @@ from ..specs.models import ModelSpec
 from . import mcu_cycles, runtime_costs
 from . import solver as _solver  # the reference path's helpers (a partly imported module while solver imports us)
 from .inputs import _INF, _TINY, MAX_COUNT, MAX_EFFICIENCY, MFU_ROUNDING_TOLERANCE, check_efficiency
+from .phase_roofline import phase_busy
 from .power import average_power
 from .precision import _DefaultPrecision, default_precision, resolve_precision
 from .results import MemoryBreakdown, PerformanceProfile
@@ -142,16 +143,7 @@ def _batch_terms(plan: Plan, cost: Any, m: ModelSpec, hw: HardwareSpec, batch: i
         per_kernel = plan.per_kernel
         overhead = cost.kernels * per_kernel
     if cost.phases and rt is None:  # per-kernel roofline: each phase waits on its own slower roof
-        bound_compute = bound_memory = 0.0
-        for flops, w_bytes, o_bytes in cost.phases:
-            c = flops / achieved_flops
-            mem = w_bytes / weight_bw + o_bytes / bandwidth
-            if c >= mem:
-                bound_compute += c
-            else:
-                bound_memory += mem
-        busy = bound_compute + bound_memory
-        bottleneck = "Compute" if bound_compute >= bound_memory else "Memory"
+        busy, bottleneck = phase_busy(cost.phases, achieved_flops, weight_bw, bandwidth)
     else:
         busy = max(compute_time, memory_time)
         bottleneck = "Compute" if compute_time >= memory_time else "Memory"

@@ -15,6 +15,7 @@ from ..specs.models import ModelSpec, SSMSpec, TransformerSpec
 from . import mcu_cycles, runtime_costs
 from .inputs import (MIN_EFFICIENCY, Source, check_bool, check_efficiency, check_outputs, check_positive_int,
                      resolve_hardware, resolve_model)
+from .phase_roofline import phase_busy
 from .power import average_power
 from .precision import DEFAULT_PRECISION, ExecutionPrecision, _DefaultPrecision, default_precision, resolve_precision
 from .lora import DEFAULT_LORA_RANK, check_lora, lora_cost
@@ -178,16 +179,7 @@ class RooflineModel(ForwardModel):
             overhead = kernels * per_kernel  # fixed cost per kernel, added to the roofline time of each phase
             reasons.append(note)
         if cost.phases and mcu is None:  # per-kernel roofline: each phase waits on its own slower roof
-            bound_compute = bound_memory = 0.0
-            for i, (flops, w_bytes, o_bytes) in enumerate(cost.phases):
-                c = flops / achieved_flops if times is None else times[i]
-                mem = w_bytes / weight_bw + o_bytes / bandwidth
-                if c >= mem:
-                    bound_compute += c
-                else:
-                    bound_memory += mem
-            busy = bound_compute + bound_memory
-            bottleneck = "Compute" if bound_compute >= bound_memory else "Memory"
+            busy, bottleneck = phase_busy(cost.phases, achieved_flops, weight_bw, bandwidth, times)
         else:
             busy = max(compute_time, memory_time)
             bottleneck = "Compute" if compute_time >= memory_time else "Memory"
