@@ -25,9 +25,9 @@ from .. import registry as _registry
 from ..specs.hardware import HardwareSpec
 from ..specs.models import ModelSpec, SSMSpec, TransformerSpec
 from . import mcu_cycles, runtime_costs
+from . import solve_plan
 from . import solver as _solver
-from .inputs import _INF, _TINY, MAX_COUNT, MAX_EFFICIENCY, MFU_ROUNDING_TOLERANCE, check_efficiency
-from .power import average_power
+from .inputs import MAX_COUNT, check_efficiency
 from .precision import _DefaultPrecision, default_precision
 from .phase_roofline import phase_busy
 from .results import MemoryBreakdown, PerformanceProfile
@@ -36,7 +36,6 @@ from .shape_cost import phase_times, runtime_shapes
 # Same bounds as core/solve_plan.py: plans kept before the cache is emptied, batch sizes kept per plan.
 PLAN_CACHE_SIZE = 4096
 BATCH_CACHE_SIZE = 1024
-_profile = PerformanceProfile.from_fields
 
 _PRECISION_TYPES = (str, _DefaultPrecision, type(None))
 _EFFICIENCY_TYPES = (float, int, type(None))
@@ -119,26 +118,8 @@ def solve(model: Any, hardware: Any, batch: Any, precision: Any, efficiency: Any
     # core.runtime_costs.pass_time: added, or the slower stage of an asynchronous host dispatch
     gap = plan.gap
     latency = busy + overhead if gap is None or per_kernel <= 0 else max(overhead, busy + overhead / per_kernel * gap)
-    power = average_power(plan.tdp, plan.idle, compute_time, memory_time, latency, plan.memory_power)
-    throughput = cost.items / latency
-    energy = power * latency
-    mfu = cost.model_flops / (latency * prec.peak_flops)
-    # check_outputs' common case; anything else is worded by the reference path
-    if not (type(latency) is float and type(throughput) is float and type(energy) is float and type(mfu) is float
-            and _TINY <= latency < _INF and _TINY <= throughput < _INF and _TINY <= energy < _INF
-            and 0.0 <= mfu <= MAX_EFFICIENCY + MFU_ROUNDING_TOLERANCE):
-        return None
-    if mfu > MAX_EFFICIENCY:
-        mfu = MAX_EFFICIENCY
-    return _profile({
-        "latency_s": latency, "throughput_per_s": throughput, "bottleneck": bottleneck, "mfu": mfu,
-        "feasible": b.feasible, "energy_j": energy, "model": m.name, "hardware": hw.name, "batch_size": batch,
-        "precision": prec.requested, "compute_precision": prec.compute, "seq_len": plan.seq, "is_training": False,
-        "compute_time_s": compute_time, "memory_time_s": memory_time, "overhead_s": overhead,
-        "flops": cost.model_flops, "hardware_flops": cost.hardware_flops,
-        "bytes_moved": cost.weight_traffic + cost.other_traffic, "dense_peak_flops": prec.peak_flops,
-        "efficiency": b.eff, "peak_flops_used": achieved_flops, "bandwidth_used": bandwidth, "power_w": power,
-        "memory": b.memory, "throughput_unit": cost.item_unit, "reasons": b.reasons, "memory_reasons": b.misfit})
+    return solve_plan.profile(plan, m, hw, batch, cost, compute_time, memory_time, overhead, latency, bottleneck,
+                              b.feasible, b.memory, b.eff, achieved_flops, b.reasons, b.misfit)
 
 
 def _resolve(name: Any, root: str) -> Any:

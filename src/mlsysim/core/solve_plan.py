@@ -98,21 +98,30 @@ def solve(model: Any, hardware: Any, batch: Any, precision: Any, efficiency: Any
         plan.fits[batch] = terms
     _, compute_time, memory_time, achieved_flops, eff, overhead, busy, bottleneck, latency, memory, feasible, \
         misfit, tail = terms
-    prec = plan.prec
     if not feasible and raise_errors:
         return None
+    reasons = plan.head + cost.notes + tail
+    return profile(plan, m, hw, batch, cost, compute_time, memory_time, overhead, latency, bottleneck, feasible,
+                   memory, eff, achieved_flops, reasons + misfit if misfit else reasons, misfit)
+
+
+def profile(plan: Any, m: ModelSpec, hw: HardwareSpec, batch: int, cost: Any, compute_time: float,
+            memory_time: float, overhead: float, latency: float, bottleneck: str, feasible: bool, memory: Any,
+            eff: float, achieved_flops: float, reasons: tuple, misfit: tuple) -> PerformanceProfile | None:
+    """The profile of a planned solve (this module's and core/runtime_plan.py's), the reference path's tail term
+    for term: power from the busy shares (core/power.py), throughput, energy, MFU over the dense peak; None outside
+    check_outputs' common case (the reference path then words the error)."""
+    prec = plan.prec
     power = average_power(plan.tdp, plan.idle, compute_time, memory_time, latency, plan.memory_power)
     throughput = cost.items / latency
     energy = power * latency
     mfu = cost.model_flops / (latency * prec.peak_flops)
-    # check_outputs' common case; anything else is worded by the reference path
     if not (type(latency) is float and type(throughput) is float and type(energy) is float and type(mfu) is float
             and _TINY <= latency < _INF and _TINY <= throughput < _INF and _TINY <= energy < _INF
             and 0.0 <= mfu <= MAX_EFFICIENCY + MFU_ROUNDING_TOLERANCE):
         return None
     if mfu > MAX_EFFICIENCY:
         mfu = MAX_EFFICIENCY
-    reasons = plan.head + cost.notes + tail
     return _profile({
         "latency_s": latency, "throughput_per_s": throughput, "bottleneck": bottleneck, "mfu": mfu,
         "feasible": feasible, "energy_j": energy, "model": m.name, "hardware": hw.name, "batch_size": batch,
@@ -121,8 +130,7 @@ def solve(model: Any, hardware: Any, batch: Any, precision: Any, efficiency: Any
         "flops": cost.model_flops, "hardware_flops": cost.hardware_flops,
         "bytes_moved": cost.weight_traffic + cost.other_traffic, "dense_peak_flops": prec.peak_flops,
         "efficiency": eff, "peak_flops_used": achieved_flops, "bandwidth_used": plan.bandwidth, "power_w": power,
-        "memory": memory, "throughput_unit": cost.item_unit, "reasons": reasons + misfit if misfit else reasons,
-        "memory_reasons": misfit})
+        "memory": memory, "throughput_unit": cost.item_unit, "reasons": reasons, "memory_reasons": misfit})
 
 def _batch_terms(plan: Plan, cost: Any, m: ModelSpec, hw: HardwareSpec, batch: int) -> tuple:
     """(cost, compute, memory and overhead seconds, achieved FLOP/s, efficiency, busy seconds, bottleneck,
