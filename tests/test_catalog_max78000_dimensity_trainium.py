@@ -1,4 +1,4 @@
-"""Issue 13 catalog entries of helper s15catalog: MAX78000, Dimensity9300, and the refreshed Trainium prices.
+"""Issue 13 catalog entries MAX78000, Dimensity9300 and the refreshed Trainium prices.
 
 Every figure is checked against the derivation its notes state, and each new device is solved against a sibling of
 its tier: a device with at least the peak (and the bandwidth) of another is never slower on the same model."""

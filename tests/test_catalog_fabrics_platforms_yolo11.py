@@ -1,4 +1,4 @@
-"""Issue 13 breadth (helper s13b): scale-up and RoCE fabrics, HGX A100 / AMD Instinct platforms, TPU prices, YOLO11.
+"""Issue 13 breadth: scale-up and RoCE fabrics, HGX A100 / AMD Instinct platforms, TPU prices, YOLO11.
 Checks are consistency and physics: a fabric's per-direction port rate times ports and directions gives the
 per-accelerator figure the vendor prints (and the node entries store); walked CNN tables reproduce published counts."""
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 13 gap entries (helper s14hw): every figure is consistent with the derivation its notes state."""
+"""Issue 13 gap entries: every figure is consistent with the derivation its notes state."""
 import pytest
 
 from mlsysim import Hardware
