@@ -89,3 +89,21 @@ def test_readme_table_is_the_harness_output(results):
     assert block, f"README lacks the {START} ... {END} block"
     assert block.group(1).strip() == markdown_table(results), \
         "README accuracy-by-runtime table is stale: paste `python -m mlsysim.validation --markdown` into it"
+
+
+def test_every_metric_has_a_unit_and_the_full_report_prints():
+    """The plain report (python -m mlsysim.validation, `mlsysim validate`) prints every row of every harness: each
+    metric of the three case files has a unit."""
+    import contextlib
+    import io
+
+    from mlsysim.validation import METRIC_UNITS, main
+    from mlsysim.validation import distributed, serving
+
+    metrics = {r["metric"] for r in csv.DictReader((HERE / "cases.csv").open())}
+    metrics |= {r["metric"] for r in serving.load()} | {r["metric"] for r in distributed.rows()}
+    assert metrics <= set(METRIC_UNITS), metrics - set(METRIC_UNITS)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        main([])
+    assert "energy_per_token_j" in out.getvalue() and "server_throughput_tok_s" in out.getvalue()

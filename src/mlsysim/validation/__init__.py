@@ -36,7 +36,8 @@ DEFAULT_CASES = cases_dir() / "cases.csv"
 METRIC_UNITS = {"decode_tokens_per_s": "tok/s", "train_tokens_per_s": "tok/s", "ttft_ms": "ms", "training_mfu": "", "training_hfu": "", "tokens_per_s_per_gpu": "tok/s/GPU", "samples_per_s": "samples/s", "latency_ms": "ms",
                 "joules_per_token": "J/token", "joules_per_sample": "J/sample", "fits": "", "weights_gib": "GiB",
                 "throughput_tok_s": "tok/s", "tpot_ms": "ms", "itl_p50_ms": "ms", "ttft_p50_ms": "ms",
-                "ttft_ms_serving": "ms", "memory_gib_per_gpu": "GiB"}  # serving rows: validation/serving.py
+                "ttft_ms_serving": "ms", "energy_per_token_j": "J/token", "server_throughput_tok_s": "tok/s",
+                "memory_gib_per_gpu": "GiB"}  # serving rows: validation/serving.py; training: validation/distributed.py
 
 
 @attrs.frozen

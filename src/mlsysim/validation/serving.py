@@ -29,8 +29,6 @@ DEFAULT_EXPRESSIBILITY = DEFAULT_CASES.parent / "serving_expressibility.csv"
 # (mlcommons/inference loadgen/mlperf.conf), predicted as the largest rate whose model TTFT p99 and mean TPOT meet the
 # limits (core/serving/server_rate.py; the model has no TPOT tail), not as a TPOT solve at the measured rate, which
 # is ill-conditioned near saturation. Their readings stay here, as the Offline rows' (GT001, GT010) do.
-SERVING_UNITS = {"throughput_tok_s": "tok/s", "tpot_ms": "ms", "itl_p50_ms": "ms", "ttft_p50_ms": "ms",
-                 "ttft_ms_serving": "ms", "energy_per_token_j": "J/token", "server_throughput_tok_s": "tok/s"}
 
 
 def load(path: Path | str = DEFAULT_SERVING_CASES) -> list[dict[str, str]]:
