@@ -42,8 +42,9 @@ def test_every_layer_row_is_cited_and_physical():
         macs, cycles = int(r["macs"]), int(r["cycles"])
         assert macs > 0 and cycles > 0
         # No int8 kernel beats its core's MAC peak: 16 MACs/cycle for the ESP32-S3 PIE (EE.VMULAS.S8), 8 for a
-        # Cortex-M55 MVE (two beats of a 16-lane int8 VMLADAV per cycle pair).
-        peak = {"xtensa-lx7": 16, "cortex-m55": 8}[r["core"]]
+        # Cortex-M55 MVE (two beats of a 16-lane int8 VMLADAV per cycle pair), 2 for a Cortex-M4 (one SMLAD: two
+        # 16-bit MACs per cycle).
+        peak = {"xtensa-lx7": 16, "cortex-m55": 8, "cortex-m4": 2}[r["core"]]
         assert cycles >= macs / peak, r["id"]
 
 
@@ -57,14 +58,49 @@ def test_hand_calculated_macs_of_the_mobilenetv2_layers():
     assert macs["ESPNN05"] == valid * valid * 32
 
 
+def _taps(n_in, n_out, kernel, stride, pad):
+    """Kernel taps landing inside an n_in-long input over n_out outputs (the CMSIS-NN mult_4 kernel skips the rest)."""
+    return sum(sum(1 for k in range(kernel) if 0 <= o * stride - pad + k < n_in) for o in range(n_out))
+
+
+def test_hand_calculated_macs_of_the_cortex_m4_kws_layers():
+    macs = {r["id"]: int(r["macs"]) for r in layer_rows()}
+    # 1-channel multiplier convs: valid taps x output channels (one input channel feeds every output)
+    assert macs["CM4NN01"] == _taps(58, 25, 10, 2, 1) * _taps(13, 5, 4, 2, 1) * 64
+    assert macs["CM4NN02"] == _taps(25, 25, 3, 1, 0) * _taps(5, 5, 3, 1, 0) * 64
+    assert macs["CM4NN05"] == _taps(49, 25, 10, 2, 0) * _taps(10, 10, 4, 1, 0) * 172
+    assert macs["CM4NN06"] == _taps(27, 13, 3, 2, 1) * _taps(12, 5, 3, 2, 1) * 172
+    assert macs["CM4NN08"] == _taps(13, 13, 3, 1, 0) * _taps(5, 5, 3, 1, 0) * 172
+    # im2col GEMM computes every (padded) tap of the 1x1 convs; fully connected = depth x outputs
+    assert macs["CM4NN03"] == 25 * 5 * 64 * 64 and macs["CM4NN07"] == 13 * 5 * 172 * 172
+    assert macs["CM4NN04"] == 64 * 12 and macs["CM4NN09"] == 172 * 12
+
+
 # -- physics of the per-layer counts --------------------------------------------------------------------------------
 def test_depthwise_and_first_layers_cost_more_per_mac_than_pointwise(fit_tool):
     tables = fit_tool.load_layers(LAYERS)
     for key, fig in tables.items():
-        assert fig["depthwise"] > 1.5 * fig["conv"], key  # one MAC per loaded weight and activation
-        assert fig["first"] > fig["conv"], key           # 3 input channels: short SIMD dot products
+        if "depthwise" in fig:  # the Cortex-M4 rows measure no channel-multiplier-1 depthwise layer
+            assert fig["depthwise"] > 1.5 * fig["conv"], key  # one MAC per loaded weight and activation
+        assert fig["first"] > fig["conv"], key           # 1-3 input channels: short SIMD dot products
     ratio = fit_tool.layer_ratios(tables)
     assert ratio["conv"] == 1.0 and 3 < ratio["depthwise"] < 5 and 1 < ratio["first"] < 2
+
+
+def test_cortex_m4_cmsis_nn_kernels_against_the_2020_stack(fit_tool):
+    """The standalone CMSIS-NN (>= v7) kernels on a Cortex-M4: a 1-channel multiplier conv runs the scalar mult_4
+    kernel, several times the cycles per MAC of the SMLAD im2col GEMM; a fully connected layer (one weight load per
+    MAC) costs no less per MAC than a conv. Both stay below the 2020 TFLM v2.3.1 + CMSIS-NN table fitted on MLPerf
+    Tiny (interpreter and older kernels), which the catalog says later releases beat."""
+    m4 = fit_tool.load_layers(LAYERS)[("cmsis_nn", "cortex-m4")]
+    assert m4["first"] > 3 * m4["conv"] and m4["dense"] >= m4["conv"]
+    assert 1 / fit_tool.SMLAD_MACS_PER_CYCLE < m4["conv"] < RT.cmsis_nn.mcu.cycles_per_mac.conv
+
+
+def test_every_per_layer_library_feeds_a_table_or_says_why_not(fit_tool):
+    used = set(fit_tool.DIRECT_TABLES) | {fit_tool.SHAPE_SOURCE, fit_tool.DENSE_SOURCE, fit_tool.REFERENCE_SHAPE}
+    for key in fit_tool.load_layers(LAYERS):
+        assert (key in used) != (key in fit_tool.REFERENCE_ONLY), key
 
 
 def test_vector_kernels_are_an_order_of_magnitude_below_plain_c():

@@ -9,6 +9,13 @@ Data:
     CMSIS-NN layers of MobileNetV2 on a Cortex-M55), each row cited. A library measured there gets its cycles per
     MAC by layer type straight from them (sum of cycles / sum of MACs per type): esp_nn and tflite_micro (the
     ESP-NN ANSI C fallback, the TFLite reference int8 arithmetic in C) on xtensa-lx7.
+    The Cortex-M4 rows (CM4NN*, standalone CMSIS-NN >= v7 kernels on a PSoC 6, KWS DS-CNN layers as that benchmark
+    configured them) are printed but set no table (REFERENCE_ONLY): they are a newer library than the 2020 TFLM
+    v2.3.1 + CMSIS-NN that the cortex-m4 cmsis_nn table describes (fitted on its MLPerf Tiny runs), and they do not
+    shape the MLPerf Tiny tables, because their first-layer rows are 1-input-channel multiplier convolutions (the
+    scalar mult_4 kernel; the RGB first layers of those models run as im2col convolutions), their conv rows take
+    the im2col path rather than the 1x1 kernel of pointwise layers, and no channel-multiplier-1 depthwise layer
+    was measured.
   - the MCU* samples_per_s rows of tests/validation/cases.csv (MLPerf Tiny closed results, each cited there).
     Measured cycles of one inference = clock / throughput - layers x the runtime's dispatch cost.
 Fitted figures for the MLPerf Tiny libraries (cmsis_nn, x_cube_ai, microtvm, microtvm_cmsis_nn on a Cortex-M4,
@@ -133,6 +140,9 @@ DENSE_SOURCE = ("esp_nn", "xtensa-lx7")
 # Runtime names of the per-layer libraries whose catalog tables come straight from LAYERS (library in LAYERS ->
 # catalog runtime): the ESP-NN ANSI C fallback is the TFLite reference int8 arithmetic in C (tflite_micro).
 DIRECT_TABLES = {("esp_nn", "xtensa-lx7"): "esp_nn", ("cmsis_nn", "cortex-m55"): "cmsis_nn mcu.by_core"}
+# Per-layer counts that set no table, and why (see the module docstring).
+REFERENCE_ONLY = {("cmsis_nn", "cortex-m4"): "not used: CMSIS-NN >= v7 standalone kernels, not the 2020 TFLM stack "
+                                            "of the cortex-m4 table; 1-channel first layers, im2col convs"}
 # The TFLite Micro reference kernels: the table shape of the ESP-NN ANSI C fallback (the same int8 reference
 # arithmetic in plain C), its level set by the one whole-model run of the reference kernels on that core
 # (validation row S9M02: person detection without ESP-NN, 2300 ms at 240 MHz). That run's person_detect model takes
@@ -274,7 +284,8 @@ def main(argv: list[str] | None = None) -> int:
     for (lib, core), fig in sorted(tables.items()):
         target = DIRECT_TABLES.get((lib, core))
         print(f"  {lib:<14} {core:<11} " + "  ".join(f"{k} {fig[k]:6.3f}" for k in KINDS if k in fig)
-              + (f"   -> catalog runtime {target}" if target else ""))
+              + (f"   -> catalog runtime {target}" if target else "")
+              + (f"   ({REFERENCE_ONLY[(lib, core)]})" if (lib, core) in REFERENCE_ONLY else ""))
     m55 = tables[SHAPE_SOURCE]
     print(f"  cmsis_nn       cortex-m55  dense {m55['conv'] * layer_ratios(tables)['dense']:6.3f}   (no published "
           f"fully connected layer: conv x the {DENSE_SOURCE[0]} dense/conv ratio)")
