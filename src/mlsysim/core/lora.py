@@ -20,14 +20,33 @@ FROZEN_PASSES = 2.0
 TRAINED_PASSES = 3.0  # forward, input gradient, weight gradient (Kaplan et al. 2020: 6N per token)
 
 
-def adapter_parameters(m: TransformerSpec, rank: int) -> float:
-    """Adapters on every linear layer of each block (QKV, O, FFN: QLoRA, Dettmers et al. 2023, sec. 4, finds
-    all-linear adapters needed to match full fine-tuning): r x (d_in + d_out) per matrix."""
+# Where the adapters go. "all_linear": every linear layer of each block, Q, K, V, O and the FFN projections each
+# with its own adapter (QLoRA, Dettmers et al. 2023, sec. 4, finds all-linear adapters needed to match full
+# fine-tuning; Hugging Face PEFT target_modules="all-linear"). "attention": NeMo's target_modules ['attention'], the
+# fused linear_qkv (d -> q + 2 kv) and linear_proj (q -> d), one adapter each (NeMo
+# nemo/collections/nlp/parts/peft_config.py get_target_modules / LoraPEFTConfig), as MLPerf Training's
+# llama2_70b_lora runs it (megatron_gpt_peft_tuning_config.yaml: target_modules ['attention'], adapter_dim 16).
+LORA_TARGETS = ("all_linear", "attention")
+DEFAULT_LORA_TARGETS = "all_linear"
+
+
+def adapter_matrices(m: TransformerSpec, targets: str = DEFAULT_LORA_TARGETS
+                     ) -> tuple[tuple[float, float, bool], ...]:
+    """(d_in, d_out, row_parallel) of each adapted matrix of one block (LORA_TARGETS); row_parallel marks the
+    matrices Megatron-LM splits on their input (attention output, FFN down projection; Shoeybi et al. 2019 sec. 3)."""
+    if targets not in LORA_TARGETS:
+        raise InvalidInputError(f"lora_targets must be one of {LORA_TARGETS}, got {targets!r}")
     d, q, kv = m.hidden_size, m.heads * m.head_dim, m.kv_heads * m.head_dim
+    if targets == "attention":
+        return ((d, q + 2 * kv, False), (q, d, True))
     ffn = m.expert_ffn_size * (m.experts_per_token + m.shared_experts) if isinstance(m, MoESpec) else m.mean_ffn_size
-    attention = (d + q) + 2 * (d + kv) + (q + d)
-    ffn_io = (3 if m.ffn_gated else 2) * (d + ffn)
-    return float(m.layers * rank * (attention + ffn_io))
+    ffn_in = ((d, ffn, False), (d, ffn, False)) if m.ffn_gated else ((d, ffn, False),)
+    return ((d, q, False), (d, kv, False), (d, kv, False), (q, d, True)) + ffn_in + ((ffn, d, True),)
+
+
+def adapter_parameters(m: TransformerSpec, rank: int, targets: str = DEFAULT_LORA_TARGETS) -> float:
+    """r x (d_in + d_out) per adapted matrix (B A, Hu et al. 2021 sec. 4.1), over every layer."""
+    return float(m.layers * rank * sum(i + o for i, o, _ in adapter_matrices(m, targets)))
 
 
 def check_lora(is_lora: object, rank: object, training: bool) -> int | None:
