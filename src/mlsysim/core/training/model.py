@@ -442,8 +442,12 @@ def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, r
     # accumulate in fp32 until then (memory.UNSHARDED_ACCUMULATED_GRAD_BYTES).
     accumulate = zero_stage >= 3 and ranks_shard > 1 and pp > 1 and micro > 1
     best = None
-    # (under LoRA only the adapters have gradients, accumulated gradients and optimizer state; activations as in
-    # full training: the input gradient through every frozen GEMM needs the same saved inputs)
+    # Under LoRA only the adapters have gradients, accumulated gradients and optimizer state. Activations are taken
+    # as in full training, an upper bound: a frozen linear's input gradient needs its weight and the incoming
+    # gradient, not its input, and Transformer Engine's Linear saves the input only if weight.requires_grad
+    # (transformer_engine/pytorch/module/linear.py _Linear.forward); an adapter saves its own input, so with
+    # lora_targets "attention" the FFN's norm output and activation output (2 sd + 2 s ffn per layer before the TP
+    # split) need not be held, while NeMo's QKV adapter keeps the gathered full-length norm output under SP.
     for p_stage, acts, t_stage in cands:
         stage_buffers = buffers + (UNSHARDED_ACCUMULATED_GRAD_BYTES * t_stage if accumulate else 0.0)
         parts = stage_memory(p_stage, acts, wb, prec.compute == "fp8", zero_stage, ranks_shard, stage_buffers,
