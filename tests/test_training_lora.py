@@ -130,3 +130,18 @@ def test_bad_inputs_are_errors():
                if type(mlsysim.Models.get(n)).__name__ == "MoESpec")
     with pytest.raises(UnsupportedModelError, match="MoE"):
         DistributedModel().solve(moe, _cluster(8), 64, "bf16", tensor_parallel=8, seq_len=4096, is_lora=True)
+
+
+def test_engine_counts_lora_model_flops_the_same_way():
+    """Engine.solve(is_lora=True) and DistributedModel share core.lora.lora_model_flops: the frozen weights drop
+    their weight-gradient pass (2/3 of their 6N), the attention core keeps all three passes, adapters add 6 N_a."""
+    m, hw = mlsysim.Models.Llama3_8B, mlsysim.Hardware.H100
+    full = mlsysim.Engine.solve(m, hw, batch_size=8, is_training=True)
+    lora = mlsysim.Engine.solve(m, hw, batch_size=8, is_training=True, is_lora=True, lora_rank=16)
+    tokens = 8 * full.seq_len
+    adapters = 6.0 * adapter_parameters(m, 16) * tokens
+    weights_only = 2.0 / 3.0 * full.flops + adapters  # as if attention shrank with the weights
+    assert weights_only < lora.flops < full.flops
+    # the attention core's third pass is what lies above the weights-only count: a third of its 3-pass FLOPs
+    attention_3pass = 3.0 * (lora.flops - weights_only)
+    assert 0.0 < attention_3pass < 0.5 * full.flops

@@ -17,8 +17,8 @@ from typing import Any
 from ...errors import InvalidInputError, UnsupportedModelError
 from ...specs.models import MoESpec, TransformerSpec
 from ...units import quantity
-from ..lora import (DEFAULT_LORA_RANK, DEFAULT_LORA_TARGETS, FROZEN_PASSES, TRAINED_PASSES, adapter_matrices,
-                    adapter_parameters, check_lora)
+from ..lora import (DEFAULT_LORA_RANK, DEFAULT_LORA_TARGETS, adapter_matrices, adapter_parameters, check_lora,
+                    lora_model_flops)
 from ..inputs import Source, check_efficiency, check_outputs, check_positive_int, resolve_model
 from ..power import average_power
 from ..precision import resolve_precision
@@ -499,14 +499,10 @@ def _active_layer_params(m: Any) -> float:
 
 def _lora_flops(m: Any, tokens: float, attn_ctx: float, n_adapters: float, recompute: str,
                 extra: float) -> tuple[float, float]:
-    """(model FLOPs of the step, replayed FLOPs per token) under LoRA. The frozen weights count forward + input
-    gradient, 2 x 2N = 4N per token instead of 6N; the attention core (no weights) keeps its three passes; the
-    adapters count 6 N_a per token as trained weights -- Megatron-Bridge's LoRA model FLOPs (NVIDIA-NeMo/
-    Megatron-Bridge src/megatron/bridge/training/utils/flop_utils.py: the weight terms x 2/3, the attention
-    sequence term unscaled; it leaves out the adapters, 0.1 % of Llama 2 70B's at rank 16). Full recomputation also
-    replays the adapters' forward (2 N_a per token)."""
-    model_flops = tokens * (2.0 * FROZEN_PASSES * m.matmul_parameters_per_token + 3.0 * attn_ctx
-                            + 2.0 * TRAINED_PASSES * n_adapters)
+    """(model FLOPs of the step, replayed FLOPs per token) under LoRA: core.lora.lora_model_flops (4N per token for
+    the frozen weights, the attention core's three passes, 6N for the adapters). Full recomputation also replays
+    the adapters' forward (2 N_a per token)."""
+    model_flops = lora_model_flops(tokens * 2.0 * m.matmul_parameters_per_token, tokens * attn_ctx, n_adapters, tokens)
     return model_flops, extra + (2.0 * n_adapters if recompute == "full" else 0.0)
 
 
