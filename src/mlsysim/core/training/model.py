@@ -8,6 +8,8 @@ the embedding on the first stage and the LM head and loss on the last (core.trai
   bubble = (sum of the stages' slots - the slowest) / v  (= (pp - 1) / v slots for equal stages: Narayanan et al.
   2021, eq. 1 and sec. 2.2.2); DualPipe: (pp/2 - 1)(F&B + B - 3W) of the mean chunk, each GPU holding two stages
   (DeepSeek-V3 report, Table 2; core.training.pipeline)
+LoRA fine-tuning (is_lora): the same step over frozen base weights with trained low-rank adapters (core.lora;
+core.training.compute.lora_micro_cost for the per-chunk compute).
 """
 from __future__ import annotations
 
@@ -143,7 +145,9 @@ class DistributedModel(ForwardModel):
         pipeline_parallel, an even number of at least 2 x pp micro-batches, no virtual stages; core.training.pipeline).
         is_lora (experimental): LoRA fine-tuning, rank-`lora_rank` adapters (Engine.solve's names and default) on
         lora_targets "all_linear" (Engine.solve's placement) or "attention" (NeMo / MLPerf: fused QKV and output
-        projection) over frozen base weights (core.lora; what the step and its MFU count: _lora_step_note).
+        projection) over frozen base weights: no weight-gradient GEMMs for them, gradients, Adam state, reduction
+        and the optimizer step over the adapters only, MFU counting 4N per token for the frozen weights
+        (core.lora.lora_model_flops); MoE and MLA models are refused.
         0.1.x names: tp_size, pp_size, ep_size, v_stages, microbatch_count (micro-batches per replica), fleet (the
         system)."""
         refuse_unmodelled(unsupported)
