@@ -145,3 +145,18 @@ def test_engine_counts_lora_model_flops_the_same_way():
     # the attention core's third pass is what lies above the weights-only count: a third of its 3-pass FLOPs
     attention_3pass = 3.0 * (lora.flops - weights_only)
     assert 0.0 < attention_3pass < 0.5 * full.flops
+
+
+@pytest.mark.parametrize("zero", [0, 1, 3])
+@pytest.mark.parametrize("recompute", ["none", "selective_op", "full"])
+@pytest.mark.parametrize("pp", [1, 4])
+def test_lora_is_faster_and_smaller_in_every_layout(zero, recompute, pp):
+    kw = dict(seq_len=SEQ, tensor_parallel=4, pipeline_parallel=pp, context_parallel=2, zero_stage=zero,
+              activation_recomputation=recompute, runtime="nemo")
+    sys_ = _cluster(8)
+    full = DistributedModel().solve(M, sys_, 64, "bf16", **kw)
+    lora = DistributedModel().solve(M, sys_, 64, "bf16", is_lora=True, lora_rank=16, **kw)
+    assert lora.latency.m_as("s") < full.latency.m_as("s")
+    assert lora.training_memory.total < full.training_memory.total
+    assert lora.training_memory.activations == full.training_memory.activations
+    assert lora.dp_comm_time_s < full.dp_comm_time_s and lora.optimizer_time_s < full.optimizer_time_s
