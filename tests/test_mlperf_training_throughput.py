@@ -63,3 +63,25 @@ def test_llama405b_blocks_end_at_the_next_sample_count(tool):
     assert r["tok_s_gpu_blocks"] == pytest.approx(80 * seq / 40.0 / 2)
     assert r["tok_s_gpu_run"] == pytest.approx(80 * seq / 44.0 / 2)
     assert "tok_s_gpu_steps" not in r  # no per-step times logged
+
+
+def test_llama2_70b_lora_counts_packed_8192_token_rows_and_reads_the_block_throughput(tool):
+    # no max_sequence_length in these logs: packed rows of 8192 tokens; block_stop carries the count at its end and
+    # tracked_stats 'throughput' is sequences/s over the block's train steps (custom_callbacks.py Timer)
+    gbs, seq = 8, tool.SEQUENCE_LENGTH["llama2_70b_lora"]
+    assert seq == 8192
+    log = [_line(0, "submission_benchmark", "llama2_70b_lora"), _line(0, "global_batch_size", gbs),
+           _line(50, "init_stop"), _line(50, "run_start"), _line(50, "block_start", samples_count=0),
+           _line(70, "tracked_stats", {"throughput": 2.0}, step=32), _line(70, "block_stop", samples_count=32),
+           _line(70, "eval_start", samples_count=32), _line(75, "eval_stop", samples_count=32),
+           _line(75, "block_start", samples_count=32), _line(87, "tracked_stats", {"throughput": 2.5}, step=56),
+           _line(87, "block_stop", samples_count=56), _line(87, "eval_start", samples_count=56),
+           _line(92, "eval_stop", samples_count=56), _line(92, "run_stop", 0.92, samples_count=56)]
+    r = tool.one_log("\n".join(log), gpus=4)
+    assert r["tok_s_gpu_blocks"] == pytest.approx(56 * seq / 32.0 / 4)
+    assert r["step_s"] == pytest.approx((4.0 + 3.2) / 2)  # median of the two blocks' mean step times gbs / throughput
+    assert r["tok_s_gpu_steps"] == pytest.approx(gbs * seq / 3.6 / 4)
+    assert r["tok_s_gpu_run"] == pytest.approx(56 * seq / 42.0 / 4)
+    # a benchmark with neither a logged nor a known sequence length is an error
+    with pytest.raises(ValueError, match="max_sequence_length"):
+        tool.one_log("\n".join(log).replace("llama2_70b_lora", "unknown_bench"), gpus=4)

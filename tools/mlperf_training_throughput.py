@@ -3,7 +3,8 @@ v5.0, <submitter>/results/<system>/<benchmark>/result_*.txt), for tests/validati
 
 MLPerf scores time-to-train (run_start to run_stop), which holds evaluation and a model that converges in a number of
 steps the submission does not choose; the throughput the step model predicts is read from the same log three ways:
-  steps:  the median per-step time NeMo logs in tracked_stats ('train_step_time' or 'train_step_timing in s'), an
+  steps:  the median per-step time NeMo logs in tracked_stats ('train_step_time' or 'train_step_timing in s', or
+          llama2_70b_lora's per-block 'throughput' in sequences/s, turned into a mean step time), an
           optimizer step of global_batch_size sequences of max_sequence_length tokens (evaluation excluded);
   blocks: the tokens trained between each block_start and its block_stop (evaluation runs between a block_stop and
           the next block_start, eval_start .. eval_stop), over the summed block time: warm-up and data stalls inside
@@ -25,7 +26,14 @@ MLLOG = ":::MLLOG "
 STEP_TIME_KEYS = ("train_step_time", "train_step_timing in s")
 # Units of a block's epoch_count / samples_count per benchmark (read from the logs: gpt3 counts tokens, e.g.
 # epoch_count 50331648 = 24576 sequences x 2048; llama31_405b counts sequences, e.g. samples_count 46592 = 52 x 896).
-COUNT_UNIT = {"gpt3": "tokens", "llama31_405b": "sequences"}
+COUNT_UNIT = {"gpt3": "tokens", "llama31_405b": "sequences", "llama2_70b_lora": "sequences"}
+# Sequence length of a benchmark whose log prints no max_sequence_length: llama2_70b_lora trains packed GovReport
+# (SCROLLS) rows of 8192 tokens (NVIDIA's implementations, conf/megatron_gpt_peft_tuning_config.yaml: max_seq_length
+# MAX_SEQLEN default 8192, packed_sequence True; no config_*.sh sets MAX_SEQLEN); each row is computed at full length.
+SEQUENCE_LENGTH = {"llama2_70b_lora": 8192}
+# tracked_stats keys of a throughput in sequences per second over a block's training steps (llama2_70b_lora
+# custom_callbacks.py Timer: samples over the summed on_train_batch_start .. on_train_batch_end time).
+SAMPLES_PER_S_KEYS = ("throughput",)
 
 
 def _git(git_dir: str, *args: str) -> str:
@@ -45,10 +53,15 @@ def _value(events: list[dict], key: str):
 
 def one_log(text: str, gpus: int) -> dict[str, float]:
     ev = _events(text)
-    bench, gbs, seq = _value(ev, "submission_benchmark"), int(_value(ev, "global_batch_size")), \
-        int(_value(ev, "max_sequence_length"))
+    bench, gbs = _value(ev, "submission_benchmark"), int(_value(ev, "global_batch_size"))
+    logged = [e["value"] for e in ev if e["key"] == "max_sequence_length"]
+    if not logged and bench not in SEQUENCE_LENGTH:
+        raise ValueError(f"the {bench} log has no max_sequence_length and none is known for the benchmark")
+    seq = int(_value(ev, "max_sequence_length")) if logged else SEQUENCE_LENGTH[bench]
     t = {e["key"]: e["time_ms"] / 1e3 for e in ev if e["key"] in ("run_start", "run_stop", "init_stop")}
     step_times = [v for e in ev if e["key"] == "tracked_stats" for k, v in e["value"].items() if k in STEP_TIME_KEYS]
+    step_times += [gbs / v for e in ev if e["key"] == "tracked_stats" for k, v in e["value"].items()
+                   if k in SAMPLES_PER_S_KEYS]  # a block's mean step time
     out: dict[str, float] = {"gbs": gbs, "seq": seq, "gpus": gpus}
     step_tokens = gbs * seq
     if step_times:

@@ -11,7 +11,7 @@ import attrs
 from ..errors import InvalidInputError, UnsupportedModelError
 from ..specs.models import MoESpec, TransformerSpec
 from .precision import ExecutionPrecision
-from .workload import TrainingOptions, WorkloadCost, _training_state
+from .workload import ATTENTION_CORE_PHASE, TrainingOptions, WorkloadCost, _training_state
 
 # Hugging Face PEFT LoraConfig default rank r = 8 (peft/tuners/lora/config.py).
 DEFAULT_LORA_RANK = 8
@@ -20,14 +20,43 @@ FROZEN_PASSES = 2.0
 TRAINED_PASSES = 3.0  # forward, input gradient, weight gradient (Kaplan et al. 2020: 6N per token)
 
 
-def adapter_parameters(m: TransformerSpec, rank: int) -> float:
-    """Adapters on every linear layer of each block (QKV, O, FFN: QLoRA, Dettmers et al. 2023, sec. 4, finds
-    all-linear adapters needed to match full fine-tuning): r x (d_in + d_out) per matrix."""
+# Where the adapters go. "all_linear": every linear layer of each block, Q, K, V, O and the FFN projections each
+# with its own adapter (QLoRA, Dettmers et al. 2023, sec. 4, finds all-linear adapters needed to match full
+# fine-tuning; Hugging Face PEFT target_modules="all-linear"). "attention": NeMo's target_modules ['attention'], the
+# fused linear_qkv (d -> q + 2 kv) and linear_proj (q -> d), one adapter each (NeMo
+# nemo/collections/nlp/parts/peft_config.py get_target_modules / LoraPEFTConfig), as MLPerf Training's
+# llama2_70b_lora runs it (megatron_gpt_peft_tuning_config.yaml: target_modules ['attention'], adapter_dim 16).
+LORA_TARGETS = ("all_linear", "attention")
+DEFAULT_LORA_TARGETS = "all_linear"
+
+
+def adapter_matrices(m: TransformerSpec, targets: str = DEFAULT_LORA_TARGETS
+                     ) -> tuple[tuple[float, float, bool], ...]:
+    """(d_in, d_out, row_parallel) of each adapted matrix of one block (LORA_TARGETS); row_parallel marks the
+    matrices Megatron-LM splits on their input (attention output, FFN down projection; Shoeybi et al. 2019 sec. 3)."""
+    if targets not in LORA_TARGETS:
+        raise InvalidInputError(f"lora_targets must be one of {LORA_TARGETS}, got {targets!r}")
     d, q, kv = m.hidden_size, m.heads * m.head_dim, m.kv_heads * m.head_dim
+    if targets == "attention":
+        return ((d, q + 2 * kv, False), (q, d, True))
     ffn = m.expert_ffn_size * (m.experts_per_token + m.shared_experts) if isinstance(m, MoESpec) else m.mean_ffn_size
-    attention = (d + q) + 2 * (d + kv) + (q + d)
-    ffn_io = (3 if m.ffn_gated else 2) * (d + ffn)
-    return float(m.layers * rank * (attention + ffn_io))
+    ffn_in = ((d, ffn, False), (d, ffn, False)) if m.ffn_gated else ((d, ffn, False),)
+    return ((d, q, False), (d, kv, False), (d, kv, False), (q, d, True)) + ffn_in + ((ffn, d, True),)
+
+
+def adapter_parameters(m: TransformerSpec, rank: int, targets: str = DEFAULT_LORA_TARGETS) -> float:
+    """r x (d_in + d_out) per adapted matrix (B A, Hu et al. 2021 sec. 4.1), over every layer."""
+    return float(m.layers * rank * sum(i + o for i, o, _ in adapter_matrices(m, targets)))
+
+
+def lora_model_flops(frozen_forward: float, attention_forward: float, adapters: float, tokens: float) -> float:
+    """Model FLOPs (the MFU numerator) of a LoRA step from the forward FLOPs of its frozen weight GEMMs and of its
+    attention core: the frozen weights count forward + input gradient (4N per token, not 6N), the attention core
+    (no weights) its three passes, the adapters 6 N_a per token as trained weights -- Megatron-Bridge's LoRA count
+    (NVIDIA-NeMo/Megatron-Bridge src/megatron/bridge/training/utils/flop_utils.py: the weight terms x 2/3, the
+    attention sequence term unscaled; it leaves the adapters out, 0.1 % of Llama 2 70B's at rank 16)."""
+    return (FROZEN_PASSES * frozen_forward + TRAINED_PASSES * attention_forward
+            + 2.0 * TRAINED_PASSES * adapters * tokens)
 
 
 def check_lora(is_lora: object, rank: object, training: bool) -> int | None:
@@ -64,7 +93,9 @@ def lora_cost(full: WorkloadCost, m: object, prec: ExecutionPrecision, opts: Tra
     w_a, g_a, o_a = _training_state(n_a, prec, opts)
     phases.append((0.0, 0.0, g_a + 2.0 * o_a + w_a))  # Adam over the adapters only
     base_weights = m.parameter_count * prec.weight_bytes  # frozen: never sharded by ZeRO, no master copy
-    model_flops = full.model_flops * FROZEN_PASSES / TRAINED_PASSES + adapter_flops
+    attn_replay = 1.0 if opts.recomputation in ("full", "selective") else 0.0  # the attention core's replay
+    attention = full.phases[ATTENTION_CORE_PHASE][0] / (TRAINED_PASSES + attn_replay)
+    model_flops = lora_model_flops(full.model_flops / TRAINED_PASSES - attention, attention, n_a, tokens)
     return attrs.evolve(
         full, model_flops=model_flops, hardware_flops=sum(p[0] for p in phases),
         weight_traffic=sum(p[1] for p in phases), other_traffic=sum(p[2] for p in phases),

@@ -102,7 +102,7 @@ def predict(row: dict[str, str], efficiency: float | None = None) -> float:
                                  expert_parallel=int(row.get("ep") or 1),
                                  zero_stage=int(row["zero"]), activation_recomputation=row["recompute"],
                                  runtime=_runtime(row["runtime"], efficiency), overlap=overlap,
-                                 pipeline_schedule=_schedule(row), **ends)
+                                 pipeline_schedule=_schedule(row), **ends, **_lora(row))
     metric = row["metric"]
     if metric == "training_mfu":
         return r.mfu
@@ -113,6 +113,16 @@ def predict(row: dict[str, str], efficiency: float | None = None) -> float:
     if metric == "memory_gib_per_gpu":  # the peak the allocator reserves on the fullest GPU
         return r.training_memory.total / GIB
     raise ValueError(f"row {row['id']}: unknown metric {metric!r}")
+
+
+def _lora(row: dict[str, str]) -> dict[str, Any]:
+    """LoRA keywords of a fine-tuning row: its lora_rank and lora_targets columns (both empty for full training)."""
+    rank, targets = (row.get("lora_rank") or "").strip(), (row.get("lora_targets") or "").strip()
+    if not rank and not targets:
+        return {}
+    if not rank or not targets:
+        raise InvalidInputError(f"row {row['id']}: a LoRA row gives both lora_rank and lora_targets")
+    return {"is_lora": True, "lora_rank": int(rank), "lora_targets": targets}
 
 
 def _schedule(row: dict[str, str]) -> str:

@@ -9,7 +9,7 @@ Narayanan et al. 2021 sec. 5.1); FlashAttention backward = 2.5 x forward (5 matm
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ...specs.models import MoESpec
@@ -177,3 +177,39 @@ def _micro_cost(m: Any, hw: Any, prec: Any, tp: int, cp: int, ep: int, mb: int, 
     head_bwd = hb + LOSS_BACKWARD_LOGIT_PASSES * loss_pass
     overhead = layer_kernels * (1.0 + BACKWARD_KERNEL_FACTOR) * per_kernel
     return MicroCost(layer_fwd, layer_bwd, g_wgrad, a_fwd, head, head_bwd, hw_grad, overhead, gemm_rate, bw)
+
+
+def lora_micro_cost(c: MicroCost, m: Any, hw: Any, prec: Any, tp: int, cp: int, mb: int, seq: int, rank: int,
+                    targets: str, stack: Any, fixed_rate: float | None = None) -> MicroCost:
+    """The micro-batch cost of a LoRA step (core.lora, Hu et al. 2021): the frozen GEMMs of the layers and of the
+    LM head keep their forward and input gradient and drop their weight gradient; each adapter B A adds its two
+    thin GEMMs, forward, input gradient and weight gradient (the embedding's frozen backward: core.training.model).
+    Adapter shapes on this GPU as NeMo's ParallelLinearAdapter splits them (Megatron column/row-parallel linears,
+    nemo/collections/nlp/modules/common/megatron/adapters/parallel_adapters.py): on a column-parallel matrix
+    A = [T, d_in] x [d_in, r/tp] (the full-width input) and B = [T, r] x [r, d_out/tp]; on a row-parallel one
+    A = [T, d_in/tp] x [d_in/tp, r] and B = [T, r] x [r, d_out/tp]. Each runs on its roofline, max(FLOPs / rate,
+    bytes / bandwidth) with its inputs and output read or written once (at r = 16 a thin GEMM is memory-bound);
+    its input gradient and weight gradient move the same three tensors, so each costs one forward. The adapters
+    run in 16-bit (Megatron-Core linears, not Transformer Engine fp8). Not modelled: the adapter dropout, the add
+    of the adapter output into the frozen one, and the adapters' own TP collectives (T x r all-gathers and the
+    LORA_A2A all-to-all, about 1/tp of one layer's reduce-scatter)."""
+    from ..lora import adapter_matrices
+
+    T = mb * seq / cp
+    wb, ab = prec.weight_bytes, prec.activation_bytes
+    bf16_peak = hw.peak_dense.get("bf16") or prec.peak_flops
+    rate = fixed_rate or _measured_rate(hw, "bf16" if prec.compute == "fp8" else prec.compute,
+                                        bf16_peak) * stack.compute_efficiency
+
+    def thin(k: float, n: float) -> float:
+        """Roofline seconds of [T, k] x [k, n] (2 T k n FLOPs; T k + T n activations, k n weights)."""
+        return max(2.0 * T * k * n / rate, ((T * k + T * n) * ab + k * n * wb) / c.bandwidth)
+
+    fwd = 0.0
+    for d_in, d_out, row_parallel in adapter_matrices(m, targets):
+        a = thin(d_in / tp, rank) if row_parallel else thin(d_in, rank / tp)
+        fwd += a + thin(rank, d_out / tp)
+    # backward = input gradient + weight gradient, each one forward's worth (see above)
+    return replace(c, layer_fwd=c.layer_fwd + fwd, layer_bwd=c.layer_bwd - c.layer_wgrad + 2.0 * fwd,
+                   layer_wgrad=fwd, head_fwd_bwd=c.head_fwd_bwd - c.head_wgrad, head_bwd=c.head_bwd - c.head_wgrad,
+                   head_wgrad=0.0)

@@ -16,7 +16,7 @@ from .memory import TrainingMemory
 BACKWARD_SHARE = 2.0 / 3.0
 
 # 0.1.x keywords of DistributedModel.solve this model does not implement, with the value that changes nothing.
-_UNMODELLED_DEFAULTS = {"topology_override": None, "is_lora": False, "overlap_comm": False,
+_UNMODELLED_DEFAULTS = {"topology_override": None, "overlap_comm": False,
                         "overlap_efficiency": 0.85, "congestion_factor": 1.0, "straggler_factor": 1.0,
                         "gradient_accumulation_steps": 1}
 

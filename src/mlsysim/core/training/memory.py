@@ -143,14 +143,17 @@ def layer_activation_bytes(seq_tokens: float, d: int, qkv_width: float, ffn_in: 
 
 
 def stage_memory(params: float, acts: float, wb: float, fp8: bool, zero_stage: int, ranks: int,
-                 buffers: float) -> tuple[float, float, float, float, float, float]:
+                 buffers: float, trained: float | None = None) -> tuple[float, float, float, float, float, float]:
     """(weights, gradients, optimizer state, activations, buffers, fragmentation) of one stage's GPU holding
-    `params` parameters and `acts` bytes of saved activations, ZeRO-sharded over `ranks` (module docstring)."""
+    `params` parameters and `acts` bytes of saved activations, ZeRO-sharded over `ranks` (module docstring).
+    trained: the parameters with gradients and optimizer state (None: all; LoRA: the adapters, the frozen rest
+    held as weights only, sharded by ZeRO 3 / FSDP like any weight)."""
+    trained = params if trained is None else trained
     # ZeRO 3 / FSDP gathers each layer's weights (fp8 all-gather or a cast after it) only while it runs: the fp8
     # copy is sharded with the weights (torchao float8 enable_fsdp_float8_all_gather; Zhao et al. 2023 sec. 3).
     weights = params * (wb + (FP8_WEIGHT_COPY_BYTES if fp8 else 0.0)) / (ranks if zero_stage >= 3 else 1)
-    grads = params * wb / (ranks if zero_stage >= 2 else 1)
+    grads = trained * wb / (ranks if zero_stage >= 2 else 1)
     # fp32 master + Adam m, v (12 B) in mixed precision; fp32 training keeps only m and v beside the weights.
     opt_bytes = OPTIMIZER_BYTES if wb < FP32_BYTES else OPTIMIZER_BYTES - FP32_BYTES
-    opt = params * opt_bytes / (ranks if zero_stage >= 1 else 1)
+    opt = trained * opt_bytes / (ranks if zero_stage >= 1 else 1)
     return weights, grads, opt, acts, buffers, FRAGMENTATION_SHARE * acts

@@ -8,22 +8,26 @@ the embedding on the first stage and the LM head and loss on the last (core.trai
   bubble = (sum of the stages' slots - the slowest) / v  (= (pp - 1) / v slots for equal stages: Narayanan et al.
   2021, eq. 1 and sec. 2.2.2); DualPipe: (pp/2 - 1)(F&B + B - 3W) of the mean chunk, each GPU holding two stages
   (DeepSeek-V3 report, Table 2; core.training.pipeline)
+LoRA fine-tuning (is_lora): the same step over frozen base weights with trained low-rank adapters (core.lora;
+core.training.compute.lora_micro_cost for the per-chunk compute).
 """
 from __future__ import annotations
 
 from dataclasses import replace
 from typing import Any
 
-from ...errors import InvalidInputError
+from ...errors import InvalidInputError, UnsupportedModelError
 from ...specs.models import MoESpec, TransformerSpec
 from ...units import quantity
+from ..lora import (DEFAULT_LORA_RANK, DEFAULT_LORA_TARGETS, adapter_matrices, adapter_parameters, check_lora,
+                    lora_model_flops)
 from ..inputs import Source, check_efficiency, check_outputs, check_positive_int, resolve_model
 from ..power import average_power
 from ..precision import resolve_precision
 from ..results import MemoryBreakdown
 from ..solver import ForwardModel, RooflineModel, _sequence_length, calibration_class, mfu_source, resolve_runtime
 from . import comm
-from .compute import DEFAULT_LAYER_KERNELS, micro_cost
+from .compute import DEFAULT_LAYER_KERNELS, lora_micro_cost, micro_cost
 from .layout import build_layout, topology
 from .memory import (FP8_GATHERED_WEIGHT_BYTES, FSDP_GATHERED_LAYERS, GATHERED_HEAD_INPUT_BYTES, GATHERED_INPUT_BYTES,
                      GATHERED_INPUT_BYTES_FP8, LOGITS_BYTES, LOSS_PARALLEL_LOGITS_BYTES, STAGE_OUTPUT_LOGITS_BYTES,
@@ -127,7 +131,9 @@ class DistributedModel(ForwardModel):
               last_stage_layers: int | None = None, account_for_embedding_in_pipeline_split: bool = False,
               account_for_loss_in_pipeline_split: bool = False, tp_size: int | None = None, pp_size: int | None = None,
               ep_size: int | None = None, v_stages: int | None = None, microbatch_count: int | None = None,
-              fleet: Any = None, pipeline_schedule: str = "1f1b", **unsupported: Any) -> DistributedResult:
+              fleet: Any = None, pipeline_schedule: str = "1f1b", is_lora: bool = False,
+              lora_rank: int = DEFAULT_LORA_RANK, lora_targets: str = DEFAULT_LORA_TARGETS,
+              **unsupported: Any) -> DistributedResult:
         """One training step. Data parallelism is what the system's devices leave: devices / (tp x cp x pp).
         runtime: a training stack of mlsysim.Runtimes (megatron, nemo, pytorch_fsdp, deepspeed, torchtitan)
         with its documented overlap and fitted kernel efficiency, or any runtime (its kernels and launch cost,
@@ -137,6 +143,11 @@ class DistributedModel(ForwardModel):
         _in_pipeline_split (the embedding / loss counted as one layer). pipeline_schedule: "1f1b" (interleaved
         with virtual_pipeline_stages > 1) or "dualpipe" (DeepSeek-V3's bidirectional schedule: even
         pipeline_parallel, an even number of at least 2 x pp micro-batches, no virtual stages; core.training.pipeline).
+        is_lora (experimental): LoRA fine-tuning, rank-`lora_rank` adapters (Engine.solve's names and default) on
+        lora_targets "all_linear" (Engine.solve's placement) or "attention" (NeMo / MLPerf: fused QKV and output
+        projection) over frozen base weights: no weight-gradient GEMMs for them, gradients, Adam state, reduction
+        and the optimizer step over the adapters only, MFU counting 4N per token for the frozen weights
+        (core.lora.lora_model_flops); MoE and MLA models are refused.
         0.1.x names: tp_size, pp_size, ep_size, v_stages, microbatch_count (micro-batches per replica), fleet (the
         system)."""
         refuse_unmodelled(unsupported)
@@ -157,6 +168,8 @@ class DistributedModel(ForwardModel):
             raise InvalidInputError(f"zero_stage must be 0, 1, 2 or 3 (3 = FSDP full shard), got {zero_stage!r}")
         recompute = _recompute_name(activation_recomputation)
         m = resolve_model(model)
+        rank = check_lora(is_lora, lora_rank, True)
+        lora = None if rank is None else (rank, _lora_targets(m, lora_targets))
         topo = topology(system)
         hw = topo.device
         batch = check_positive_int("batch_size", batch_size)
@@ -178,8 +191,10 @@ class DistributedModel(ForwardModel):
         replica = batch // lay.dp
 
         def profile() -> Any:  # the replica on one device (0.1.x's node_profile), built only when asked for
+            # (a LoRA replica with the single-device engine's all-linear adapters at the same rank)
             return self._roofline.solve(m, hw, replica, precision, efficiency, is_training=True, seq_len=seq_len,
-                                        zero_stage=zero_stage, dp_size=lay.dp,
+                                        zero_stage=zero_stage, dp_size=lay.dp, is_lora=lora is not None,
+                                        lora_rank=lora[0] if lora else DEFAULT_LORA_RANK,
                                         activation_recomputation="selective" if recompute == "selective_op"
                                         else activation_recomputation, runtime=rt)
 
@@ -196,10 +211,24 @@ class DistributedModel(ForwardModel):
                  if uneven else StageSplit(m.layers // lay.pp, m.layers // lay.pp, m.layers // lay.pp))
         prec = resolve_precision(hw, precision, training=True)
         return _step(m, hw, topo, lay, prec, stack, rt, LazyProfile(profile), seq, batch, zero_stage,
-                     sequence_parallel, recompute, efficiency, reasons, split)
+                     sequence_parallel, recompute, efficiency, reasons, split, lora)
 
 
-def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, recompute, efficiency, notes, split):
+def _lora_targets(m: Any, targets: Any) -> str:
+    """The adapter placement of a LoRA step, checked: transformers only; MoE experts and MLA projections have no
+    per-matrix adapter shapes here."""
+    if not isinstance(m, TransformerSpec):
+        raise UnsupportedModelError(f"LoRA is modelled for transformers, not {getattr(m, 'name', m)!r}")
+    if isinstance(m, MoESpec) or m.mla is not None:
+        raise UnsupportedModelError(f"distributed LoRA of {m.name} is not modelled: adapters on MoE experts (their "
+                                    "expert-parallel placement) and on MLA projections are not; use a dense "
+                                    "transformer with standard attention, or Engine.solve(is_lora=True)")
+    adapter_matrices(m, targets)  # an unknown placement is an error
+    return targets
+
+
+def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, recompute, efficiency, notes, split,
+          lora=None):
     tp, cp, pp, ep, dp, vp, micro = lay.tp, lay.cp, lay.pp, lay.ep, lay.dp, lay.vp, lay.micro
     d, L = m.hidden_size, m.layers
     if rt is None:
@@ -212,6 +241,9 @@ def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, r
     c = micro_cost(m, hw, prec, tp, cp, ep, lay.mb, seq, sp, stack, per_kernel, layer_kernels,
                    fixed_rate=None if efficiency is None else prec.peak_flops * efficiency,
                    fusion=None if rt is None else rt.fusion)
+    if lora is not None:  # frozen base: no weight-gradient GEMMs; the adapters' own GEMMs added
+        c = lora_micro_cost(c, m, hw, prec, tp, cp, lay.mb, seq, lora[0], lora[1], stack,
+                            fixed_rate=None if efficiency is None else prec.peak_flops * efficiency)
     T = lay.mb * seq / cp
     ab = prec.activation_bytes
     # --- one micro-batch slot per layer, then per stage (core.training.stages) ----------------------------
@@ -238,6 +270,8 @@ def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, r
     slot_l = busy_l + tp_xl + cp_xl + ep_xl
     # Embedding lookup on the first stage: gather the rows forward, scatter-add the gradient backward.
     emb_t = EMBEDDING_PASSES * T * d * ab / c.bandwidth
+    if lora is not None:  # a frozen table: no backward scatter-add
+        emb_t = (EMBEDDING_PASSES - EMBEDDING_BACKWARD_PASSES) * T * d * ab / c.bandwidth
     slots = stage_slots(split, pp, slot_l, emb_t, c.head_fwd_bwd)
     dual = lay.schedule == "dualpipe"
     loads = device_loads(split, pp, lay.schedule)
@@ -256,6 +290,8 @@ def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, r
         layers = split.first + split.last + (pp - 2) * split.middle
         all_slots = slots[0] + slots[-1] + (pp - 2) * (slots[1] if pp > 2 else 0.0)
         emb_w = EMBEDDING_BACKWARD_PASSES / EMBEDDING_PASSES * emb_t  # the embedding's backward is all W
+        if lora is not None:
+            emb_w = 0.0
         bubble = dualpipe_bubble(all_slots / pp, (layers * (c.layer_bwd + recomp_l) + c.head_bwd + emb_w) / pp,
                                  (layers * c.layer_wgrad + c.head_wgrad + emb_w) / pp, pp)
     else:
@@ -272,11 +308,20 @@ def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, r
     # both); the gradients of a stage reduce over its 2 x dp copies, taken as this GPU's 2x bytes over the DP group.
     device_params = (_dualpipe_parameters(stage_params, pp) if dual else stage_params)
     params = max(device_params)  # the largest GPU's gradients and optimizer step are the last to finish
+    # Trained parameters on each distinct GPU: all of them, or under LoRA the adapters of its layers (split over TP
+    # as NeMo's ParallelLinearAdapter splits them); only they have gradients, optimizer state and updates.
+    n_adapters = adapter_parameters(m, lora[0], lora[1]) if lora is not None else 0.0
+    stage_trained = (stage_params if lora is None else
+                     [n * n_adapters / L / tp for n in [split.first] + ([split.middle] if pp > 2 else [])
+                      + ([split.last] if pp > 1 else [])])
+    device_trained = (_dualpipe_parameters(stage_trained, pp) if dual and lora is not None else
+                      device_params if lora is None else stage_trained)
+    trained = params if lora is None else max(device_trained)
     ranks = dp * cp  # Megatron reduces gradients over the data x context parallel group
     local = max(1, min(ranks, lay.per_node // min(tp, lay.per_node)))  # DP peers inside one node
     intra, inter = lay.link(min(tp, lay.per_node) * local, topo, local), (topo.inter_bw, topo.inter_lat)
     wb = prec.weight_bytes  # 16-bit mixed precision: 2 B weights and gradients; fp32 training: 4 B
-    grad_bytes = params * wb
+    grad_bytes = trained * wb
     tail_share = min(1.0, stack.bucket_bytes / grad_bytes) if grad_bytes else 0.0
     fwd_micro = Ls * c.layer_fwd
     bwd_micro = Ls * c.layer_bwd
@@ -292,7 +337,8 @@ def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, r
         dp_x = micro * max(first_layer, per_micro - stack.param_overlap * busy)
     else:
         grad = comm.dp_grad_time(grad_bytes, ranks, local, intra, inter, zero_stage)
-        gather = comm.dp_param_gather_time(params * wb, ranks, local, intra, inter) if zero_stage else 0.0
+        # ZeRO 1/2 all-gather the updated shards: the trained parameters (frozen weights never change)
+        gather = comm.dp_param_gather_time(trained * wb, ranks, local, intra, inter) if zero_stage else 0.0
         dp_all = grad + gather
         # Bucketed reduction starts during the last micro-batch's backward (gradient accumulation).
         window = stack.grad_overlap * (bwd_micro + ends * 2.0 / 3.0)
@@ -301,7 +347,7 @@ def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, r
             dp_x += max(gather * tail_share, gather - stack.param_overlap * fwd_micro)
     # --- optimizer step ---------------------------------------------------------------------------------
     shard = ranks if zero_stage >= 1 else 1
-    opt_t = params / shard * (ADAM_BYTES_PER_PARAM + CLIP_BYTES_PER_PARAM) / c.bandwidth
+    opt_t = trained / shard * (ADAM_BYTES_PER_PARAM + CLIP_BYTES_PER_PARAM) / c.bandwidth
     compute = micro * busy + opt_t
     step = compute + bubble + micro * (tp_x + cp_x + ep_x) + pp_x + dp_x
     # --- FLOPs: model (MFU) and hardware (HFU) ----------------------------------------------------------
@@ -313,6 +359,9 @@ def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, r
     extra = (2.0 * _active_layer_params(m) + attn_ctx if recompute == "full"
              else attn_ctx if recompute == "selective"
              else 2.0 * op_share * _active_layer_params(m) if recompute == "selective_op" else 0.0)
+    if lora is not None:
+        model_flops, extra = _lora_flops(m, tokens, attn_ctx, n_adapters, recompute, extra)
+        notes = list(notes) + [_lora_step_note(m, lora, n_adapters)]
     hw_flops = model_flops + tokens * extra
     devices = topo.devices
     peak = prec.peak_flops
@@ -365,17 +414,18 @@ def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, r
     ring_after_loss = max(0.0, ring - logits)
     # (parameters, activations) of the first and the last stage; one stage when pp == 1
     cands = [(stage_params[0], split.first * layer_act * inflight + working + out_first
-              + (logits + ring_after_loss if pp == 1 else ring))]
+              + (logits + ring_after_loss if pp == 1 else ring), stage_trained[0])]
     if pp > 1:
-        cands.append((stage_params[-1], split.last * layer_act + working + logits + ring_after_loss + out_last))
+        cands.append((stage_params[-1], split.last * layer_act + working + logits + ring_after_loss + out_last,
+                      stage_trained[-1]))
     if dual:
         # DualPipe (report Table 2): PP + 1 chunks of activations per GPU, half of each of its two stages; the end
         # GPUs hold the first and the last stage, so the loss of one direction's micro-batches as well.
         chunks = dualpipe_inflight_chunks(pp)
         cands = [(device_params[0], chunks / 2.0 * (split.first + split.last) * layer_act + working
-                  + logits + ring_after_loss)]
+                  + logits + ring_after_loss, device_trained[0])]
         if pp > 2:
-            cands.append((device_params[1], chunks * split.middle * layer_act + working + ring))
+            cands.append((device_params[1], chunks * split.middle * layer_act + working + ring, device_trained[1]))
     # FSDP holds the layers it has gathered: two (the running one and the prefetched next, Zhao et al. 2023 sec.
     # 3.3), or with pipeline stages the whole stage (no reshard after forward, as the DP time above).
     gathered = 0.0
@@ -396,9 +446,16 @@ def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, r
     # accumulate in fp32 until then (memory.UNSHARDED_ACCUMULATED_GRAD_BYTES).
     accumulate = zero_stage >= 3 and ranks_shard > 1 and pp > 1 and micro > 1
     best = None
-    for p_stage, acts in cands:
-        stage_buffers = buffers + (UNSHARDED_ACCUMULATED_GRAD_BYTES * p_stage if accumulate else 0.0)
-        parts = stage_memory(p_stage, acts, wb, prec.compute == "fp8", zero_stage, ranks_shard, stage_buffers)
+    # Under LoRA only the adapters have gradients, accumulated gradients and optimizer state. Activations are taken
+    # as in full training, an upper bound: a frozen linear's input gradient needs its weight and the incoming
+    # gradient, not its input, and Transformer Engine's Linear saves the input only if weight.requires_grad
+    # (transformer_engine/pytorch/module/linear.py _Linear.forward); an adapter saves its own input, so with
+    # lora_targets "attention" the FFN's norm output and activation output (2 sd + 2 s ffn per layer before the TP
+    # split) need not be held, while NeMo's QKV adapter keeps the gathered full-length norm output under SP.
+    for p_stage, acts, t_stage in cands:
+        stage_buffers = buffers + (UNSHARDED_ACCUMULATED_GRAD_BYTES * t_stage if accumulate else 0.0)
+        parts = stage_memory(p_stage, acts, wb, prec.compute == "fp8", zero_stage, ranks_shard, stage_buffers,
+                             t_stage)
         if best is None or sum(parts) > sum(best):
             best = parts
     weights, grads, opt, acts, buffers, frag = best
@@ -442,3 +499,18 @@ def _replayed_gemm_share(m: Any) -> float:
 
 def _active_layer_params(m: Any) -> float:
     return float(getattr(m, "active_layer_parameters", m.layer_parameters))
+
+
+def _lora_flops(m: Any, tokens: float, attn_ctx: float, n_adapters: float, recompute: str,
+                extra: float) -> tuple[float, float]:
+    """(model FLOPs of the step, replayed FLOPs per token) under LoRA: core.lora.lora_model_flops (4N per token for
+    the frozen weights, the attention core's three passes, 6N for the adapters). Full recomputation also replays
+    the adapters' forward (2 N_a per token)."""
+    model_flops = lora_model_flops(tokens * 2.0 * m.matmul_parameters_per_token, tokens * attn_ctx, n_adapters, tokens)
+    return model_flops, extra + (2.0 * n_adapters if recompute == "full" else 0.0)
+
+
+def _lora_step_note(m: Any, lora: tuple[int, str], n_adapters: float) -> str:
+    return (f"LoRA rank {lora[0]} on {lora[1]}: {n_adapters / 1e6:.1f} M adapter parameters trained (gradients, "
+            f"Adam state, gradient reduction), {m.parameter_count / 1e9:.2f} B frozen (no weight-gradient GEMMs); "
+            "MFU counts 4N per token for the frozen weights + 6N for the adapters")
