@@ -102,7 +102,7 @@ def predict(row: dict[str, str], efficiency: float | None = None) -> float:
                                  expert_parallel=int(row.get("ep") or 1),
                                  zero_stage=int(row["zero"]), activation_recomputation=row["recompute"],
                                  runtime=_runtime(row["runtime"], efficiency), overlap=overlap,
-                                 pipeline_schedule=_schedule(row), **ends, **_lora(row))
+                                 pipeline_schedule=_schedule(row), cp_comm_type=_cp_comm(row), **ends, **_lora(row))
     metric = row["metric"]
     if metric == "training_mfu":
         return r.mfu
@@ -123,6 +123,11 @@ def _lora(row: dict[str, str]) -> dict[str, Any]:
     if not rank or not targets:
         raise InvalidInputError(f"row {row['id']}: a LoRA row gives both lora_rank and lora_targets")
     return {"is_lora": True, "lora_rank": int(rank), "lora_targets": targets}
+
+
+def _cp_comm(row: dict[str, str]) -> str:
+    """The row's context-parallel scheme: its cp_comm column (Megatron-Core cp_comm_type), empty for the p2p ring."""
+    return (row.get("cp_comm") or "").strip() or "p2p"
 
 
 def _schedule(row: dict[str, str]) -> str:
