@@ -29,6 +29,7 @@ def test_every_cp_term_is_zero_at_cp_1():
     assert context.ring_exposed(1e-3, 1e-3, 2.5e-3, 1, 1.0) == 0.0
     assert context.ring_merge_time(4096, 4096, 1024, 2, 1, 3e12) == (0.0, 0.0)
     assert context.ring_extra_kernels(1) == 0
+    assert context.a2a_extra_kernels(1) == 0
     assert context.a2a_time(4096, 4096, 1024, 2, 1, BW, LAT) == 0.0
     assert context.a2a_layout_time(4096, 4096, 1024, 2, 1, 3e12) == 0.0
 

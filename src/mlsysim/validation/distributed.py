@@ -2,7 +2,8 @@
 from their geometry, system and parallelism (tests/validation/distributed_cases.csv: Megatron-LM on A100,
 Megatron-Core on H100, NeMo fp8, MosaicML llm-foundry FSDP, Llama 3 405B, NVIDIA's MLPerf Training NeMo submissions
 read from their logs by tools/mlperf_training_throughput.py), each predicted with its training stack. node_gpus (empty:
-the whole node): the GPUs a job used of each multi-host node, in whole hosts (an NVL72 rack's compute trays).
+the whole node): the GPUs a job used of each multi-host node, in whole hosts (an NVL72 rack's compute trays). cp_comm
+(empty: p2p): the run's Megatron-Core cp_comm_type, "p2p" ring or "a2a" Ulysses (core.training.context).
 
 fit_efficiencies: the one fitted parameter per training runtime and device (compute_efficiency, and device_efficiency
 where a device's calibration rows disagree; catalog/runtimes/training.toml) from its calibration rows: the value whose median signed error there is zero (bisection; MFU and throughput

@@ -190,9 +190,10 @@ def _micro_cost(m: Any, hw: Any, prec: Any, tp: int, cp: int, ep: int, mb: int, 
     loss_pass = 4.0 * T * m.vocab_size / tp / bw  # one fp32 pass over the logits
     head = hf + hb + LOSS_LOGIT_PASSES * loss_pass
     head_bwd = hb + LOSS_BACKWARD_LOGIT_PASSES * loss_pass
-    # launch gaps: the layer's kernels forward and backward, plus the ring's per-step kernels (context.py)
-    overhead = (layer_kernels * (1.0 + BACKWARD_KERNEL_FACTOR) + (context.ring_extra_kernels(cp) if ring else 0)) \
-        * per_kernel
+    # launch gaps: the layer's kernels forward and backward, plus the ring's per-step kernels or the all-to-alls
+    # and their layout kernels (context.py)
+    cp_kernels = context.ring_extra_kernels(cp) if ring else context.a2a_extra_kernels(cp)
+    overhead = (layer_kernels * (1.0 + BACKWARD_KERNEL_FACTOR) + cp_kernels) * per_kernel
     return MicroCost(layer_fwd, layer_bwd, g_wgrad, a_fwd, head, head_bwd, hw_grad, overhead, gemm_rate, bw)
 
 

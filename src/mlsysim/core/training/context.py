@@ -43,6 +43,8 @@ A2A_COLLECTIVES_BACKWARD = 4
 # a2a: memory passes per communicated tensor: the layout copy before the all-to-all (read + write) and the chunk
 # reorder after it (read + write).
 A2A_LAYOUT_PASSES = 4.0
+# a2a: kernels per communicated tensor beyond the all-to-all itself: the layout copy and the chunk reorder.
+A2A_LAYOUT_KERNELS_PER_TENSOR = 2
 
 
 def check_cp_comm_type(value: object, cp: int, heads: int, kv_heads: int, tp: int) -> str:
@@ -93,6 +95,14 @@ def ring_extra_kernels(cp: int) -> int:
     return cp * (P2P_FWD_KERNELS_PER_STEP + P2P_BWD_KERNELS_PER_STEP) + 2 * (cp - 1)
 
 
+def a2a_extra_kernels(cp: int) -> int:
+    """Kernels one layer launches for the all-to-alls beyond a single-GPU layer, forward + backward: each of the
+    A2A_COLLECTIVES_* tensors' all-to-all and its layout kernels."""
+    if cp <= 1:
+        return 0
+    return (A2A_COLLECTIVES_FORWARD + A2A_COLLECTIVES_BACKWARD) * (1 + A2A_LAYOUT_KERNELS_PER_TENSOR)
+
+
 def a2a_time(T: float, q_width: float, kv_width: float, ab: float, cp: int, bw: float, lat: float) -> float:
     """Ulysses all-to-alls of one layer, forward + backward: Q, K, V, O (and their gradients), each sending the
     (cp - 1) / cp of its bytes that leave the GPU, (cp - 1) peer latencies per all-to-all (as comm.ep_time)."""
@@ -123,4 +133,4 @@ def ring_attention_fraction(causal_table, table, seq: int, cp: int) -> float:
 
 
 __all__ = ["CP_COMM_TYPES", "check_cp_comm_type", "ring_step_time", "ring_exposed", "ring_merge_time",
-           "ring_extra_kernels", "a2a_time", "a2a_layout_time", "ring_attention_fraction"]
+           "ring_extra_kernels", "a2a_extra_kernels", "a2a_time", "a2a_layout_time", "ring_attention_fraction"]
