@@ -2,7 +2,8 @@
 from their geometry, system and parallelism (tests/validation/distributed_cases.csv: Megatron-LM on A100,
 Megatron-Core on H100, NeMo fp8, MosaicML llm-foundry FSDP, Llama 3 405B, NVIDIA's MLPerf Training NeMo submissions
 read from their logs by tools/mlperf_training_throughput.py), each predicted with its training stack. node_gpus (empty:
-the whole node): the GPUs a job used of each multi-host node, in whole hosts (an NVL72 rack's compute trays).
+the whole node): the GPUs a job used of each multi-host node, in whole hosts (an NVL72 rack's compute trays). cp_comm
+(empty: p2p): the run's Megatron-Core cp_comm_type, "p2p" ring or "a2a" Ulysses (core.training.context).
 
 fit_efficiencies: the one fitted parameter per training runtime and device (compute_efficiency, and device_efficiency
 where a device's calibration rows disagree; catalog/runtimes/training.toml) from its calibration rows: the value whose median signed error there is zero (bisection; MFU and throughput
@@ -102,7 +103,7 @@ def predict(row: dict[str, str], efficiency: float | None = None) -> float:
                                  expert_parallel=int(row.get("ep") or 1),
                                  zero_stage=int(row["zero"]), activation_recomputation=row["recompute"],
                                  runtime=_runtime(row["runtime"], efficiency), overlap=overlap,
-                                 pipeline_schedule=_schedule(row), **ends, **_lora(row))
+                                 pipeline_schedule=_schedule(row), cp_comm_type=_cp_comm(row), **ends, **_lora(row))
     metric = row["metric"]
     if metric == "training_mfu":
         return r.mfu
@@ -123,6 +124,11 @@ def _lora(row: dict[str, str]) -> dict[str, Any]:
     if not rank or not targets:
         raise InvalidInputError(f"row {row['id']}: a LoRA row gives both lora_rank and lora_targets")
     return {"is_lora": True, "lora_rank": int(rank), "lora_targets": targets}
+
+
+def _cp_comm(row: dict[str, str]) -> str:
+    """The row's context-parallel scheme: its cp_comm column (Megatron-Core cp_comm_type), empty for the p2p ring."""
+    return (row.get("cp_comm") or "").strip() or "p2p"
 
 
 def _schedule(row: dict[str, str]) -> str:

@@ -5,7 +5,8 @@ Alpha-beta ring collectives (core.collectives). Message sizes are the ones the r
   al. 2019, sec. 3); with sequence parallelism each becomes a reduce-scatter + all-gather of the same volume
   (Korthikanti et al. 2022, sec. 4.2.2); full recomputation replays the forward pair.
 - CP: ring attention passes the K and V shards of each of cp-1 peers forward; backward passes K, V and their
-  gradients (Liu et al. 2023, Ring Attention; Megatron-Core context_parallel, p2p ring).
+  gradients (Liu et al. 2023, Ring Attention; Megatron-Core context_parallel, p2p ring); its per-step exposure and
+  the Ulysses all-to-all scheme are in core.training.context.
 - EP: token dispatch and combine all-to-alls, forward and backward (Lepikhin et al. 2020, GShard, sec. 3.2).
 - PP: one [T, d] activation forward and one gradient backward per micro-batch per stage boundary, v times with
   interleaving (Narayanan et al. 2021, sec. 2.2).

@@ -15,6 +15,7 @@ from typing import Any
 from ...specs.models import MoESpec
 from ..fusion import transformer_extra
 from ..gemm_roof import attention_efficiency, relative_gemm_efficiency
+from . import context
 from ..solver import _measured_matmul, calibration_class
 
 # Element-wise bytes per token per layer over d in one forward: two norms (read + write) and two residual adds
@@ -70,14 +71,16 @@ _cache: dict[tuple, tuple[Any, Any, Any, MicroCost]] = {}
 
 def micro_cost(m: Any, hw: Any, prec: Any, tp: int, cp: int, ep: int, mb: int, seq: int, sp: bool,
                stack: Any, per_kernel: float, layer_kernels: float,
-               fixed_rate: float | None = None, fusion: Any = None) -> MicroCost:
-    """The micro-batch cost, cached per (model, device, precision, layout, stack): a warm call is a dict probe."""
+               fixed_rate: float | None = None, fusion: Any = None, cp_comm: str = "p2p") -> MicroCost:
+    """The micro-batch cost, cached per (model, device, precision, layout, stack): a warm call is a dict probe.
+    cp_comm: how context parallelism runs the attention (core.training.context: "p2p" ring or "a2a" Ulysses)."""
     key = (id(m), id(hw), id(fusion), prec.requested, prec.compute, prec.peak_flops, prec.activation_bytes, tp, cp,
-           ep, mb, seq, sp, stack, per_kernel, layer_kernels, fixed_rate)
+           ep, mb, seq, sp, stack, per_kernel, layer_kernels, fixed_rate, cp_comm)
     hit = _cache.get(key)
     if hit is not None and hit[0] is m and hit[1] is hw and hit[2] is fusion:
         return hit[3]
-    cost = _micro_cost(m, hw, prec, tp, cp, ep, mb, seq, sp, stack, per_kernel, layer_kernels, fixed_rate, fusion)
+    cost = _micro_cost(m, hw, prec, tp, cp, ep, mb, seq, sp, stack, per_kernel, layer_kernels, fixed_rate, fusion,
+                       cp_comm)
     if len(_cache) >= CACHE_LIMIT:
         _cache.clear()
     _cache[key] = (m, hw, fusion, cost)
@@ -86,7 +89,7 @@ def micro_cost(m: Any, hw: Any, prec: Any, tp: int, cp: int, ep: int, mb: int, s
 
 def _micro_cost(m: Any, hw: Any, prec: Any, tp: int, cp: int, ep: int, mb: int, seq: int, sp: bool,
                 stack: Any, per_kernel: float, layer_kernels: float, fixed_rate: float | None,
-                fusion: Any) -> MicroCost:
+                fusion: Any, cp_comm: str = "p2p") -> MicroCost:
     d, L = m.hidden_size, m.layers
     T = mb * seq / cp  # tokens of the micro-batch on this GPU (context parallel splits the sequence)
     ab = prec.activation_bytes
@@ -142,13 +145,17 @@ def _micro_cost(m: Any, hw: Any, prec: Any, tp: int, cp: int, ep: int, mb: int, 
     g_fwd = sum(p[0] for p in parts)
     g_bwd = sum(p[1] for p in parts)
     g_wgrad = sum(p[2] for p in parts)
-    # Attention core: causal, each GPU's T queries against the sequence (ring attention load-balanced over CP).
+    # Attention core: causal, each GPU's T queries against the sequence (ring attention load-balanced over CP;
+    # Ulysses a2a: the whole sequence over heads / cp). The ring runs cp shorter kernels per layer, each at its
+    # chunk's rate (core.training.context.ring_attention_fraction).
     # (MLA expanded per head, as training kernels run it: TransformerSpec.expanded_attention_flops_per_token_per_context)
     a_flops = CAUSAL_SHARE * m.expanded_attention_flops_per_token_per_context / L / tp * mb * seq * seq / cp
+    ring = cp > 1 and cp_comm == "p2p"
     if units is not None and units.attention and prec.compute in ("bf16", "fp16", "fp8"):
         frac = attention_efficiency(units.attention, hd)
         if units.attention_seq_causal:
-            frac *= attention_efficiency(units.attention_seq_causal, seq)
+            frac *= (context.ring_attention_fraction(units.attention_seq_causal, units.attention_seq, seq, cp)
+                     if ring else attention_efficiency(units.attention_seq_causal, seq))
         a_rate = bf16_peak * frac
     else:
         a_rate = _measured_rate(hw, "bf16" if fp8 else prec.compute, bf16_peak) * ATTENTION_RATE_SHARE_OF_GEMM
@@ -167,15 +174,26 @@ def _micro_cost(m: Any, hw: Any, prec: Any, tp: int, cp: int, ep: int, mb: int, 
     if fusion is not None:
         attn_x, elt_x, _ = transformer_extra(m, fusion, mb, max(1, round(seq / cp)), ab, True, False)
         extra = (attn_x + elt_x) / L / tp / bw
-    layer_fwd = g_fwd + a_fwd + e_fwd + extra / (1.0 + BACKWARD_ELEMENTWISE_FACTOR)
+    # Context parallelism's own memory passes (core.training.context): the ring merges each step's partial output
+    # and gradients; Ulysses copies Q, K, V, O (and their gradients) into and out of the all-to-all layout.
+    kv_w = max(kv // tp, 1) * hd if m.mla is None else attn_width
+    cp_fwd = cp_bwd = 0.0
+    if ring:
+        cp_fwd, cp_bwd = context.ring_merge_time(T, attn_width, kv_w, ab, cp, bw)
+    elif cp > 1:
+        cp_fwd = cp_bwd = context.a2a_layout_time(T, attn_width, kv_w, ab, cp, bw)
+    layer_fwd = g_fwd + a_fwd + e_fwd + extra / (1.0 + BACKWARD_ELEMENTWISE_FACTOR) + cp_fwd
     layer_bwd = (g_bwd + ATTENTION_BACKWARD_FACTOR * a_fwd + BACKWARD_ELEMENTWISE_FACTOR * e_fwd
-                 + extra * BACKWARD_ELEMENTWISE_FACTOR / (1.0 + BACKWARD_ELEMENTWISE_FACTOR))
+                 + extra * BACKWARD_ELEMENTWISE_FACTOR / (1.0 + BACKWARD_ELEMENTWISE_FACTOR) + cp_bwd)
     # LM head (vocabulary-parallel, Megatron-LM) and the fp32 softmax cross-entropy (read + write logits, twice).
     hf, hb, hw_grad = gemm(m.vocab_size / tp, d)
     loss_pass = 4.0 * T * m.vocab_size / tp / bw  # one fp32 pass over the logits
     head = hf + hb + LOSS_LOGIT_PASSES * loss_pass
     head_bwd = hb + LOSS_BACKWARD_LOGIT_PASSES * loss_pass
-    overhead = layer_kernels * (1.0 + BACKWARD_KERNEL_FACTOR) * per_kernel
+    # launch gaps: the layer's kernels forward and backward, plus the ring's per-step kernels or the all-to-alls
+    # and their layout kernels (context.py)
+    cp_kernels = context.ring_extra_kernels(cp) if ring else context.a2a_extra_kernels(cp)
+    overhead = (layer_kernels * (1.0 + BACKWARD_KERNEL_FACTOR) + cp_kernels) * per_kernel
     return MicroCost(layer_fwd, layer_bwd, g_wgrad, a_fwd, head, head_bwd, hw_grad, overhead, gemm_rate, bw)
 
 

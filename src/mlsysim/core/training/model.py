@@ -27,7 +27,8 @@ from ..precision import resolve_precision
 from ..results import MemoryBreakdown
 from ..solver import ForwardModel, RooflineModel, _sequence_length, calibration_class, mfu_source, resolve_runtime
 from . import comm
-from .compute import DEFAULT_LAYER_KERNELS, lora_micro_cost, micro_cost
+from .compute import ATTENTION_BACKWARD_FACTOR, DEFAULT_LAYER_KERNELS, lora_micro_cost, micro_cost
+from .context import a2a_time as cp_a2a_time, check_cp_comm_type, ring_exposed, ring_step_time
 from .layout import build_layout, topology
 from .memory import (FP8_GATHERED_WEIGHT_BYTES, FSDP_GATHERED_LAYERS, GATHERED_HEAD_INPUT_BYTES, GATHERED_INPUT_BYTES,
                      GATHERED_INPUT_BYTES_FP8, LOGITS_BYTES, LOSS_PARALLEL_LOGITS_BYTES, STAGE_OUTPUT_LOGITS_BYTES,
@@ -133,7 +134,7 @@ class DistributedModel(ForwardModel):
               ep_size: int | None = None, v_stages: int | None = None, microbatch_count: int | None = None,
               fleet: Any = None, pipeline_schedule: str = "1f1b", is_lora: bool = False,
               lora_rank: int = DEFAULT_LORA_RANK, lora_targets: str = DEFAULT_LORA_TARGETS,
-              **unsupported: Any) -> DistributedResult:
+              cp_comm_type: str = "p2p", **unsupported: Any) -> DistributedResult:
         """One training step. Data parallelism is what the system's devices leave: devices / (tp x cp x pp).
         runtime: a training stack of mlsysim.Runtimes (megatron, nemo, pytorch_fsdp, deepspeed, torchtitan)
         with its documented overlap and fitted kernel efficiency, or any runtime (its kernels and launch cost,
@@ -143,6 +144,9 @@ class DistributedModel(ForwardModel):
         _in_pipeline_split (the embedding / loss counted as one layer). pipeline_schedule: "1f1b" (interleaved
         with virtual_pipeline_stages > 1) or "dualpipe" (DeepSeek-V3's bidirectional schedule: even
         pipeline_parallel, an even number of at least 2 x pp micro-batches, no virtual stages; core.training.pipeline).
+        cp_comm_type: how context parallelism exchanges the sequence (Megatron-Core cp_comm_type; core.training.
+        context): "p2p" (ring attention, K and V passed around the CP ring behind each step's attention) or "a2a"
+        (DeepSpeed-Ulysses all-to-alls of Q, K, V and O, exposed; heads and KV heads per TP rank divisible by cp).
         is_lora (experimental): LoRA fine-tuning, rank-`lora_rank` adapters (Engine.solve's names and default) on
         lora_targets "all_linear" (Engine.solve's placement) or "attention" (NeMo / MLPerf: fused QKV and output
         projection) over frozen base weights: no weight-gradient GEMMs for them, gradients, Adam state, reduction
@@ -210,8 +214,9 @@ class DistributedModel(ForwardModel):
                               account_for_embedding_in_pipeline_split, account_for_loss_in_pipeline_split)
                  if uneven else StageSplit(m.layers // lay.pp, m.layers // lay.pp, m.layers // lay.pp))
         prec = resolve_precision(hw, precision, training=True)
+        cp_comm = check_cp_comm_type(cp_comm_type, lay.cp, m.heads, m.kv_heads, lay.tp)
         return _step(m, hw, topo, lay, prec, stack, rt, LazyProfile(profile), seq, batch, zero_stage,
-                     sequence_parallel, recompute, efficiency, reasons, split, lora)
+                     sequence_parallel, recompute, efficiency, reasons, split, lora, cp_comm)
 
 
 def _lora_targets(m: Any, targets: Any) -> str:
@@ -228,7 +233,7 @@ def _lora_targets(m: Any, targets: Any) -> str:
 
 
 def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, recompute, efficiency, notes, split,
-          lora=None):
+          lora=None, cp_comm="p2p"):
     tp, cp, pp, ep, dp, vp, micro = lay.tp, lay.cp, lay.pp, lay.ep, lay.dp, lay.vp, lay.micro
     d, L = m.hidden_size, m.layers
     if rt is None:
@@ -240,7 +245,7 @@ def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, r
     # efficiency= (as Engine.solve's): one rate for every GEMM, the dense peak x efficiency, no shape roof
     c = micro_cost(m, hw, prec, tp, cp, ep, lay.mb, seq, sp, stack, per_kernel, layer_kernels,
                    fixed_rate=None if efficiency is None else prec.peak_flops * efficiency,
-                   fusion=None if rt is None else rt.fusion)
+                   fusion=None if rt is None else rt.fusion, cp_comm=cp_comm)
     if lora is not None:  # frozen base: no weight-gradient GEMMs; the adapters' own GEMMs added
         c = lora_micro_cost(c, m, hw, prec, tp, cp, lay.mb, seq, lora[0], lora[1], stack,
                             fixed_rate=None if efficiency is None else prec.peak_flops * efficiency)
@@ -253,17 +258,23 @@ def _step(m, hw, topo, lay, prec, stack, rt, prof, seq, batch, zero_stage, sp, r
     busy_l = c.layer_fwd + c.layer_bwd + c.kernel_overhead + recomp_l
     tp_link = lay.link(tp, topo)
     tp_l = comm.tp_time(T, d, ab, tp, tp_link[0], tp_link[1], 1.0, recompute == "full")
-    cp_link = lay.link(tp * cp, topo, cp)
     # Width of one of K, V per token on this GPU (its KV heads); MLA passes one latent + rotary key: half each.
     kv_width = (max(m.kv_heads // tp, 1) * m.head_dim if m.mla is None
                 else (m.mla.kv_lora_rank + m.mla.qk_rope_head_dim) / 2.0)
-    cp_l = comm.cp_time(T, kv_width, ab, cp, cp_link[0], cp_link[1], 1.0)
+    if cp_comm == "a2a":  # Ulysses all-to-alls, exposed (core.training.context)
+        cp_link = lay.link(tp * cp, topo, cp, "all_to_all")
+        cp_l = cp_a2a_time(T, m.heads * m.head_dim / tp, kv_width, ab, cp, cp_link[0], cp_link[1])
+        cp_xl = cp_l
+    else:  # ring: each step's transfer behind that step's attention kernel (core.training.context)
+        cp_link = lay.link(tp * cp, topo, cp)
+        cp_l = comm.cp_time(T, kv_width, ab, cp, cp_link[0], cp_link[1], 1.0)
+        cp_xl = ring_exposed(ring_step_time(T, kv_width, ab, cp_link[0], cp_link[1]), c.attn_fwd,
+                             ATTENTION_BACKWARD_FACTOR * c.attn_fwd, cp, stack.cp_overlap)
     moe_share = m.moe_layers / L if isinstance(m, MoESpec) else 0.0  # MoE layers per transformer layer
     ep_link = lay.link(tp * cp * ep, topo, ep, "all_to_all")
     ep_l = comm.ep_time(T, m.experts_per_token if isinstance(m, MoESpec) else 0, d, ab, ep, ep_link[0],
                         ep_link[1], moe_share)
     tp_xl = tp_l * (1.0 - stack.tp_overlap)
-    cp_xl = max(0.0, cp_l - stack.cp_overlap * c.attn_fwd * 3.5)  # hides behind forward + 2.5 x backward attention
     # DualPipe / Megatron-Core's combined 1F1B run one micro-batch's dispatch and combine beside another's forward
     # and backward (DeepSeek-V3 report, sec. 3.2.1): at most the layer's compute hides it.
     ep_xl = max(0.0, ep_l - stack.ep_overlap * busy_l)
