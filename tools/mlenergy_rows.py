@@ -14,11 +14,19 @@ import json
 import sys
 from pathlib import Path
 
-# (leaderboard model file, catalog model, {gpu_model: (hardware or node for TP > 1)})
+# leaderboard model file -> catalog model
 MODELS = {
-    "meta-llama__Llama-3.1-8B-Instruct__lm-arena-chat.json": ("Llama3_8B", {"H100": "H100", "B200": "B200"}),
-    "meta-llama__Llama-3.1-70B-Instruct__lm-arena-chat.json": ("Llama3_70B", {"H100": "DGX_H100", "B200": "DGX_B200"}),
+    "meta-llama__Llama-3.1-8B-Instruct__lm-arena-chat.json": "Llama3_8B",
+    "meta-llama__Llama-3.1-70B-Instruct__lm-arena-chat.json": "Llama3_70B",
+    "Qwen__Qwen3-8B__lm-arena-chat.json": "Qwen3_8B",
+    "Qwen__Qwen3-14B__lm-arena-chat.json": "Qwen3_14B",
+    "Qwen__Qwen3-32B__lm-arena-chat.json": "Qwen3_32B",
+    "Qwen__Qwen3-30B-A3B-Instruct-2507__lm-arena-chat.json": "Qwen3_30B_A3B",
+    "google__gemma-3-12b-it__lm-arena-chat.json": "Gemma3_12B",
+    "google__gemma-3-27b-it__lm-arena-chat.json": "Gemma3_27B",
 }
+# gpu_model -> (the device for one GPU, the node for a tensor-parallel group)
+TARGETS = {"H100": ("H100", "DGX_H100"), "B200": ("B200", "DGX_B200")}
 # ML.ENERGY publishes no input length for lm-arena-chat: the same estimate as the existing ITL rows (SRV061-075).
 PROMPT_LEN_ESTIMATE = 512
 FULL_BATCH = 0.98  # avg batch / max_num_seqs at or above which the configuration ran its whole concurrency
@@ -39,13 +47,17 @@ def rows(root: Path, commit: str, first: int, files: list[str]) -> list[list[str
         have = {_key(r["metric"], r["model"], r["hardware"], r["tp"], r["concurrency"]) for r in csv.DictReader(fh)}
     out, n = [], first
     for name in files:
-        model, hardware = MODELS[name]
+        model = MODELS[name]
         data = json.loads((root / "public/data/models" / name).read_text())
         for c in sorted(data["configurations"], key=lambda c: (c["gpu_model"], c["max_num_seqs"])):
-            hw = hardware.get(c["gpu_model"])
-            if hw is None or c["avg_batch_size"] < FULL_BATCH * c["max_num_seqs"]:
+            target, par = TARGETS.get(c["gpu_model"]), c["parallelization"]
+            # expert-parallel runs are left out: the file's (tp 1, ep n) over n GPUs does not say how vLLM laid out
+            # the attention (TP n, or data-parallel attention)
+            if target is None or c["avg_batch_size"] < FULL_BATCH * c["max_num_seqs"] or par["expert_parallel"] != 1 \
+                    or par["data_parallel"] != 1 or par["tensor_parallel"] != c["num_gpus"]:
                 continue
-            tp = c["parallelization"]["tensor_parallel"]
+            tp = par["tensor_parallel"]
+            hw = target[0] if c["num_gpus"] == 1 else target[1]
             out_len = round(c["avg_output_len"])
             for metric, key, what in METRICS:
                 if _key(metric, model, hw, str(tp), str(c["max_num_seqs"])) in have:

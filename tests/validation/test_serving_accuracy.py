@@ -57,8 +57,13 @@ CASES = HERE / "serving_cases.csv"
 # on both (large-batch expert GEMMs at the dense-fitted compute share: compute-bound, so H200's bandwidth does not
 # show) where H200 measures 12.6 % more. Throughput median 10.68 -> 10.95 % (n=106). The Server bound is new, set at
 # its first reading (median 28.2 %, n=5): it records the error, it is no goal met.
-BOUNDS = {"throughput_tok_s": 11.5, "itl_p50_ms": 14.5, "tpot_ms": 5.0, "ttft_p50_ms": 15.0,
-          "ttft_ms_serving": 18.0, "energy_per_token_j": 15.0, "server_throughput_tok_s": 28.5}
+# S16b: every other full-batch vLLM configuration ML.ENERGY publishes for a catalog model without expert parallelism
+# (tools/mlenergy_rows.py: Qwen3 8B/14B/32B, Qwen3-30B-A3B, Gemma 3 12B/27B on H100, 2 x H100 and B200; 282 held-out
+# rows). On H100 they land near the Llama rows the vLLM figures were fitted on (median ITL 10.3 %, tokens/s 12.0 %,
+# energy/token 9.6 %); on B200 they are 20-28 % off as the Llama B200 rows are (too fast): the medians move to
+# throughput 14.5 % (n=200), median ITL 15.0 % (n=138), energy per token 15.9 % (n=133).
+BOUNDS = {"throughput_tok_s": 15.0, "itl_p50_ms": 15.5, "tpot_ms": 5.0, "ttft_p50_ms": 15.0,
+          "ttft_ms_serving": 18.0, "energy_per_token_j": 16.5, "server_throughput_tok_s": 28.5}
 
 
 @pytest.fixture(scope="module")
